@@ -1,0 +1,220 @@
+"""A real Apache Kafka broker (KRaft, combined broker+controller) on loopback.
+
+``KafkaBroker`` formats storage in its own directory, starts ``kafka.Kafka``
+with the machine's Java, waits until a metadata request succeeds and stops the
+process (and nothing else) on ``stop()``.  It is what ``streams dev`` and the
+integration tests run; production uses a real cluster or docker compose.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from confluent_kafka.admin import AdminClient
+
+from streams.devstack.jars import broker_classpath
+from streams.devstack.ports import free_port, port_in_use
+from streams.errors import DevstackError
+
+__all__ = ["KafkaBroker"]
+
+_LOG4J = """\
+status = warn
+appender.file.type = File
+appender.file.name = FILE
+appender.file.fileName = {log}
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = {level}
+rootLogger.appenderRef.file.ref = FILE
+logger.kafka.name = kafka
+logger.kafka.level = {level}
+logger.state.name = state.change.logger
+logger.state.level = WARN
+"""
+
+_JVM_OPTS = [
+    "-Xms256m", "-Xmx768m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+    "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true",
+]
+
+
+def _cluster_id() -> str:
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+@dataclass
+class KafkaBroker:
+    """One KRaft broker+controller process bound to 127.0.0.1."""
+
+    data_dir: Path
+    cache_dir: Path
+    kafka_home: Path | None = None
+    port: int = 0
+    controller_port: int = 0
+    log_level: str = "INFO"
+    extra_config: dict[str, str] = field(default_factory=dict)
+    _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"kafka://{self.bootstrap_servers}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "logs" / "server.log"
+
+    def _java(self) -> str:
+        java = shutil.which("java")
+        if java is None:
+            raise DevstackError(
+                "java not found: the Kafka broker needs Java 17 or newer",
+                hint="install a JDK (apt-get install openjdk-17-jre-headless) or use docker compose",
+            )
+        return java
+
+    def _properties(self) -> str:
+        config = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
+            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "log.dirs": str(self.data_dir / "kraft"),
+            "num.partitions": "1",
+            "auto.create.topics.enable": "true",
+            "offsets.topic.replication.factor": "1",
+            "offsets.topic.num.partitions": "4",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "transaction.state.log.num.partitions": "4",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            "group.initial.rebalance.delay.ms": "0",
+            "log.segment.bytes": str(64 * 1024 * 1024),
+        }
+        config.update(self.extra_config)
+        return "".join(f"{key}={value}\n" for key, value in config.items())
+
+    def _prepare(self) -> tuple[list[str], Path]:
+        java = self._java()
+        classpath = broker_classpath(self.cache_dir, self.kafka_home)
+        if not self.port:
+            self.port = free_port()
+        if not self.controller_port:
+            self.controller_port = free_port()
+        for port in (self.port, self.controller_port):
+            if port_in_use(port):
+                raise DevstackError(
+                    f"port {port} is already in use on 127.0.0.1",
+                    hint="stop whatever listens there (another `streams dev`?) or set STREAMS_BROKER to another port",
+                )
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        props = self.data_dir / "server.properties"
+        props.write_text(self._properties())
+        log4j = self.data_dir / "log4j2.properties"
+        log4j.write_text(_LOG4J.format(log=self.log_path, level=self.log_level))
+        base = [java, *_JVM_OPTS, f"-Dlog4j2.configurationFile={log4j}", "-cp", classpath]
+        return base, props
+
+    def start(self, timeout: float = 60.0) -> KafkaBroker:
+        """Format storage if new, start the broker, return once it answers metadata."""
+        base, props = self._prepare()
+        if not (self.data_dir / "kraft" / "meta.properties").exists():
+            fmt = subprocess.run(
+                [*base, "kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(props)],
+                capture_output=True, text=True, check=False,
+            )
+            if fmt.returncode != 0:
+                (self.data_dir / "logs" / "format.log").write_text(fmt.stdout + fmt.stderr)
+                raise DevstackError(
+                    "formatting KRaft storage failed",
+                    hint=f"see the log; remove {self.data_dir / 'kraft'} if it is left from another Kafka version",
+                    log_path=str(self.data_dir / "logs" / "format.log"),
+                )
+        stdout = (self.data_dir / "logs" / "stdout.log").open("ab")
+        self._proc = subprocess.Popen(
+            [*base, "kafka.Kafka", str(props)],
+            stdout=stdout, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        stdout.close()
+        self._wait_ready(timeout)
+        return self
+
+    def _wait_ready(self, timeout: float) -> None:
+        admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "log_level": 0,
+                             "logger": _Silent()})
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self._proc is not None
+            if self._proc.poll() is not None:
+                raise DevstackError(
+                    f"the Kafka broker exited during start (exit code {self._proc.returncode})",
+                    hint="read the broker log; if Java or ports are the problem, fix them or use docker compose",
+                    log_path=str(self.log_path),
+                )
+            try:
+                metadata = admin.list_topics(timeout=1.0)
+                if metadata.brokers:
+                    return
+            except Exception:  # noqa: BLE001 - KafkaException while the broker boots
+                time.sleep(0.2)
+        self.stop()
+        raise DevstackError(
+            f"the Kafka broker did not answer within {timeout:.0f}s",
+            hint="read the broker log", log_path=str(self.log_path),
+        )
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """SIGTERM (controlled shutdown), then SIGKILL after ``timeout``; never leaves a process."""
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    def __enter__(self) -> KafkaBroker:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
+class _Silent:
+    """A logger for librdkafka that drops its connection-refused chatter during start."""
+
+    def log(self, *args: object, **kwargs: object) -> None:
+        return None
+
+    def __getattr__(self, name: str) -> object:
+        return self.log

@@ -1,0 +1,63 @@
+"""Every setting, read from the environment in one place.
+
+``Settings()`` reads ``STREAMS_*`` variables once; the frozen object is then
+passed explicitly to whatever needs it.  Nothing else in the project reads the
+environment (``KAFKA_HOME`` included: it is a field here).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Configuration of a worker, the registry and the CLI."""
+
+    model_config = SettingsConfigDict(env_prefix="STREAMS_", frozen=True, extra="ignore")
+
+    broker: str = Field(default="kafka://127.0.0.1:9092", description="Kafka bootstrap URL(s), comma separated")
+    schema_registry_url: str = Field(default="http://127.0.0.1:8081", description="Confluent-compatible registry")
+    web_port: int = Field(default=6066, ge=0, le=65535, description="HTTP port of the worker")
+    web_host: str = Field(default="127.0.0.1", description="HTTP bind address of the worker")
+    data_dir: Path = Field(default=Path("./.streams"), description="table stores, broker data, audit logs")
+    api_token: SecretStr | None = Field(default=None, description="Bearer token for mutating HTTP calls")
+    app_id: str = Field(default="orders-app", description="Faust app id, also the consumer group")
+    topic_partitions: int = Field(default=4, ge=1, description="partitions of topics the app creates")
+    read_wait_timeout_s: float = Field(default=5.0, gt=0, description="default bound of ?after= waits")
+    kafka_home: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("KAFKA_HOME", "STREAMS_KAFKA_HOME"),
+        description="an installed Kafka distribution, used instead of the Maven jars",
+    )
+    kafka_cache_dir: Path = Field(
+        default=Path.home() / ".cache" / "streams" / "kafka",
+        description="where the broker's jars are fetched to, once",
+    )
+
+    @field_validator("broker")
+    @classmethod
+    def _check_broker(cls, value: str) -> str:
+        for url in value.split(","):
+            if not urlsplit(url.strip()).hostname:
+                raise ValueError(f"not a broker URL: {url!r} (expected kafka://host:port)")
+        return value
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """``host:port,...`` as Kafka clients want it (no ``kafka://``)."""
+        parts = []
+        for url in self.broker.split(","):
+            split = urlsplit(url.strip())
+            parts.append(f"{split.hostname}:{split.port or 9092}")
+        return ",".join(parts)
+
+    @property
+    def registry_host_port(self) -> tuple[str, int]:
+        split = urlsplit(self.schema_registry_url)
+        return split.hostname or "127.0.0.1", split.port or 8081

@@ -1,0 +1,1 @@
+"""Fixtures shared by both tiers: settings built explicitly, never from the caller's environment."""

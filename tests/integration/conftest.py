@@ -1,0 +1,68 @@
+"""A real Kafka broker for the whole session, and a fresh topic name per test.
+
+The broker runs from the Maven-fetched jars (or KAFKA_HOME) on free loopback
+ports in a temporary directory; it is stopped when the session ends.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from streams.devstack.kafka import KafkaBroker
+from streams.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration" in str(item.path):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
+    settings = Settings()
+    broker = KafkaBroker(
+        data_dir=tmp_path_factory.mktemp("kafka"),
+        cache_dir=settings.kafka_cache_dir,
+        kafka_home=settings.kafka_home,
+    )
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(scope="session")
+def admin(kafka_broker: KafkaBroker) -> AdminClient:
+    return AdminClient({"bootstrap.servers": kafka_broker.bootstrap_servers})
+
+
+@pytest.fixture
+def make_topic(admin: AdminClient) -> Callable[..., str]:
+    """Create a uniquely named topic (so tests never see each other's data) and return its name."""
+
+    def _make(prefix: str = "t", partitions: int = 1, config: dict[str, str] | None = None) -> str:
+        name = f"{prefix}-{uuid.uuid4().hex[:10]}"
+        futures = admin.create_topics([NewTopic(name, partitions, 1, config=config or {})])
+        futures[name].result(timeout=30)
+        return name
+
+    return _make
+
+
+@pytest.fixture
+def unique_id() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def work_dir(tmp_path: Path) -> Path:
+    return tmp_path
