@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("./.streams"), description="table stores, broker data, audit logs")
     api_token: SecretStr | None = Field(default=None, description="Bearer token for mutating HTTP calls")
     app_id: str = Field(default="orders-app", description="Faust app id, also the consumer group")
+    app_factory: str = Field(
+        default="agents.app:create_app",
+        description="module:function that builds the worker's faust.App from Settings",
+    )
+    log_level: str = Field(default="info", description="worker log level")
     topic_partitions: int = Field(default=4, ge=1, description="partitions of topics the app creates")
     read_wait_timeout_s: float = Field(default=5.0, gt=0, description="default bound of ?after= waits")
     kafka_home: Path | None = Field(

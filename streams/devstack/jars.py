@@ -70,3 +70,19 @@ def broker_classpath(cache_dir: Path, kafka_home: Path | None) -> str:
             )
         return str(libs / "*")
     return str(fetch_jars(cache_dir) / "*")
+
+
+if __name__ == "__main__":  # `python -m streams.devstack.jars`: fetch once, print where
+    from streams.settings import Settings
+
+    import sys
+
+    _settings = Settings()
+    if _settings.kafka_home is not None:
+        print(f"KAFKA_HOME={_settings.kafka_home}: using its libs/, nothing to fetch")
+    else:
+        try:
+            print(f"Kafka {kafka_version()} jars in {fetch_jars(_settings.kafka_cache_dir)}")
+        except DevstackError as _exc:
+            print(f"streams: error: {_exc.one_line()}", file=sys.stderr)
+            sys.exit(1)

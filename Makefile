@@ -1,0 +1,40 @@
+# One-command set-up on a machine with Python 3.11+, Java 17+ and Maven (no Docker needed).
+#   make run    install, then broker + schema registry + worker in the foreground (Ctrl-C stops all)
+#   make test   install, then lint, type-check and the whole test suite on a real broker
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+
+.PHONY: install run test lint unit integration bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m streams.devstack.jars
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/streams dev
+
+lint: install
+	$(BIN)/ruff check streams agents tests bench
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/pytest tests/unit -q
+
+integration: install
+	$(BIN)/pytest tests/integration -q
+
+test: lint
+	$(BIN)/pytest -q
+
+bench: install
+	$(BIN)/python -m bench.pipeline
+
+clean:
+	rm -rf $(VENV) .streams .pytest_cache .mypy_cache .ruff_cache

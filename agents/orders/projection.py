@@ -1,0 +1,151 @@
+"""Pure order projection: (view before, event) -> outcome.  No Faust, no Kafka.
+
+The agent calls ``apply_order`` for each decoded event and then writes the
+outcome's view to the orders table and sends its deltas.  Four outcomes:
+
+* ``applied``: a new view and the deltas it causes;
+* ``replayed``: the event is already in the view at this very position (a
+  reprocessing after a crash or an offset reset): nothing changes, but its
+  deltas are sent again, because downstream read models dedupe by position and
+  may not have received them before the crash;
+* ``duplicate``: the same event id arrived again at another position (a
+  producer retry, a redrive): ignored, nothing sent;
+* ``rejected``: the lifecycle does not allow this transition: counted, logged,
+  not applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from agents.orders.deltas import CustomerDelta, SkuDelta, Source, StatsDelta
+from agents.orders.state_machine import next_status
+from agents.orders.view import HistoryEntry, Item, OrderView
+from streams.position import Position
+
+__all__ = ["EventMeta", "OrderOutcome", "apply_order", "deltas_for"]
+
+Kind = Literal["applied", "replayed", "duplicate", "rejected"]
+
+
+@dataclass(frozen=True)
+class EventMeta:
+    """What the envelope and Kafka say about an event, beside its payload."""
+
+    event_id: str
+    event_type: str
+    position: Position
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class OrderOutcome:
+    kind: Kind
+    view: OrderView | None
+    customers: list[CustomerDelta] = field(default_factory=list)
+    skus: list[SkuDelta] = field(default_factory=list)
+    stats: list[StatsDelta] = field(default_factory=list)
+    reason: str | None = None
+
+
+def apply_order(view: OrderView | None, event: Any, meta: EventMeta) -> OrderOutcome:
+    """Apply one order event (a typed model with ``order_id``) to the order's view."""
+    if view is not None:
+        for entry in view["history"]:
+            if entry["event_id"] == meta.event_id:
+                same_place = (entry["partition"], entry["offset"]) == (meta.position.partition,
+                                                                      meta.position.offset)
+                if same_place:
+                    return _with_deltas("replayed", view, event, entry, meta)
+                return OrderOutcome("duplicate", view)
+    current = view["status"] if view is not None else None
+    target = next_status(current, meta.event_type)
+    if target is None:
+        return OrderOutcome("rejected", view,
+                            reason=f"{meta.event_type} not allowed in status {current or 'none'}")
+    entry = HistoryEntry(event_id=meta.event_id, event_type=meta.event_type, from_status=current,
+                         to_status=target, partition=meta.position.partition, offset=meta.position.offset)
+    new_view = _evolve(view, event, meta, target)
+    new_view["history"] = [*new_view["history"], entry]
+    return _with_deltas("applied", new_view, event, entry, meta)
+
+
+def _evolve(view: OrderView | None, event: Any, meta: EventMeta, status: str) -> OrderView:
+    if view is None:
+        items = [Item(sku=i.sku, quantity=int(i.quantity), unit_price_minor=int(i.unit_price_minor))
+                 for i in event.items]
+        new: OrderView = OrderView(
+            order_id=event.order_id, customer_id=event.customer_id, status=status, items=items,
+            total_minor=int(event.total_minor), currency=event.currency, paid_minor=0, refunded_minor=0,
+            reserved=False, released=False, payment_id=None, tracking_number=None, carrier=None,
+            reason=None, placed_at=_iso(meta.occurred_at), updated_at=None, history=[],
+            applied={"topic": "", "partition": 0, "offset": -1},
+        )
+    else:
+        new = OrderView(**view)  # shallow copy; lists are replaced, never mutated
+    new["status"] = status
+    kind = meta.event_type
+    if kind == "PaymentAuthorized":
+        new["paid_minor"] += int(event.amount_minor)
+        new["payment_id"] = event.payment_id
+    elif kind == "PaymentRefunded":
+        new["refunded_minor"] += int(event.amount_minor)
+    elif kind == "InventoryReserved":
+        new["reserved"] = True
+    elif kind == "InventoryReleased":
+        new["released"] = True
+    elif kind == "OrderShipped":
+        new["tracking_number"] = event.tracking_number
+        new["carrier"] = event.carrier
+    elif kind in ("PaymentFailed", "InventoryReservationFailed", "OrderCancelled"):
+        new["reason"] = event.reason
+    new["updated_at"] = _iso(meta.occurred_at)
+    new["applied"] = {"topic": meta.position.topic, "partition": meta.position.partition,
+                      "offset": meta.position.offset}
+    return new
+
+
+def _with_deltas(kind: Kind, view: OrderView, event: Any, entry: HistoryEntry,
+                 meta: EventMeta) -> OrderOutcome:
+    customers, skus, stats = deltas_for(view, event, entry, meta)
+    return OrderOutcome(kind, view, customers, skus, stats)
+
+
+def deltas_for(view: OrderView, event: Any, entry: HistoryEntry,
+               meta: EventMeta) -> tuple[list[CustomerDelta], list[SkuDelta], list[StatsDelta]]:
+    """The deltas one history entry causes; a pure function of the view after it, so replays agree."""
+    source = Source(topic=meta.position.topic, partition=entry["partition"], offset=entry["offset"],
+                    event_id=entry["event_id"])
+    kind = entry["event_type"]
+    customers: list[CustomerDelta] = []
+    skus: list[SkuDelta] = []
+    revenue = 0
+    if kind == "OrderPlaced":
+        customers.append(CustomerDelta(source=source, customer_id=view["customer_id"],
+                                       order_id=view["order_id"], orders=1,
+                                       value_minor=view["total_minor"], currency=view["currency"]))
+    elif kind == "PaymentAuthorized":
+        revenue = int(event.amount_minor)
+    elif kind == "PaymentRefunded":
+        revenue = -int(event.amount_minor)
+        customers.append(CustomerDelta(source=source, customer_id=view["customer_id"],
+                                       order_id=view["order_id"], orders=0,
+                                       value_minor=-int(event.amount_minor), currency=view["currency"]))
+    elif kind in ("InventoryReserved", "InventoryReleased"):
+        reserved = kind == "InventoryReserved"
+        skus = [SkuDelta(source=source, sku=item["sku"],
+                         reserved=item["quantity"] if reserved else 0,
+                         released=0 if reserved else item["quantity"]) for item in view["items"]]
+    stats = [StatsDelta(source=source, from_status=entry["from_status"], to_status=entry["to_status"],
+                        revenue_minor=revenue, currency=view["currency"], hour=_hour(meta.occurred_at))]
+    return customers, skus, stats
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _hour(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:00Z")

@@ -1,0 +1,83 @@
+"""Builds the ``faust.App`` from settings: the one place Faust is configured.
+
+Choices that matter for correctness, not style:
+
+* ``stream_ack_exceptions=False``: an exception that escapes an agent must not
+  acknowledge (and so commit) the event it failed on.  Agents catch per-event
+  errors themselves and dead-letter them; anything that still escapes is an
+  infrastructure failure, the worker crashes and restarts from the last commit.
+* ``producer_acks=-1`` (all in-sync replicas): nothing is acknowledged that is
+  not durable.
+* RocksDB table stores under ``data_dir``: a restarted worker reads its tables
+  from disk and replays only the changelog tail.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import asyncio
+from collections.abc import Iterable
+
+import faust
+from confluent_kafka.admin import AdminClient
+
+from streams.settings import Settings
+from streams.topics import TopicSpec, ensure_topics
+from streams.web.metrics import Metrics
+
+__all__ = ["StreamsApp", "build_app"]
+
+
+class StreamsApp(faust.App):  # type: ignore[misc]
+    """A ``faust.App`` that also carries its settings, metrics and declared topics.
+
+    Declared topics are created (if missing) on first start, before the
+    consumer subscribes, so tables and their sources agree on partitions.
+    """
+
+    def __init__(self, *args: object, streams_settings: Settings, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.streams_settings = streams_settings
+        self.metrics = Metrics()
+        self.topic_specs: list[TopicSpec] = []
+
+    def declare_topics(self, specs: Iterable[TopicSpec]) -> None:
+        self.topic_specs.extend(specs)
+
+    async def on_first_start(self) -> None:
+        await super().on_first_start()
+        if self.topic_specs:
+            admin = AdminClient({"bootstrap.servers": self.streams_settings.bootstrap_servers})
+            await asyncio.get_running_loop().run_in_executor(None, ensure_topics, admin, self.topic_specs)
+
+
+def build_app(settings: Settings, *, app_id: str | None = None) -> StreamsApp:
+    """A configured app; agents, tables and views are registered on it by the caller."""
+    data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return StreamsApp(
+        app_id or settings.app_id,
+        streams_settings=settings,
+        broker=settings.broker,
+        store="rocksdb://",
+        datadir=str(data_dir / "faust"),
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=1,
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        stream_ack_exceptions=False,
+        stream_wait_empty=True,
+        broker_commit_every=1000,
+        broker_commit_interval=timedelta(seconds=1),
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        web_bind=settings.web_host,
+        web_enabled=True,
+        web_stats_enabled=False,
+        web_graph_enabled=False,
+        web_tables_enabled=False,
+        web_metrics_enabled=False,
+        autodiscover=False,
+        version=1,
+    )

@@ -1,0 +1,35 @@
+"""The ``streams`` command: one typer app, one module per command group.
+
+Every command turns a ``StreamsError`` into one line on stderr (what went
+wrong and what to do) and exit code 1; typer's own usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from streams.cli.dev_cmd import dev
+from streams.cli.worker_cmd import worker
+from streams.errors import StreamsError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="streams",
+    help="Kafka stream processing: workers, a local dev stack, a schema registry and operator tools.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("dev")(dev)
+app.command("worker")(worker)
+
+
+def main() -> None:
+    try:
+        app()
+    except StreamsError as exc:
+        print(f"streams: error: {exc.one_line()}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,34 @@
+"""``streams dev``: the whole stack on this machine, in the foreground."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from streams.devstack.stack import DevStack
+from streams.settings import Settings
+
+__all__ = ["dev"]
+
+
+def dev(
+    registry: bool = typer.Option(True, help="also start the embedded schema registry"),
+    worker: bool = typer.Option(True, help="also start one worker"),
+) -> None:
+    """Start Kafka (KRaft), the schema registry and a worker; Ctrl-C stops all of them."""
+    console = Console(stderr=True, highlight=False)
+    settings = Settings()
+    stack = DevStack(settings, say=lambda line: console.print(f"[bold cyan]dev[/] {line}"),
+                     with_registry=registry, with_worker=worker)
+    code = 1
+    try:
+        stack.start()
+        if worker:
+            base = f"http://{settings.web_host}:{settings.web_port}"
+            console.print(f"[bold cyan]dev[/] open {base}/health, {base}/orders/<id>, {base}/metrics")
+        code = stack.wait()
+    except KeyboardInterrupt:
+        code = 0
+    finally:
+        stack.stop()
+    raise typer.Exit(code)

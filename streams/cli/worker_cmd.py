@@ -1,0 +1,41 @@
+"""``streams worker``: one Faust worker running the agents of the configured app factory."""
+
+from __future__ import annotations
+
+import faust
+import typer
+from confluent_kafka.admin import AdminClient
+
+from streams.loader import load_factory
+from streams.settings import Settings
+
+__all__ = ["worker"]
+
+
+def worker(
+    web_port: int | None = typer.Option(None, help="HTTP port (default STREAMS_WEB_PORT)"),
+    data_dir: str | None = typer.Option(None, help="table stores (default STREAMS_DATA_DIR)"),
+) -> None:
+    """Start a worker: consume, apply read models, serve HTTP. Ctrl-C stops it cleanly."""
+    overrides: dict[str, object] = {}
+    if web_port is not None:
+        overrides["web_port"] = web_port
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    app = load_factory(settings.app_factory)(settings)
+    _check_broker(settings)
+    typer.echo(f"worker {settings.app_id}: broker {settings.broker}, "
+               f"http://{settings.web_host}:{settings.web_port}/health")
+    faust.Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
+
+
+def _check_broker(settings: Settings) -> None:
+    from streams.errors import TransientError
+
+    admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers, "log_level": 0})
+    try:
+        admin.list_topics(timeout=10)
+    except Exception as exc:
+        raise TransientError(f"cannot reach Kafka at {settings.bootstrap_servers}",
+                             hint="start it with `streams dev` or docker compose, or set STREAMS_BROKER") from exc

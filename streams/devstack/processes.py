@@ -1,0 +1,81 @@
+"""Child processes of the dev stack: started in their own process group, stopped with it.
+
+``ChildProcess`` runs a command with its output appended to a log file, waits
+for an HTTP readiness URL, and on ``stop()`` sends SIGTERM to the whole group,
+then SIGKILL after a grace period, so no grandchild is left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from streams.errors import DevstackError
+
+__all__ = ["ChildProcess"]
+
+
+@dataclass
+class ChildProcess:
+    name: str
+    argv: list[str]
+    log_path: Path
+    ready_url: str
+    env: dict[str, str] = field(default_factory=dict)
+    _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+
+    def start(self, timeout: float = 60.0) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self._proc = subprocess.Popen(
+                self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env={**os.environ, **self.env}, start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise DevstackError(f"{self.name} exited during start (exit code {self._proc.returncode})",
+                                    hint="read its log", log_path=str(self.log_path))
+            try:
+                if httpx.get(self.ready_url, timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise DevstackError(f"{self.name} was not ready within {timeout:.0f}s ({self.ready_url})",
+                            hint="read its log", log_path=str(self.log_path))
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def exited(self) -> int | None:
+        """The exit code if the process has ended, else None."""
+        return self._proc.poll() if self._proc else None
+
+    def stop(self, grace: float = 15.0) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            _signal_group(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                _signal_group(proc.pid, signal.SIGKILL)
+                proc.wait()
+        _signal_group(proc.pid, signal.SIGKILL)  # stragglers of the group, if any
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass

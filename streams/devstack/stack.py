@@ -1,0 +1,112 @@
+"""``streams dev``: broker, schema registry and one worker, in the foreground.
+
+Each component is started in order and waited for; its status is printed as
+one line.  Ctrl-C (or SIGTERM) stops them in reverse order; if one of them
+dies, the others are stopped too and the exit code is non-zero.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+from streams.devstack.kafka import KafkaBroker
+from streams.devstack.processes import ChildProcess
+from streams.errors import DevstackError
+from streams.settings import Settings
+
+__all__ = ["DevStack"]
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class DevStack:
+    settings: Settings
+    say: Say
+    with_registry: bool = True
+    with_worker: bool = True
+    broker: KafkaBroker | None = field(default=None, init=False)
+    children: list[ChildProcess] = field(default_factory=list, init=False)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir.resolve()
+
+    def start(self) -> None:
+        started = time.monotonic()
+        host, port = self.settings.bootstrap_servers.split(",")[0].rsplit(":", 1)
+        if host not in ("127.0.0.1", "localhost"):
+            raise DevstackError(f"streams dev runs a broker on loopback, but STREAMS_BROKER names {host}",
+                                hint="unset STREAMS_BROKER or use 127.0.0.1")
+        self.say(f"kafka     starting on {host}:{port} (data {self.data_dir / 'kafka'})")
+        self.broker = KafkaBroker(
+            data_dir=self.data_dir / "kafka", cache_dir=self.settings.kafka_cache_dir,
+            kafka_home=self.settings.kafka_home, port=int(port),
+        ).start()
+        self.say(f"kafka     ready in {time.monotonic() - started:.1f}s, log {self.broker.log_path}")
+        env = {"STREAMS_BROKER": self.broker.url, "STREAMS_DATA_DIR": str(self.data_dir)}
+        if self.with_registry:
+            reg_host, reg_port = self.settings.registry_host_port
+            self._start(ChildProcess(
+                name="registry", argv=[sys.executable, "-m", "streams.cli", "registry"],
+                log_path=self.data_dir / "logs" / "registry.log",
+                ready_url=f"http://{reg_host}:{reg_port}/subjects", env=env,
+            ), self.settings.schema_registry_url)
+        if self.with_worker:
+            base = f"http://{self.settings.web_host}:{self.settings.web_port}"
+            self._start(ChildProcess(
+                name="worker", argv=[sys.executable, "-m", "streams.cli", "worker"],
+                log_path=self.data_dir / "logs" / "worker.log", ready_url=f"{base}/health", env=env,
+            ), base)
+        self.say(f"all up in {time.monotonic() - started:.1f}s; Ctrl-C stops everything")
+
+    def _start(self, child: ChildProcess, url: str) -> None:
+        t0 = time.monotonic()
+        self.say(f"{child.name:<9} starting (log {child.log_path})")
+        self.children.append(child)
+        child.start()
+        self.say(f"{child.name:<9} ready in {time.monotonic() - t0:.1f}s at {url}")
+
+    def wait(self) -> int:
+        """Block until Ctrl-C/SIGTERM (exit 0) or until a component dies (exit 1)."""
+        stop = False
+
+        def _on_signal(signum: int, frame: FrameType | None) -> None:
+            nonlocal stop
+            stop = True
+
+        signal.signal(signal.SIGTERM, _on_signal)
+        try:
+            while not stop:
+                for child in self.children:
+                    code = child.exited()
+                    if code is not None:
+                        self.say(f"{child.name} exited with code {code}; stopping the stack "
+                                 f"(log {child.log_path})")
+                        return 1
+                if self.broker is not None and not self.broker.running:
+                    self.say(f"kafka exited; stopping the stack (log {self.broker.log_path})")
+                    return 1
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        return 0
+
+    def stop(self) -> None:
+        for child in reversed(self.children):
+            self.say(f"{child.name:<9} stopping")
+            child.stop()
+        self.children.clear()
+        if self.broker is not None:
+            self.say("kafka     stopping")
+            self.broker.stop()
+            self.broker = None
+        self.say("stopped")
+
+

@@ -1,0 +1,35 @@
+"""Finds the domain's app factory by its ``module:function`` name.
+
+This is how ``streams worker`` runs the agents of ``agents/`` without the
+platform importing the domain: the name comes from settings (``STREAMS_APP_FACTORY``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import cast
+
+import faust
+
+from streams.errors import ConfigError
+from streams.settings import Settings
+
+__all__ = ["AppFactory", "load_factory"]
+
+AppFactory = Callable[[Settings], faust.App]
+
+
+def load_factory(path: str) -> AppFactory:
+    module_name, _, attr = path.partition(":")
+    if not module_name or not attr:
+        raise ConfigError(f"app factory {path!r} is not of the form module:function")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f"cannot import {module_name!r} for the app factory: {exc}",
+                          hint="check STREAMS_APP_FACTORY") from exc
+    factory = getattr(module, attr, None)
+    if not callable(factory):
+        raise ConfigError(f"{path!r} is not a function", hint="check STREAMS_APP_FACTORY")
+    return cast(AppFactory, factory)

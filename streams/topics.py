@@ -1,0 +1,69 @@
+"""Topic declarations and their creation with confluent-kafka's AdminClient.
+
+Faust creates only its own internal topics; source and output topics are
+created here before a worker starts, with the partition count and configs the
+app declares, so a table's changelog and its source always agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from streams.errors import ConfigError, TransientError
+
+__all__ = ["TopicSpec", "ensure_topics", "dlq_topic"]
+
+DLQ_SUFFIX = ".dlq"
+
+
+def dlq_topic(topic: str) -> str:
+    """The dead-letter topic of a source topic (DESIGN.md: ``T.dlq``)."""
+    return f"{topic}{DLQ_SUFFIX}"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    config: dict[str, str] = field(default_factory=dict)
+    replication_factor: int = 1
+
+
+def ensure_topics(admin: AdminClient, specs: Iterable[TopicSpec], timeout: float = 30.0) -> list[str]:
+    """Create the topics that are missing; refuse one that exists with other partitions.
+
+    Returns the names created.  A topic with *more* partitions than declared is
+    refused too: keys would no longer land where tables expect them.
+    """
+    wanted = {spec.name: spec for spec in specs}
+    try:
+        metadata = admin.list_topics(timeout=timeout)
+    except KafkaException as exc:
+        raise TransientError(f"cannot reach Kafka to list topics: {exc.args[0]}",
+                             hint="is the broker running? check STREAMS_BROKER") from exc
+    for name, spec in wanted.items():
+        existing = metadata.topics.get(name)
+        if existing is not None and existing.error is None and len(existing.partitions) != spec.partitions:
+            raise ConfigError(
+                f"topic {name!r} has {len(existing.partitions)} partitions, the app declares {spec.partitions}",
+                hint="set STREAMS_TOPIC_PARTITIONS to match, or recreate the topic",
+            )
+    missing = [spec for name, spec in wanted.items() if name not in metadata.topics]
+    if not missing:
+        return []
+    futures = admin.create_topics(
+        [NewTopic(s.name, s.partitions, s.replication_factor, config=dict(s.config)) for s in missing]
+    )
+    created = []
+    for name, future in futures.items():
+        try:
+            future.result(timeout=timeout)
+            created.append(name)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise TransientError(f"could not create topic {name!r}: {exc.args[0].str()}") from exc
+    return created

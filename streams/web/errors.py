@@ -1,0 +1,65 @@
+"""JSON errors for every HTTP answer that is not a success.
+
+Bodies are ``{"error": {"code": ..., "message": ...}}`` (DESIGN.md).  The
+middleware turns aiohttp's own 404/405/413 and any ``StreamsError`` into that
+shape, and an unexpected exception into a 500 with no stack trace in the body
+(the trace goes to the log only).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from streams.errors import StreamsError
+
+__all__ = ["error_body", "json_error", "error_middleware", "install_error_middleware"]
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_HTTP_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
+}
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    error.update(extra)
+    return {"error": error}
+
+
+def json_error(status: int, code: str, message: str, **extra: Any) -> web.Response:
+    return web.Response(
+        status=status,
+        text=json.dumps(error_body(code, message, **extra)),
+        content_type="application/json",
+    )
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except StreamsError as exc:
+        extra = getattr(exc, "details", None)
+        return json_error(exc.http_status, exc.code, exc.message, **({"details": extra} if extra else {}))
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = _HTTP_CODES.get(exc.status, "http_error")
+        return json_error(exc.status, code, exc.reason or code)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return json_error(500, "internal_error", "internal error; see the worker log")
+
+
+def install_error_middleware(web_app: web.Application) -> None:
+    """Add the middleware to an aiohttp app that has not started yet (Faust's ``app.web.web_app``)."""
+    web_app.middlewares.append(error_middleware)

@@ -1,0 +1,47 @@
+"""Liveness and readiness of a worker.
+
+``GET /health`` answers 200 when the worker is ready (consumer assigned, no
+rebalance or table recovery under way) and 503 while it is not, with the same
+JSON body either way; ``GET /health?probe=live`` answers 200 whenever the event
+loop does (a liveness probe must not fail during a long recovery).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+from faust.web import Request, Response, View
+
+__all__ = ["health_state", "register_health"]
+
+
+def health_state(app: faust.App) -> dict[str, Any]:
+    recovering = bool(getattr(app, "in_recovery", False))
+    rebalancing = bool(getattr(app, "rebalancing", False))
+    assignment = sorted(f"{tp.topic}:{tp.partition}" for tp in app.consumer.assignment()) \
+        if app.consumer is not None else []
+    # Set once the first assignment's tables are recovered and streams resumed.
+    recovered = app.tables.recovery.completed.is_set()
+    ready = recovered and not recovering and not rebalancing
+    return {
+        "status": "ok" if ready else "starting",
+        "live": True,
+        "ready": ready,
+        "rebalancing": rebalancing,
+        "recovering": recovering,
+        "recovered": recovered,
+        "assigned_partitions": assignment,
+    }
+
+
+def register_health(app: faust.App) -> None:
+    @app.page("/health")
+    class Health(View):
+        async def get(self, request: Request) -> Response:
+            state = health_state(app)
+            if request.query.get("probe") == "live":
+                return self.json(state)
+            return self.json(state, status=200 if state["ready"] else 503)
+
+    del Health

@@ -1,0 +1,51 @@
+"""Prometheus metrics: one registry object per process, passed in explicitly.
+
+Platform metrics live here; domain code adds its own to the same registry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+__all__ = ["Metrics", "CONTENT_TYPE_LATEST"]
+
+_LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+@dataclass
+class Metrics:
+    """Every metric of a worker, on a registry of its own (tests can make many)."""
+
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.events = Counter(
+            "streams_events", "Events processed, by agent, event type and outcome",
+            ["agent", "event_type", "outcome"], registry=r,
+        )
+        self.processing_seconds = Histogram(
+            "streams_processing_seconds", "Time from receiving a record to having applied it",
+            ["agent"], buckets=_LATENCY_BUCKETS, registry=r,
+        )
+        self.query_seconds = Histogram(
+            "streams_query_seconds", "Read-model query latency", ["route"],
+            buckets=_LATENCY_BUCKETS, registry=r,
+        )
+        self.rejected_transitions = Counter(
+            "streams_rejected_transitions", "Events whose transition the state machine refused",
+            ["read_model", "event_type", "from_status"], registry=r,
+        )
+        self.produced = Counter(
+            "streams_produced", "Records produced, by topic and source", ["topic", "source"], registry=r,
+        )
+        self.applied_offset = Gauge(
+            "streams_read_model_applied_offset", "Last source offset applied to a read model",
+            ["read_model", "topic", "partition"], registry=r,
+        )
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,48 @@
+import asyncio
+
+import pytest
+
+from streams.errors import TimeoutError_
+from streams.freshness import Watermarks
+from streams.position import Position, parse_after
+from streams.errors import ValidationError
+
+
+async def test_wait_returns_once_offset_is_applied() -> None:
+    marks = Watermarks()
+    waiter = asyncio.create_task(marks.wait_for("orders", 1, 5, timeout=5))
+    await asyncio.sleep(0)
+    marks.advance("orders", 1, 4)
+    await asyncio.sleep(0)
+    assert not waiter.done()
+    marks.advance("orders", 1, 5)
+    await asyncio.wait_for(waiter, 1)
+    assert marks.applied("orders", 1) == 5
+
+
+async def test_wait_times_out_with_a_504_error() -> None:
+    marks = Watermarks()
+    marks.advance("orders", 0, 3)
+    with pytest.raises(TimeoutError_) as info:
+        await marks.wait_for("orders", 0, 10, timeout=0.05)
+    assert info.value.http_status == 504
+    assert "applied: 3" in info.value.message
+
+
+async def test_already_applied_returns_at_once_and_marks_never_go_back() -> None:
+    marks = Watermarks()
+    marks.advance("orders", 2, 9)
+    marks.advance("orders", 2, 4)
+    assert marks.applied("orders", 2) == 9
+    await marks.wait_for("orders", 2, 9, timeout=0.01)
+    assert marks.snapshot() == {"orders:2": 9}
+
+
+def test_after_token_round_trip() -> None:
+    assert parse_after(Position("orders", 3, 1041).token) == (3, 1041)
+
+
+@pytest.mark.parametrize("bad", ["", "3", "3:", ":4", "a:1", "1:-2", "1:2:3"])
+def test_bad_after_token_is_a_validation_error(bad: str) -> None:
+    with pytest.raises(ValidationError):
+        parse_after(bad)

@@ -1,0 +1,42 @@
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from streams.settings import Settings
+
+
+def test_defaults_are_the_design_contract(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("STREAMS_BROKER", "STREAMS_SCHEMA_REGISTRY_URL", "STREAMS_WEB_PORT", "STREAMS_DATA_DIR",
+                 "STREAMS_API_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings()
+    assert settings.broker == "kafka://127.0.0.1:9092"
+    assert settings.schema_registry_url == "http://127.0.0.1:8081"
+    assert settings.web_port == 6066
+    assert settings.data_dir == Path("./.streams")
+    assert settings.api_token is None
+    assert settings.bootstrap_servers == "127.0.0.1:9092"
+
+
+def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STREAMS_BROKER", "kafka://a:1,kafka://b:2")
+    monkeypatch.setenv("STREAMS_WEB_PORT", "7000")
+    monkeypatch.setenv("STREAMS_API_TOKEN", "s3cret")
+    settings = Settings()
+    assert settings.bootstrap_servers == "a:1,b:2"
+    assert settings.web_port == 7000
+    assert settings.api_token is not None
+    assert "s3cret" not in repr(settings)
+    assert settings.api_token.get_secret_value() == "s3cret"
+
+
+def test_settings_are_frozen() -> None:
+    settings = Settings()
+    with pytest.raises(ValidationError):
+        settings.web_port = 1  # type: ignore[misc]
+
+
+def test_bad_broker_url_is_refused() -> None:
+    with pytest.raises(ValidationError, match="not a broker URL"):
+        Settings(broker="nonsense")
