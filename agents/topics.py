@@ -5,7 +5,7 @@ from __future__ import annotations
 from streams.settings import Settings
 from streams.topics import TopicSpec, dlq_topic
 
-__all__ = ["ORDERS", "CUSTOMER_DELTAS", "SKU_DELTAS", "STATS_DELTAS", "topic_specs", "internal"]
+__all__ = ["CUSTOMER_DELTAS", "ORDERS", "SKU_DELTAS", "STATS_DELTAS", "internal", "topic_specs"]
 
 ORDERS = "orders"
 

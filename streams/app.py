@@ -14,12 +14,13 @@ Choices that matter for correctness, not style:
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import asyncio
 from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
 
 import faust
+from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from streams.settings import Settings
@@ -29,15 +30,15 @@ from streams.web.metrics import Metrics
 __all__ = ["StreamsApp", "build_app"]
 
 
-class StreamsApp(faust.App):  # type: ignore[misc]
+class StreamsApp(faust.App):
     """A ``faust.App`` that also carries its settings, metrics and declared topics.
 
     Declared topics are created (if missing) on first start, before the
     consumer subscribes, so tables and their sources agree on partitions.
     """
 
-    def __init__(self, *args: object, streams_settings: Settings, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, id: str, *, streams_settings: Settings, **kwargs: Any) -> None:
+        super().__init__(id, **kwargs)
         self.streams_settings = streams_settings
         self.metrics = Metrics()
         self.topic_specs: list[TopicSpec] = []
@@ -45,11 +46,27 @@ class StreamsApp(faust.App):  # type: ignore[misc]
     def declare_topics(self, specs: Iterable[TopicSpec]) -> None:
         self.topic_specs.extend(specs)
 
+    def admin(self) -> AdminClient:
+        return AdminClient({"bootstrap.servers": self.streams_settings.bootstrap_servers})
+
+    async def committed_offsets(self, tps: Iterable[Any]) -> dict[tuple[str, int], int]:
+        """Committed offsets of this app's group for ``tps`` (confluent-kafka AdminClient, in a thread)."""
+        wanted = [TopicPartition(tp.topic, tp.partition) for tp in tps]
+        if not wanted:
+            return {}
+
+        def fetch() -> dict[tuple[str, int], int]:
+            request = ConsumerGroupTopicPartitions(self.conf.id, wanted)
+            futures = self.admin().list_consumer_group_offsets([request], request_timeout=10)
+            result = futures[self.conf.id].result(timeout=15)
+            return {(tp.topic, tp.partition): tp.offset for tp in result.topic_partitions if tp.offset >= 0}
+
+        return await asyncio.get_running_loop().run_in_executor(None, fetch)
+
     async def on_first_start(self) -> None:
         await super().on_first_start()
         if self.topic_specs:
-            admin = AdminClient({"bootstrap.servers": self.streams_settings.bootstrap_servers})
-            await asyncio.get_running_loop().run_in_executor(None, ensure_topics, admin, self.topic_specs)
+            await asyncio.get_running_loop().run_in_executor(None, ensure_topics, self.admin(), self.topic_specs)
 
 
 def build_app(settings: Settings, *, app_id: str | None = None) -> StreamsApp:

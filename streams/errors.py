@@ -11,15 +11,15 @@ layer answer any of them as a JSON error without a table of its own.
 from __future__ import annotations
 
 __all__ = [
-    "StreamsError",
     "ConfigError",
-    "DevstackError",
-    "DecodeError",
-    "ValidationError",
-    "NotFoundError",
     "ConflictError",
+    "DeadlineError",
+    "DecodeError",
+    "DevstackError",
+    "NotFoundError",
+    "StreamsError",
     "TransientError",
-    "TimeoutError_",
+    "ValidationError",
 ]
 
 
@@ -102,7 +102,7 @@ class TransientError(StreamsError):
     code = "unavailable"
 
 
-class TimeoutError_(StreamsError):  # noqa: N801 - avoids shadowing the builtin
+class DeadlineError(StreamsError):
     """Waited for something (an offset, a broker) that did not come in time."""
 
     retriable = True

@@ -8,11 +8,16 @@ answer once that offset is applied, or 504 when the bound runs out.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
 
-from streams.errors import TimeoutError_
+from streams.errors import DeadlineError
 
-__all__ = ["Watermarks"]
+log = logging.getLogger(__name__)
+
+__all__ = ["Watermarks", "seed_watermarks"]
 
 
 class Watermarks:
@@ -21,6 +26,7 @@ class Watermarks:
     def __init__(self) -> None:
         self._applied: dict[tuple[str, int], int] = {}
         self._waiters: dict[tuple[str, int], list[tuple[int, asyncio.Future[None]]]] = defaultdict(list)
+        self._changed: asyncio.Event | None = None
 
     def applied(self, topic: str, partition: int) -> int:
         """The last applied offset, -1 when none is known."""
@@ -34,6 +40,9 @@ class Watermarks:
         if offset <= self._applied.get(key, -1):
             return
         self._applied[key] = offset
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = None
         waiters = self._waiters.get(key)
         if not waiters:
             return
@@ -46,8 +55,24 @@ class Watermarks:
                 still.append((wanted, future))
         self._waiters[key] = still
 
+    async def until(self, predicate: Callable[[], bool], timeout: float, what: str) -> None:
+        """Return once ``predicate()`` holds, re-checking after every advance; 504 after ``timeout``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not predicate():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise DeadlineError(f"{what} was not applied within {timeout:g}s",
+                                    hint="retry later, or ask with a larger wait=")
+            if self._changed is None:
+                self._changed = asyncio.Event()
+            try:
+                await asyncio.wait_for(self._changed.wait(), remaining)
+            except TimeoutError:
+                continue
+
     async def wait_for(self, topic: str, partition: int, offset: int, timeout: float) -> None:
-        """Return once ``offset`` is applied; raise ``TimeoutError_`` (HTTP 504) after ``timeout``."""
+        """Return once ``offset`` is applied; raise ``DeadlineError`` (HTTP 504) after ``timeout``."""
         key = (topic, partition)
         if self._applied.get(key, -1) >= offset:
             return
@@ -56,10 +81,30 @@ class Watermarks:
         try:
             await asyncio.wait_for(future, timeout)
         except TimeoutError:
-            raise TimeoutError_(
+            raise DeadlineError(
                 f"offset {offset} of {topic}[{partition}] was not applied within {timeout:g}s "
                 f"(applied: {self.applied(topic, partition)})",
                 hint="retry later, or ask with a larger wait=",
             ) from None
         finally:
             self._waiters[key] = [w for w in self._waiters[key] if w[1] is not future]
+
+
+def seed_watermarks(app: Any, marks: Watermarks) -> None:
+    """On every assignment, mark what the group committed as applied.
+
+    Everything below a committed offset was applied before this worker got the
+    partition (offsets are committed only after their effects are flushed), so
+    a client asking ``after=`` an offset from before a restart is answered at once.
+    """
+
+    async def on_assigned(sender: Any, assigned: Any, **kwargs: Any) -> None:
+        try:
+            committed = await app.committed_offsets(assigned)
+        except Exception:
+            log.warning("could not read committed offsets to seed read-your-writes marks", exc_info=True)
+            return
+        for (topic, partition), offset in committed.items():
+            marks.advance(topic, partition, offset - 1)
+
+    app.on_partitions_assigned.connect(on_assigned)

@@ -6,11 +6,23 @@ Every name lives here once; code imports the constant, never the string.
 from __future__ import annotations
 
 __all__ = [
-    "EVENT_ID", "EVENT_TYPE", "CORRELATION_ID", "CAUSATION_ID", "OCCURRED_AT", "PRODUCER",
-    "ENVELOPE",
-    "DLQ_ORIGINAL_TOPIC", "DLQ_ORIGINAL_PARTITION", "DLQ_ORIGINAL_OFFSET", "DLQ_ORIGINAL_TIMESTAMP",
-    "DLQ_ERROR_CLASS", "DLQ_ERROR_MESSAGE", "DLQ_ATTEMPTS", "DLQ_AGENT", "DLQ_FAILED_AT",
+    "CAUSATION_ID",
+    "CORRELATION_ID",
+    "DLQ_AGENT",
+    "DLQ_ATTEMPTS",
+    "DLQ_ERROR_CLASS",
+    "DLQ_ERROR_MESSAGE",
+    "DLQ_FAILED_AT",
     "DLQ_HEADERS",
+    "DLQ_ORIGINAL_OFFSET",
+    "DLQ_ORIGINAL_PARTITION",
+    "DLQ_ORIGINAL_TIMESTAMP",
+    "DLQ_ORIGINAL_TOPIC",
+    "ENVELOPE",
+    "EVENT_ID",
+    "EVENT_TYPE",
+    "OCCURRED_AT",
+    "PRODUCER",
 ]
 
 EVENT_ID = "event_id"

@@ -11,11 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from confluent_kafka import KafkaError, KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 
 from streams.errors import ConfigError, TransientError
 
-__all__ = ["TopicSpec", "ensure_topics", "dlq_topic"]
+__all__ = ["TopicSpec", "dlq_topic", "ensure_topics"]
 
 DLQ_SUFFIX = ".dlq"
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-__all__ = ["Source", "CustomerDelta", "SkuDelta", "StatsDelta"]
+__all__ = ["CustomerDelta", "SkuDelta", "Source", "StatsDelta"]
 
 
 class Source(TypedDict):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["STATUSES", "OPEN_STATUSES", "TRANSITIONS", "next_status"]
+__all__ = ["OPEN_STATUSES", "STATUSES", "TRANSITIONS", "next_status"]
 
 STATUSES: Final = (
     "placed", "paid", "reserved", "shipped", "completed",

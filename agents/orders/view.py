@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-__all__ = ["Item", "HistoryEntry", "Applied", "OrderView"]
+__all__ = ["Applied", "HistoryEntry", "Item", "OrderView"]
 
 
 class Item(TypedDict):

@@ -10,7 +10,7 @@ from typing import TypedDict
 from agents.orders.deltas import StatsDelta
 from agents.readmodels.tracking import already_applied, mark_applied
 
-__all__ = ["StatsView", "STATS_KEY", "apply_stats"]
+__all__ = ["STATS_KEY", "StatsView", "apply_stats"]
 
 STATS_KEY = "all"
 KEEP_HOURS = 24 * 7

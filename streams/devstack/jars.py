@@ -15,7 +15,7 @@ from pathlib import Path
 
 from streams.errors import DevstackError
 
-__all__ = ["POM", "kafka_version", "broker_classpath", "fetch_jars"]
+__all__ = ["POM", "broker_classpath", "fetch_jars", "kafka_version"]
 
 POM = Path(__file__).with_name("kafka-pom.xml")
 _MARKER = ".complete"
@@ -73,9 +73,9 @@ def broker_classpath(cache_dir: Path, kafka_home: Path | None) -> str:
 
 
 if __name__ == "__main__":  # `python -m streams.devstack.jars`: fetch once, print where
-    from streams.settings import Settings
-
     import sys
+
+    from streams.settings import Settings
 
     _settings = Settings()
     if _settings.kafka_home is not None:

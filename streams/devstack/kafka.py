@@ -9,6 +9,7 @@ integration tests run; production uses a real cluster or docker compose.
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import shutil
 import signal
@@ -18,6 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from confluent_kafka.admin import AdminClient
 
@@ -41,6 +43,11 @@ logger.kafka.level = {level}
 logger.state.name = state.change.logger
 logger.state.level = WARN
 """
+
+# librdkafka's connection-refused chatter while the broker boots goes nowhere.
+_QUIET = logging.getLogger("streams.devstack.kafka.librdkafka")
+_QUIET.addHandler(logging.NullHandler())
+_QUIET.propagate = False
 
 _JVM_OPTS = [
     "-Xms256m", "-Xmx768m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
@@ -159,8 +166,8 @@ class KafkaBroker:
         return self
 
     def _wait_ready(self, timeout: float) -> None:
-        admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "log_level": 0,
-                             "logger": _Silent()})
+        config: dict[str, Any] = {"bootstrap.servers": self.bootstrap_servers, "logger": _QUIET}
+        admin = AdminClient(config)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self._proc is not None
@@ -208,13 +215,3 @@ class KafkaBroker:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
-
-
-class _Silent:
-    """A logger for librdkafka that drops its connection-refused chatter during start."""
-
-    def log(self, *args: object, **kwargs: object) -> None:
-        return None
-
-    def __getattr__(self, name: str) -> object:
-        return self.log

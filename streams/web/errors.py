@@ -17,7 +17,7 @@ from aiohttp import web
 
 from streams.errors import StreamsError
 
-__all__ = ["error_body", "json_error", "error_middleware", "install_error_middleware"]
+__all__ = ["error_body", "error_middleware", "install_error_middleware", "json_error"]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return json_error(500, "internal_error", "internal error; see the worker log")
 
 
-def install_error_middleware(web_app: web.Application) -> None:
-    """Add the middleware to an aiohttp app that has not started yet (Faust's ``app.web.web_app``)."""
+def install_error_middleware(app: Any) -> None:
+    """Add the middleware to a Faust app's aiohttp application before its web server starts."""
+    web_app: web.Application = app.web.web_app
     web_app.middlewares.append(error_middleware)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
-__all__ = ["Metrics", "CONTENT_TYPE_LATEST"]
+__all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
 
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -49,3 +49,16 @@ class Metrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def register_metrics_route(app: object, metrics: Metrics) -> None:
+    """``GET /metrics``: the Prometheus text exposition of ``metrics``."""
+    from faust.web import Request, Response, View
+
+    @app.page("/metrics")  # type: ignore[attr-defined]
+    class MetricsView(View):
+        async def get(self, request: Request) -> Response:
+            return self.bytes(metrics.exposition(), content_type=CONTENT_TYPE_LATEST.split(";")[0],
+                              headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    del MetricsView

@@ -10,7 +10,7 @@ from streams import errors
         (errors.ValidationError, False, True, 422),
         (errors.NotFoundError, False, False, 404),
         (errors.TransientError, True, True, 503),
-        (errors.TimeoutError_, True, False, 504),
+        (errors.DeadlineError, True, False, 504),
         (errors.ConflictError, False, False, 409),
     ],
 )

@@ -2,10 +2,9 @@ import asyncio
 
 import pytest
 
-from streams.errors import TimeoutError_
+from streams.errors import DeadlineError, ValidationError
 from streams.freshness import Watermarks
 from streams.position import Position, parse_after
-from streams.errors import ValidationError
 
 
 async def test_wait_returns_once_offset_is_applied() -> None:
@@ -23,7 +22,7 @@ async def test_wait_returns_once_offset_is_applied() -> None:
 async def test_wait_times_out_with_a_504_error() -> None:
     marks = Watermarks()
     marks.advance("orders", 0, 3)
-    with pytest.raises(TimeoutError_) as info:
+    with pytest.raises(DeadlineError) as info:
         await marks.wait_for("orders", 0, 10, timeout=0.05)
     assert info.value.http_status == 504
     assert "applied: 3" in info.value.message
@@ -46,3 +45,21 @@ def test_after_token_round_trip() -> None:
 def test_bad_after_token_is_a_validation_error(bad: str) -> None:
     with pytest.raises(ValidationError):
         parse_after(bad)
+
+
+async def test_until_rechecks_the_predicate_after_each_advance() -> None:
+    marks = Watermarks()
+    state = {"ready": False}
+    waiter = asyncio.create_task(marks.until(lambda: state["ready"], timeout=5, what="x"))
+    await asyncio.sleep(0.01)
+    marks.advance("t", 0, 1)  # wakes it, predicate still false
+    await asyncio.sleep(0.01)
+    assert not waiter.done()
+    state["ready"] = True
+    marks.advance("t", 0, 2)
+    await asyncio.wait_for(waiter, 1)
+
+
+async def test_until_times_out_with_504() -> None:
+    with pytest.raises(DeadlineError, match="customer c1"):
+        await Watermarks().until(lambda: False, timeout=0.05, what="customer c1")

@@ -33,7 +33,8 @@ def test_session_broker_round_trips_a_record(kafka_broker: KafkaBroker, make_top
         message = None
         while message is None and time.monotonic() < deadline:
             message = consumer.poll(1.0)
-        assert message is not None and message.error() is None
+        assert message is not None
+        assert message.error() is None
         assert (message.key(), message.value(), message.headers()) == (b"k", b"v", [("h", b"1")])
     finally:
         consumer.close()
@@ -44,7 +45,8 @@ def test_a_second_broker_starts_stops_and_leaves_no_process(tmp_path: Path) -> N
     broker = KafkaBroker(data_dir=tmp_path, cache_dir=settings.kafka_cache_dir, kafka_home=settings.kafka_home)
     broker.start()
     pid = broker.pid
-    assert pid is not None and broker.running
+    assert pid is not None
+    assert broker.running
     broker.stop()
     assert not _alive(pid)
     # restart on the same (already formatted) storage reuses it

@@ -1,0 +1,46 @@
+"""``create_app(settings)``: the order domain wired onto a Faust app.
+
+This is the app factory ``streams worker`` loads (STREAMS_APP_FACTORY).  It
+declares topics and tables, registers the agents and the HTTP routes, and
+returns the app; nothing runs until a worker starts it.
+"""
+
+from __future__ import annotations
+
+from agents.consumers.order_agent import register_order_agent
+from agents.consumers.readmodel_agents import register_readmodel_agents
+from agents.decoding import OrderEventDecoder
+from agents.tables import declare_tables
+from agents.topics import CUSTOMER_DELTAS, ORDERS, SKU_DELTAS, STATS_DELTAS, internal, topic_specs
+from agents.views import register_views
+from streams.app import StreamsApp, build_app
+from streams.freshness import Watermarks, seed_watermarks
+from streams.settings import Settings
+from streams.web import install_error_middleware, register_health, register_metrics_route
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings) -> StreamsApp:
+    app = build_app(settings)
+    app.declare_topics(topic_specs(settings))
+    partitions = settings.topic_partitions
+    source = app.topic(ORDERS, key_type=bytes, value_type=bytes, key_serializer="raw",
+                       value_serializer="raw", partitions=partitions)
+    deltas = {
+        name: app.topic(internal(settings, topic), key_type=str, key_serializer="raw",
+                        value_serializer="json", partitions=partitions)
+        for name, topic in (("customers", CUSTOMER_DELTAS), ("inventory", SKU_DELTAS),
+                            ("stats", STATS_DELTAS))
+    }
+    tables = declare_tables(app)
+    marks = Watermarks()
+    decoder = OrderEventDecoder(settings)
+    register_order_agent(app, source=source, tables=tables, deltas=deltas, decode=decoder, marks=marks)
+    register_readmodel_agents(app, deltas=deltas, tables=tables, marks=marks)
+    seed_watermarks(app, marks)
+    install_error_middleware(app)
+    register_health(app)
+    register_metrics_route(app, app.metrics)
+    register_views(app, tables, marks)
+    return app

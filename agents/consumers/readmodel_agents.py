@@ -1,0 +1,54 @@
+"""Agents that apply the order agent's deltas to the customer, inventory and stats tables.
+
+Each is the same loop over a different pure ``apply`` function: read the view,
+apply the delta (``None`` back means already applied), write the view.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from agents.readmodels.customers import apply_customer
+from agents.readmodels.inventory import apply_sku
+from agents.readmodels.stats import STATS_KEY, apply_stats
+from agents.tables import Tables
+from streams.app import StreamsApp
+from streams.freshness import Watermarks
+
+__all__ = ["register_readmodel_agents"]
+
+Apply = Callable[[Any, Any], Any]
+
+
+def register_readmodel_agents(app: StreamsApp, *, deltas: dict[str, Any], tables: Tables,
+                              marks: Watermarks) -> None:
+    specs: list[tuple[str, Any, Apply, Callable[[Any], str]]] = [
+        ("customers", tables.customers, apply_customer, lambda d: str(d["customer_id"])),
+        ("inventory", tables.inventory, apply_sku, lambda d: str(d["sku"])),
+        ("stats", tables.stats, apply_stats, lambda d: STATS_KEY),
+    ]
+    for name, table, apply, key_of in specs:
+        _register(app, name, deltas[name], table, apply, key_of, marks)
+
+
+def _register(app: StreamsApp, name: str, topic: Any, table: Any, apply: Apply,
+              key_of: Callable[[Any], str], marks: Watermarks) -> None:
+    metrics = app.metrics
+    agent_name = f"{name}-projection"
+
+    async def project(stream: Any) -> None:
+        async for event in stream.events():
+            started = time.perf_counter()
+            delta = event.value
+            key = key_of(delta)
+            view = apply(table.get(key), delta)
+            if view is not None:
+                table[key] = view
+            source = delta["source"]
+            marks.advance(f"{name}<-{source['topic']}", source["partition"], source["offset"])
+            metrics.events.labels(agent_name, "delta", "applied" if view is not None else "replayed").inc()
+            metrics.processing_seconds.labels(agent_name).observe(time.perf_counter() - started)
+
+    app.agent(topic, name=agent_name)(project)

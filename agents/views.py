@@ -1,0 +1,98 @@
+"""HTTP routes over the read models (DESIGN.md): each GET is routed to the worker owning the key.
+
+Every body carries ``_meta`` saying what the read model had applied; ``?after=
+<partition>:<offset>`` (what POST /events returned) waits, up to ``?wait=``
+seconds (default STREAMS_READ_WAIT_TIMEOUT_S), until that write is applied, and
+answers 504 otherwise.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from faust.web import Request, Response
+
+from agents.readmodels.stats import STATS_KEY
+from agents.tables import Tables
+from agents.topics import ORDERS
+from streams.app import StreamsApp
+from streams.errors import NotFoundError
+from streams.freshness import Watermarks
+from streams.web.views import JsonView, after_param, routed, wait_param
+
+__all__ = ["register_views"]
+
+
+def register_views(app: StreamsApp, tables: Tables, marks: Watermarks) -> None:
+    settings = app.streams_settings
+    metrics = app.metrics
+
+    def meta(read_model: str, applied: Any) -> dict[str, Any]:
+        return {"read_model": read_model, "applied": applied}
+
+    async def wait_key_applied(request: Request, table: Any, key: str, what: str) -> None:
+        after = after_param(request)
+        if after is None:
+            return
+        partition, offset = after
+        mark = f"{ORDERS}:{partition}"
+
+        def applied() -> bool:
+            view = table.get(key)
+            return view is not None and view["applied"].get(mark, -1) >= offset
+
+        await marks.until(applied, wait_param(request, settings.read_wait_timeout_s),
+                          f"{what} (after {partition}:{offset})")
+
+    @app.page("/orders/{order_id}")
+    class OrderView(JsonView):
+        @routed(app, tables.orders, match_info="order_id")
+        async def get(self, request: Request, order_id: str) -> Response:
+            started = time.perf_counter()
+            after = after_param(request)
+            if after is not None:
+                await marks.wait_for(ORDERS, after[0], after[1],
+                                     wait_param(request, settings.read_wait_timeout_s))
+            view = tables.orders.get(order_id)
+            metrics.query_seconds.labels("/orders").observe(time.perf_counter() - started)
+            if view is None:
+                raise NotFoundError(f"no order {order_id!r}")
+            return self.json({**view, "_meta": meta("orders", view["applied"])})
+
+    @app.page("/customers/{customer_id}")
+    class CustomerView(JsonView):
+        @routed(app, tables.customers, match_info="customer_id")
+        async def get(self, request: Request, customer_id: str) -> Response:
+            started = time.perf_counter()
+            await wait_key_applied(request, tables.customers, customer_id, f"customer {customer_id!r}")
+            view = tables.customers.get(customer_id)
+            metrics.query_seconds.labels("/customers").observe(time.perf_counter() - started)
+            if view is None:
+                raise NotFoundError(f"no customer {customer_id!r}")
+            return self.json({**view, "_meta": meta("customers", view["applied"])})
+
+    @app.page("/inventory/{sku}")
+    class InventoryView(JsonView):
+        @routed(app, tables.inventory, match_info="sku")
+        async def get(self, request: Request, sku: str) -> Response:
+            started = time.perf_counter()
+            await wait_key_applied(request, tables.inventory, sku, f"sku {sku!r}")
+            view = tables.inventory.get(sku)
+            metrics.query_seconds.labels("/inventory").observe(time.perf_counter() - started)
+            if view is None:
+                raise NotFoundError(f"no stock record for sku {sku!r}")
+            return self.json({**view, "_meta": meta("inventory", view["applied"])})
+
+    @app.page("/stats")
+    class StatsView(JsonView):
+        @routed(app, tables.stats, exact_key=STATS_KEY)
+        async def get(self, request: Request) -> Response:
+            started = time.perf_counter()
+            await wait_key_applied(request, tables.stats, STATS_KEY, "stats")
+            view = tables.stats.get(STATS_KEY) or {
+                "orders_by_status": {}, "revenue_minor_by_hour": {}, "revenue_minor_total": {}, "applied": {}}
+            metrics.query_seconds.labels("/stats").observe(time.perf_counter() - started)
+            return self.json({**view, "_meta": meta("stats", view["applied"])})
+
+    del OrderView, CustomerView, InventoryView, StatsView

@@ -1,0 +1,55 @@
+"""Shared pieces for JSON read-model views: error shape, ``?after=`` and ``?wait=`` parsing."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+
+from faust.web import Request, Response, View
+from faust.web.exceptions import WebError
+
+from streams.errors import ValidationError
+from streams.position import parse_after
+from streams.web.errors import error_body
+
+__all__ = ["JsonView", "after_param", "routed", "wait_param"]
+
+Handler = Callable[..., Awaitable[Response]]
+
+MAX_WAIT_S = 30.0
+
+
+class JsonView(View):
+    """A Faust view whose Faust-raised errors (routing, 503 during rebalance) use our JSON shape."""
+
+    async def on_request_error(self, request: Request, exc: WebError) -> Response:
+        code = {503: "unavailable", 404: "not_found", 400: "bad_request"}.get(exc.code, "http_error")
+        return self.json(error_body(code, str(exc.detail)), status=exc.code)
+
+    def ok(self, body: Any) -> Response:
+        return self.json(body)
+
+
+def after_param(request: Request) -> tuple[int, int] | None:
+    value = request.query.get("after")
+    return parse_after(value) if value is not None else None
+
+
+def wait_param(request: Request, default: float) -> float:
+    value = request.query.get("wait")
+    if value is None:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValidationError(f"wait={value!r} is not a number of seconds") from None
+    if not 0 < seconds <= MAX_WAIT_S:
+        raise ValidationError(f"wait must be in (0, {MAX_WAIT_S:g}] seconds, got {value}")
+    return seconds
+
+
+def routed(app: Any, table: Any, *, match_info: str | None = None,
+           exact_key: str | None = None) -> Callable[[Handler], Handler]:
+    """Faust's ``table_route``: run the view on the worker that owns the key, typed for our views."""
+    decorator = app.table_route(table=table, match_info=match_info, exact_key=exact_key)
+    return cast(Callable[[Handler], Handler], decorator)

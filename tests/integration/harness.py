@@ -1,0 +1,62 @@
+"""Workers as real processes (``python -m streams.cli worker``) for integration tests."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from streams.devstack.ports import free_port
+from streams.devstack.processes import ChildProcess
+
+__all__ = ["Worker", "wait_until"]
+
+
+@dataclass
+class Worker:
+    """One worker process with its own data dir and port; ``env`` are STREAMS_* settings."""
+
+    env: dict[str, str]
+    data_dir: Path
+    port: int = field(default_factory=free_port)
+    process: ChildProcess | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 90.0) -> Worker:
+        env = {**self.env, "STREAMS_WEB_PORT": str(self.port), "STREAMS_DATA_DIR": str(self.data_dir),
+               "STREAMS_WEB_HOST": "127.0.0.1"}
+        self.process = ChildProcess(
+            name=f"worker:{self.port}", argv=[sys.executable, "-m", "streams.cli", "worker"],
+            log_path=self.data_dir / "worker.log", ready_url=f"{self.url}/health", env=env,
+        )
+        self.process.start(timeout=timeout)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+
+    def get(self, path: str, **params: Any) -> httpx.Response:
+        return httpx.get(f"{self.url}{path}", params=params, timeout=40)
+
+    def log(self) -> str:
+        path = self.data_dir / "worker.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+def wait_until(predicate: Any, timeout: float = 30.0, interval: float = 0.2, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
