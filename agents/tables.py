@@ -27,8 +27,8 @@ def declare_tables(app: StreamsApp) -> Tables:
     partitions = app.streams_settings.topic_partitions
 
     def table(name: str, help_: str) -> Any:
-        return app.Table(name, default=None, key_type=str, partitions=partitions,
-                         key_serializer="raw", value_serializer="json", help=help_)
+        # key_serializer "raw" and value_serializer "json" are the app-wide defaults (streams.app)
+        return app.Table(name, default=None, key_type=str, partitions=partitions, help=help_)
 
     return Tables(
         orders=table("orders", "order read model by order id"),

@@ -30,11 +30,14 @@ class StreamsError(Exception):
     dead_letter: bool = True
     http_status: int = 500
     code: str = "internal_error"
+    attempts: int = 1
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None,
+                 details: list[dict[str, str]] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.details = details
 
     def one_line(self) -> str:
         """The message and, when there is one, what to do about it."""

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
         description="module:function that builds the worker's faust.App from Settings",
     )
     log_level: str = Field(default="info", description="worker log level")
+    schemas_dir: Path | None = Field(default=None, description=".avsc directory (default: the repo's schemas/)")
+    producer_name: str = Field(default="streams", description="the `producer` header of events we write")
     topic_partitions: int = Field(default=4, ge=1, description="partitions of topics the app creates")
     read_wait_timeout_s: float = Field(default=5.0, gt=0, description="default bound of ?after= waits")
     kafka_home: Path | None = Field(

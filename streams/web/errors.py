@@ -48,8 +48,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except StreamsError as exc:
-        extra = getattr(exc, "details", None)
-        return json_error(exc.http_status, exc.code, exc.message, **({"details": extra} if extra else {}))
+        extra = {"details": exc.details} if exc.details else {}
+        return json_error(exc.http_status, exc.code, exc.message, **extra)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

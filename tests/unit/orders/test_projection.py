@@ -1,0 +1,111 @@
+"""The order projection as a plain function: lifecycle, idempotency, replays, deltas."""
+
+from datetime import timedelta
+from typing import Any
+
+from agents.events import (
+    InventoryReleased,
+    InventoryReserved,
+    OrderCancelled,
+    OrderCompleted,
+    OrderShipped,
+    PaymentAuthorized,
+    PaymentRefunded,
+)
+from agents.orders.projection import EventMeta, OrderOutcome, apply_order
+from agents.orders.view import OrderView
+from streams.position import Position
+from tests.support import NOW, new_id, placed
+
+
+def meta(event: Any, offset: int, event_id: str | None = None, partition: int = 0) -> EventMeta:
+    return EventMeta(event_id=event_id or new_id(), event_type=type(event).__name__,
+                     position=Position("orders", partition, offset), occurred_at=NOW + timedelta(minutes=offset))
+
+
+def run(events: list[Any]) -> tuple[OrderView | None, list[OrderOutcome]]:
+    view: OrderView | None = None
+    outcomes = []
+    for offset, event in enumerate(events):
+        outcome = apply_order(view, event, meta(event, offset))
+        outcomes.append(outcome)
+        if outcome.kind == "applied":
+            view = outcome.view
+    return view, outcomes
+
+
+def test_full_lifecycle() -> None:
+    view, outcomes = run([
+        placed(),
+        PaymentAuthorized(order_id="o-1", payment_id="p", amount_minor=1250, currency="EUR", authorized_at=NOW),
+        InventoryReserved(order_id="o-1", reservation_id="r", reserved_at=NOW),
+        OrderShipped(order_id="o-1", carrier="dhl", tracking_number="T1", shipped_at=NOW),
+        OrderCompleted(order_id="o-1", completed_at=NOW),
+    ])
+    assert [o.kind for o in outcomes] == ["applied"] * 5
+    assert view is not None
+    assert view["status"] == "completed"
+    assert (view["paid_minor"], view["reserved"], view["tracking_number"]) == (1250, True, "T1")
+    assert view["applied"] == {"topic": "orders", "partition": 0, "offset": 4}
+    assert [e["to_status"] for e in view["history"]] == ["placed", "paid", "reserved", "shipped", "completed"]
+
+
+def test_cancellation_with_compensations() -> None:
+    view, outcomes = run([
+        placed(),
+        PaymentAuthorized(order_id="o-1", payment_id="p", amount_minor=1250, currency="EUR", authorized_at=NOW),
+        InventoryReserved(order_id="o-1", reservation_id="r", reserved_at=NOW),
+        OrderCancelled(order_id="o-1", reason="customer changed mind", cancelled_at=NOW),
+        PaymentRefunded(order_id="o-1", payment_id="p", amount_minor=1250, currency="EUR", refunded_at=NOW),
+        InventoryReleased(order_id="o-1", reservation_id="r", released_at=NOW),
+    ])
+    assert view is not None
+    assert (view["status"], view["refunded_minor"], view["released"]) == ("cancelled", 1250, True)
+    refund = outcomes[4]
+    assert refund.customers[0]["value_minor"] == -1250
+    assert refund.stats[0]["revenue_minor"] == -1250
+    release = outcomes[5]
+    assert {(d["sku"], d["released"]) for d in release.skus} == {("sku-a", 2), ("sku-b", 1)}
+
+
+def test_same_event_id_elsewhere_is_a_duplicate_and_sends_nothing() -> None:
+    event = placed()
+    first = apply_order(None, event, meta(event, 0, event_id="11111111-1111-1111-1111-111111111111"))
+    again = apply_order(first.view, event, meta(event, 7, event_id="11111111-1111-1111-1111-111111111111"))
+    assert again.kind == "duplicate"
+    assert again.view is first.view
+    assert (again.customers, again.skus, again.stats) == ([], [], [])
+
+
+def test_same_event_at_same_position_is_a_replay_that_resends_its_deltas() -> None:
+    event = placed()
+    event_meta = meta(event, 3)
+    first = apply_order(None, event, event_meta)
+    replay = apply_order(first.view, event, event_meta)
+    assert replay.kind == "replayed"
+    assert replay.customers == first.customers
+    assert replay.stats == first.stats
+
+
+def test_disallowed_transition_is_rejected_and_changes_nothing() -> None:
+    event = placed()
+    first = apply_order(None, event, meta(event, 0))
+    ship = OrderShipped(order_id="o-1", carrier="dhl", tracking_number="T", shipped_at=NOW)
+    outcome = apply_order(first.view, ship, meta(ship, 1))
+    assert outcome.kind == "rejected"
+    assert outcome.view is first.view
+    assert "OrderShipped not allowed in status placed" in (outcome.reason or "")
+    pay = PaymentAuthorized(order_id="o-2", payment_id="p", amount_minor=1, currency="EUR", authorized_at=NOW)
+    assert apply_order(None, pay, meta(pay, 2)).kind == "rejected"
+
+
+def test_placed_sends_customer_and_stats_deltas_with_its_source() -> None:
+    event = placed(customer_id="c-9")
+    outcome = apply_order(None, event, meta(event, 12, partition=3))
+    (customer,) = outcome.customers
+    assert customer["customer_id"] == "c-9"
+    assert (customer["orders"], customer["value_minor"]) == (1, 1250)
+    assert customer["source"]["partition"] == 3
+    assert customer["source"]["offset"] == 12
+    (stat,) = outcome.stats
+    assert (stat["from_status"], stat["to_status"]) == (None, "placed")
