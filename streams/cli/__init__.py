@@ -11,6 +11,7 @@ import sys
 import typer
 
 from streams.cli.dev_cmd import dev
+from streams.cli.registry_cmd import registry
 from streams.cli.worker_cmd import worker
 from streams.errors import StreamsError
 
@@ -25,6 +26,7 @@ app = typer.Typer(
 )
 app.command("dev")(dev)
 app.command("worker")(worker)
+app.command("registry")(registry)
 
 
 def main() -> None:
