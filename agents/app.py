@@ -10,11 +10,13 @@ from __future__ import annotations
 from agents.consumers.order_agent import register_order_agent
 from agents.consumers.readmodel_agents import register_readmodel_agents
 from agents.decoding import OrderEventDecoder
+from agents.ingest import OrderIngest
 from agents.tables import declare_tables
-from agents.topics import CUSTOMER_DELTAS, ORDERS, SKU_DELTAS, STATS_DELTAS, internal, topic_specs
+from agents.topics import CUSTOMER_DELTAS, SKU_DELTAS, STATS_DELTAS, internal, orders_topic, topic_specs
 from agents.views import register_views
 from streams.app import StreamsApp, build_app
 from streams.freshness import Watermarks, seed_watermarks
+from streams.producer import DurableProducer
 from streams.settings import Settings
 from streams.web import install_error_middleware, register_health, register_metrics_route
 
@@ -25,7 +27,7 @@ def create_app(settings: Settings) -> StreamsApp:
     app = build_app(settings)
     app.declare_topics(topic_specs(settings))
     partitions = settings.topic_partitions
-    source = app.topic(ORDERS, key_type=bytes, value_type=bytes, key_serializer="raw",
+    source = app.topic(orders_topic(settings), key_type=bytes, value_type=bytes, key_serializer="raw",
                        value_serializer="raw", partitions=partitions)
     deltas = {
         name: app.topic(internal(settings, topic), key_type=str, key_serializer="raw",
@@ -42,5 +44,9 @@ def create_app(settings: Settings) -> StreamsApp:
     install_error_middleware(app)
     register_health(app)
     register_metrics_route(app, app.metrics)
-    register_views(app, tables, marks)
+    def make_ingest() -> OrderIngest:
+        producer = DurableProducer(settings.bootstrap_servers, client_id=f"{settings.app_id}-http")
+        return OrderIngest(decoder.catalog, decoder.codec, producer, settings.producer_name, orders_topic(settings))
+
+    register_views(app, tables, marks, make_ingest=make_ingest)
     return app

@@ -15,14 +15,19 @@ SKU_DELTAS = "sku-deltas"
 STATS_DELTAS = "stats-deltas"
 
 
+def orders_topic(settings: Settings) -> str:
+    """``orders``, behind STREAMS_TOPIC_PREFIX when one is set."""
+    return f"{settings.topic_prefix}{ORDERS}"
+
+
 def internal(settings: Settings, name: str) -> str:
-    return f"{settings.app_id}-{name}"
+    return f"{settings.topic_prefix}{settings.app_id}-{name}"
 
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:
     n = settings.topic_partitions
     return [
-        TopicSpec(ORDERS, n),
-        TopicSpec(dlq_topic(ORDERS), n),
+        TopicSpec(orders_topic(settings), n),
+        TopicSpec(dlq_topic(orders_topic(settings)), n),
         *(TopicSpec(internal(settings, name), n) for name in (CUSTOMER_DELTAS, SKU_DELTAS, STATS_DELTAS)),
     ]

@@ -8,24 +8,30 @@ answers 504 otherwise.
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 from faust.web import Request, Response
 
+from agents.ingest import OrderIngest
 from agents.readmodels.stats import STATS_KEY
 from agents.tables import Tables
-from agents.topics import ORDERS
+from agents.topics import orders_topic
 from streams.app import StreamsApp
-from streams.errors import NotFoundError
+from streams.errors import NotFoundError, ValidationError
 from streams.freshness import Watermarks
+from streams.web.auth import check_bearer
 from streams.web.views import JsonView, after_param, routed, wait_param
 
 __all__ = ["register_views"]
 
 
-def register_views(app: StreamsApp, tables: Tables, marks: Watermarks) -> None:
+def register_views(app: StreamsApp, tables: Tables, marks: Watermarks,
+                   make_ingest: Callable[[], OrderIngest]) -> None:
     settings = app.streams_settings
+    orders = orders_topic(settings)
     metrics = app.metrics
 
     def meta(read_model: str, applied: Any) -> dict[str, Any]:
@@ -36,7 +42,7 @@ def register_views(app: StreamsApp, tables: Tables, marks: Watermarks) -> None:
         if after is None:
             return
         partition, offset = after
-        mark = f"{ORDERS}:{partition}"
+        mark = f"{orders}:{partition}"
 
         def applied() -> bool:
             view = table.get(key)
@@ -52,7 +58,7 @@ def register_views(app: StreamsApp, tables: Tables, marks: Watermarks) -> None:
             started = time.perf_counter()
             after = after_param(request)
             if after is not None:
-                await marks.wait_for(ORDERS, after[0], after[1],
+                await marks.wait_for(orders, after[0], after[1],
                                      wait_param(request, settings.read_wait_timeout_s))
             view = tables.orders.get(order_id)
             metrics.query_seconds.labels("/orders").observe(time.perf_counter() - started)
@@ -95,4 +101,25 @@ def register_views(app: StreamsApp, tables: Tables, marks: Watermarks) -> None:
             metrics.query_seconds.labels("/stats").observe(time.perf_counter() - started)
             return self.json({**view, "_meta": meta("stats", view["applied"])})
 
-    del OrderView, CustomerView, InventoryView, StatsView
+    ingest_ref: dict[str, OrderIngest] = {}
+
+    def ingest() -> OrderIngest:
+        if "ingest" not in ingest_ref:
+            ingest_ref["ingest"] = make_ingest()
+        return ingest_ref["ingest"]
+
+    @app.page("/events")
+    class Events(JsonView):
+        async def post(self, request: Request) -> Response:
+            check_bearer(request.headers.get("Authorization"), settings.api_token)
+            try:
+                body = await request.json()
+            except ValueError:
+                raise ValidationError("the body is not JSON") from None
+            service = ingest()
+            prepared = await asyncio.get_running_loop().run_in_executor(None, service.prepare, body)
+            position = await service.send(prepared)
+            metrics.produced.labels(position.topic, "http").inc()
+            return self.json(prepared.receipt(position), status=202)
+
+    del OrderView, CustomerView, InventoryView, StatsView, Events

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="info", description="worker log level")
     schemas_dir: Path | None = Field(default=None, description=".avsc directory (default: the repo's schemas/)")
+    topic_prefix: str = Field(default="", description="prefix of every topic name (isolates test runs)")
     producer_name: str = Field(default="streams", description="the `producer` header of events we write")
     topic_partitions: int = Field(default=4, ge=1, description="partitions of topics the app creates")
     read_wait_timeout_s: float = Field(default=5.0, gt=0, description="default bound of ?after= waits")

@@ -15,7 +15,8 @@ from streams.avro.subjects import record_subject, topic_record_subject, topic_su
 from streams.avro.wire import frame, unframe
 
 __all__ = [
-    "AvroCodec", "AvroSchema", "BadAvroError", "BadMagicByteError", "ConfluentRegistry", "Decoded", "EmptyPayloadError",
-    "RegistryUnavailableError", "SchemaSource", "UnknownEventTypeError", "UnknownSchemaIdError", "frame", "load_schemas",
+    "AvroCodec", "AvroSchema", "BadAvroError", "BadMagicByteError", "ConfluentRegistry", "Decoded",
+    "EmptyPayloadError", "RegistryUnavailableError", "SchemaSource", "UnknownEventTypeError", "UnknownSchemaIdError",
+    "frame", "load_schemas",
     "record_subject", "topic_record_subject", "topic_subject", "unframe",
 ]

@@ -39,7 +39,8 @@ class ConfluentRegistry:
             return str(self._client.get_schema(schema_id).schema_str)
         except SchemaRegistryError as exc:
             if exc.http_status_code == 404:
-                raise UnknownSchemaIdError(f"schema id {schema_id} is not in the registry ({exc.error_message})") from exc
+                raise UnknownSchemaIdError(
+                    f"schema id {schema_id} is not in the registry ({exc.error_message})") from exc
             raise RegistryUnavailableError(f"registry error for schema id {schema_id}: {exc.error_message}") from exc
         except (httpx.TransportError, OSError) as exc:
             raise RegistryUnavailableError(f"schema registry {self.url} unreachable: {exc}") from exc

@@ -15,7 +15,7 @@ from avro.compatibility import ReaderWriterCompatibilityChecker, SchemaCompatibi
 
 from streams.registry.errors import InvalidCompatibilityLevelError
 
-__all__ = ["Level", "parse_level", "incompatibilities"]
+__all__ = ["Level", "incompatibilities", "parse_level"]
 
 
 class Level(StrEnum):

@@ -8,9 +8,18 @@ from __future__ import annotations
 from streams.errors import ConflictError, NotFoundError, StreamsError, ValidationError
 
 __all__ = [
-    "RegistryError", "SubjectNotFoundError", "VersionNotFoundError", "SchemaNotFoundError",
-    "SubjectNotSoftDeletedError", "SubjectLevelConfigNotFoundError", "InvalidSchemaError", "InvalidVersionError",
-    "InvalidCompatibilityLevelError", "IncompatibleSchemaError", "BadRequestError", "ReferenceExistsError",
+    "BadRequestError",
+    "IncompatibleSchemaError",
+    "InvalidCompatibilityLevelError",
+    "InvalidSchemaError",
+    "InvalidVersionError",
+    "ReferenceExistsError",
+    "RegistryError",
+    "SchemaNotFoundError",
+    "SubjectLevelConfigNotFoundError",
+    "SubjectNotFoundError",
+    "SubjectNotSoftDeletedError",
+    "VersionNotFoundError",
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ import avro.schema
 
 from streams.registry.errors import InvalidSchemaError
 
-__all__ = ["Reference", "ParsedSchema", "parse_avro"]
+__all__ = ["ParsedSchema", "Reference", "parse_avro"]
 
 
 @dataclass(frozen=True)
@@ -68,10 +69,8 @@ def _define(parsed: ParsedSchema, names: avro.name.Names, resolve: ResolveRef) -
         _define(resolve(ref), names, resolve)
     if parsed.schema.get_prop("name") is None:
         return
-    try:
+    with contextlib.suppress(avro.errors.SchemaParseException):  # defined already by another reference path
         avro.schema.make_avsc_object(json.loads(parsed.text), names)
-    except avro.errors.SchemaParseException:
-        pass  # already defined by another path of the reference graph
 
 
 def _canonical(schema: avro.schema.Schema, names: avro.name.Names) -> str:

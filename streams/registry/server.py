@@ -24,7 +24,7 @@ from streams.registry.state import RegistryState
 from streams.registry.store import KafkaStore
 from streams.settings import Settings
 
-__all__ = ["RegistryServer", "build_web_app", "serve", "MAX_BODY"]
+__all__ = ["MAX_BODY", "RegistryServer", "build_web_app", "serve"]
 
 log = logging.getLogger(__name__)
 MAX_BODY = 2 * 1024 * 1024

@@ -22,7 +22,7 @@ from streams.registry.schema import ParsedSchema, Reference, parse_avro
 from streams.registry.state import RegistryState, Version, config_key, schema_key
 from streams.registry.store import KafkaStore, Lost
 
-__all__ = ["Registry", "SUPPORTED_TYPES", "canonicalize"]
+__all__ = ["SUPPORTED_TYPES", "Registry", "canonicalize"]
 
 SUPPORTED_TYPES = ("AVRO",)
 Records = list[tuple[bytes, bytes | None]]

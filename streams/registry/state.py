@@ -21,7 +21,7 @@ from typing import Any
 from streams.registry.compat import Level
 from streams.registry.schema import Reference
 
-__all__ = ["Version", "StoredSchema", "RegistryState", "schema_key", "config_key"]
+__all__ = ["RegistryState", "StoredSchema", "Version", "config_key", "schema_key"]
 
 
 @dataclass(frozen=True)

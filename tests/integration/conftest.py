@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,32 @@ def make_topic(admin: AdminClient) -> Callable[..., str]:
         return name
 
     return _make
+
+
+@pytest.fixture(scope="session")
+def registry(kafka_broker: KafkaBroker) -> Iterator[Any]:
+    """The embedded registry on the session broker, served from a background thread."""
+    from tests.integration.registry.conftest import BackgroundRegistry
+
+    server = BackgroundRegistry(kafka_broker.bootstrap_servers, f"_schemas-{uuid.uuid4().hex[:8]}").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def stack_env(kafka_broker: KafkaBroker, registry: Any) -> dict[str, str]:
+    """Settings for a worker of this test only: its own topic prefix and app id."""
+    tag = uuid.uuid4().hex[:8]
+    return {
+        "STREAMS_BROKER": kafka_broker.url,
+        "STREAMS_SCHEMA_REGISTRY_URL": registry.url,
+        "STREAMS_TOPIC_PREFIX": f"t{tag}.",
+        "STREAMS_APP_ID": f"orders-{tag}",
+        "STREAMS_TOPIC_PARTITIONS": "4",
+        "STREAMS_LOG_LEVEL": "info",
+    }
 
 
 @pytest.fixture

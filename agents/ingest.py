@@ -1,0 +1,70 @@
+"""Producing order events: validate with pydantic, encode Avro via the registry, set the envelope.
+
+Used by POST /events and ``streams produce``.  A record is acknowledged only
+once Kafka has it on all in-sync replicas (``DurableProducer``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from agents.events import EventCatalog, OrderEvent
+from streams.avro import AvroCodec, topic_record_subject
+from streams.envelope import Envelope
+from streams.errors import ValidationError
+from streams.position import Position
+from streams.producer import DurableProducer
+
+__all__ = ["OrderIngest", "Prepared"]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    envelope: Envelope
+    event: OrderEvent
+    key: bytes
+    value: bytes
+
+    def receipt(self, position: Position) -> dict[str, Any]:
+        return {"event_id": self.envelope.event_id, "event_type": self.envelope.event_type,
+                "correlation_id": self.envelope.correlation_id, "topic": position.topic,
+                "partition": position.partition, "offset": position.offset, "after": position.token}
+
+
+class OrderIngest:
+    def __init__(self, catalog: EventCatalog, codec: AvroCodec, producer: DurableProducer,
+                 producer_name: str, topic: str) -> None:
+        self.topic = topic
+        self.catalog = catalog
+        self.codec = codec
+        self.producer = producer
+        self.producer_name = producer_name
+
+    def prepare(self, body: Any) -> Prepared:
+        """Validate one request ``{"type", "data", "event_id"?, "correlation_id"?, "causation_id"?}``."""
+        if not isinstance(body, dict):
+            raise ValidationError("the body must be a JSON object like {\"type\": \"OrderPlaced\", \"data\": {...}}")
+        unknown = set(body) - {"type", "data", "event_id", "correlation_id", "causation_id"}
+        if unknown:
+            raise ValidationError(f"unknown fields {sorted(unknown)}",
+                                  details=[{"field": f, "message": "unknown field"} for f in sorted(unknown)])
+        event_type = body.get("type")
+        if not isinstance(event_type, str):
+            raise ValidationError("\"type\" is required: the event type, e.g. OrderPlaced",
+                                  details=[{"field": "type", "message": "required"}])
+        event = self.catalog.validate(event_type, body.get("data"))
+        name = type(event).__name__
+        ids = {k: body.get(k) for k in ("event_id", "correlation_id", "causation_id")}
+        for field, value in ids.items():
+            if value is not None and not isinstance(value, str):
+                raise ValidationError(f"{field} must be a string", details=[{"field": field, "message": "string"}])
+        envelope = Envelope.new(name, self.producer_name, event_id=ids["event_id"],
+                                correlation_id=ids["correlation_id"], causation_id=ids["causation_id"])
+        schema = self.catalog.schemas[name]
+        subject = topic_record_subject(self.topic, schema.full_name)
+        value = self.codec.encode(subject, schema, self.catalog.to_avro(event))
+        return Prepared(envelope, event, event.order_id.encode(), value)
+
+    async def send(self, prepared: Prepared) -> Position:
+        return await self.producer.send(self.topic, prepared.key, prepared.value, prepared.envelope.to_headers())

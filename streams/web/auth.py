@@ -1,0 +1,28 @@
+"""Bearer-token check for mutating HTTP calls (STREAMS_API_TOKEN); the token is never logged."""
+
+from __future__ import annotations
+
+import hmac
+
+from pydantic import SecretStr
+
+from streams.errors import StreamsError
+
+__all__ = ["UnauthorizedError", "check_bearer"]
+
+
+class UnauthorizedError(StreamsError):
+    dead_letter = False
+    http_status = 401
+    code = "unauthorized"
+
+
+def check_bearer(authorization: str | None, token: SecretStr | None) -> None:
+    """Pass when no token is configured or the header carries it; 401 otherwise."""
+    if token is None:
+        return
+    scheme, _, given = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(),
+                                                             token.get_secret_value().encode()):
+        raise UnauthorizedError("missing or wrong bearer token",
+                                hint="send Authorization: Bearer <STREAMS_API_TOKEN>")
