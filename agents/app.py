@@ -20,7 +20,7 @@ from streams.producer import DurableProducer
 from streams.settings import Settings
 from streams.web import install_error_middleware, register_health, register_metrics_route
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "create_ingest"]
 
 
 def create_app(settings: Settings) -> StreamsApp:
@@ -50,3 +50,10 @@ def create_app(settings: Settings) -> StreamsApp:
 
     register_views(app, tables, marks, make_ingest=make_ingest)
     return app
+
+
+def create_ingest(settings: Settings) -> OrderIngest:
+    """What ``streams produce`` uses: validation, Avro via the registry, a durable producer."""
+    decoder = OrderEventDecoder(settings)
+    producer = DurableProducer(settings.bootstrap_servers, client_id=f"{settings.app_id}-cli")
+    return OrderIngest(decoder.catalog, decoder.codec, producer, settings.producer_name, orders_topic(settings))

@@ -11,7 +11,9 @@ import sys
 import typer
 
 from streams.cli.dev_cmd import dev
+from streams.cli.produce_cmd import produce
 from streams.cli.registry_cmd import registry
+from streams.cli.schemas_cmd import schemas_app
 from streams.cli.worker_cmd import worker
 from streams.errors import StreamsError
 
@@ -27,6 +29,8 @@ app = typer.Typer(
 app.command("dev")(dev)
 app.command("worker")(worker)
 app.command("registry")(registry)
+app.command("produce")(produce)
+app.add_typer(schemas_app, name="schemas")
 
 
 def main() -> None:
