@@ -98,13 +98,20 @@ def seed_watermarks(app: Any, marks: Watermarks) -> None:
     a client asking ``after=`` an offset from before a restart is answered at once.
     """
 
-    async def on_assigned(sender: Any, assigned: Any, **kwargs: Any) -> None:
-        try:
-            committed = await app.committed_offsets(assigned)
-        except Exception:
-            log.warning("could not read committed offsets to seed read-your-writes marks", exc_info=True)
+    async def seed(assigned: Any) -> None:
+        for attempt in range(5):  # the group may still be settling right after the assignment
+            try:
+                committed = await app.committed_offsets(assigned)
+            except Exception:  # noqa: BLE001 - best effort: waits still resolve as records are applied
+                await asyncio.sleep(1.0 + attempt)
+                continue
+            for (topic, partition), offset in committed.items():
+                marks.advance(topic, partition, offset - 1)
             return
-        for (topic, partition), offset in committed.items():
-            marks.advance(topic, partition, offset - 1)
+        log.warning("could not read committed offsets to seed read-your-writes marks")
+
+    async def on_assigned(sender: Any, assigned: Any, **kwargs: Any) -> None:
+        # Never block the rebalance on an admin request: seed in the background.
+        app.add_future(seed(set(assigned)))
 
     app.on_partitions_assigned.connect(on_assigned)

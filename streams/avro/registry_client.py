@@ -34,6 +34,9 @@ class ConfluentRegistry:
         self.url = url
         self._client = SchemaRegistryClient({"url": url})
 
+    def close(self) -> None:
+        self._client.close()
+
     def schema_text(self, schema_id: int) -> str:
         try:
             return str(self._client.get_schema(schema_id).schema_str)

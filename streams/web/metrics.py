@@ -58,7 +58,6 @@ def register_metrics_route(app: object, metrics: Metrics) -> None:
     @app.page("/metrics")  # type: ignore[attr-defined]
     class MetricsView(View):
         async def get(self, request: Request) -> Response:
-            return self.bytes(metrics.exposition(), content_type=CONTENT_TYPE_LATEST.split(";")[0],
-                              headers={"Content-Type": CONTENT_TYPE_LATEST})
+            return self.bytes(metrics.exposition(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
 
     del MetricsView
