@@ -48,7 +48,7 @@ def create_app(settings: Settings) -> StreamsApp:
         producer = DurableProducer(settings.bootstrap_servers, client_id=f"{settings.app_id}-http")
         return OrderIngest(decoder.catalog, decoder.codec, producer, settings.producer_name, orders_topic(settings))
 
-    register_views(app, tables, marks, make_ingest=make_ingest)
+    register_views(app, tables, marks, {"orders": source, **deltas}, make_ingest=make_ingest)
     return app
 
 

@@ -28,8 +28,9 @@ from streams.web.views import JsonView, after_param, routed, wait_param
 __all__ = ["register_views"]
 
 
-def register_views(app: StreamsApp, tables: Tables, marks: Watermarks,
+def register_views(app: StreamsApp, tables: Tables, marks: Watermarks, topics: dict[str, Any],
                    make_ingest: Callable[[], OrderIngest]) -> None:
+    """``topics``: the source topic of each read model, by name, for routing GETs to the key's owner."""
     settings = app.streams_settings
     orders = orders_topic(settings)
     metrics = app.metrics
@@ -53,7 +54,7 @@ def register_views(app: StreamsApp, tables: Tables, marks: Watermarks,
 
     @app.page("/orders/{order_id}")
     class OrderView(JsonView):
-        @routed(app, tables.orders, match_info="order_id")
+        @routed(app, topics["orders"], match_info="order_id")
         async def get(self, request: Request, order_id: str) -> Response:
             started = time.perf_counter()
             after = after_param(request)
@@ -68,7 +69,7 @@ def register_views(app: StreamsApp, tables: Tables, marks: Watermarks,
 
     @app.page("/customers/{customer_id}")
     class CustomerView(JsonView):
-        @routed(app, tables.customers, match_info="customer_id")
+        @routed(app, topics["customers"], match_info="customer_id")
         async def get(self, request: Request, customer_id: str) -> Response:
             started = time.perf_counter()
             await wait_key_applied(request, tables.customers, customer_id, f"customer {customer_id!r}")
@@ -80,7 +81,7 @@ def register_views(app: StreamsApp, tables: Tables, marks: Watermarks,
 
     @app.page("/inventory/{sku}")
     class InventoryView(JsonView):
-        @routed(app, tables.inventory, match_info="sku")
+        @routed(app, topics["inventory"], match_info="sku")
         async def get(self, request: Request, sku: str) -> Response:
             started = time.perf_counter()
             await wait_key_applied(request, tables.inventory, sku, f"sku {sku!r}")
@@ -92,7 +93,7 @@ def register_views(app: StreamsApp, tables: Tables, marks: Watermarks,
 
     @app.page("/stats")
     class StatsView(JsonView):
-        @routed(app, tables.stats, exact_key=STATS_KEY)
+        @routed(app, topics["stats"], exact_key=STATS_KEY)
         async def get(self, request: Request) -> Response:
             started = time.perf_counter()
             await wait_key_applied(request, tables.stats, STATS_KEY, "stats")

@@ -113,13 +113,18 @@ class KafkaStore:
             return fn(self.state)
 
     def end_offset(self) -> int:
+        """The topic's end offset; retried while a just-created topic has no leader yet."""
         assert self._offsets is not None
-        try:
-            with self._offsets_lock:
-                _, high = self._offsets.get_watermark_offsets(TopicPartition(self.topic, 0), timeout=self.timeout)
-        except KafkaException as exc:
-            raise TransientError(f"cannot read the end of {self.topic}: {exc.args[0]}") from exc
-        return int(high)
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                with self._offsets_lock:
+                    _, high = self._offsets.get_watermark_offsets(TopicPartition(self.topic, 0), timeout=5)
+                return int(high)
+            except KafkaException as exc:
+                if not exc.args[0].retriable() or time.monotonic() > deadline:
+                    raise TransientError(f"cannot read the end of {self.topic}: {exc.args[0]}") from exc
+                time.sleep(0.2)
 
     def catch_up(self) -> None:
         """Wait until everything in the topic right now is applied."""

@@ -48,8 +48,12 @@ def wait_param(request: Request, default: float) -> float:
     return seconds
 
 
-def routed(app: Any, table: Any, *, match_info: str | None = None,
+def routed(app: Any, topic: Any, *, match_info: str | None = None,
            exact_key: str | None = None) -> Callable[[Handler], Handler]:
-    """Faust's ``table_route``: run the view on the worker that owns the key, typed for our views."""
-    decorator = app.table_route(table=table, match_info=match_info, exact_key=exact_key)
+    """Run the view on the worker that consumes the key's partition of ``topic`` (Faust's ``topic_route``).
+
+    Routing by the source topic rather than by the table's changelog keeps the
+    answer with the worker that applies the key's events, active partitions only.
+    """
+    decorator = app.topic_route(topic=topic, match_info=match_info, exact_key=exact_key)
     return cast(Callable[[Handler], Handler], decorator)

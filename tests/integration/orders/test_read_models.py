@@ -45,7 +45,8 @@ def post(worker: Worker, event_type: str, data: dict[str, Any], **extra: Any) ->
                       timeout=30)
 
 
-def placed(order_id: str, customer: str = "cust-1", sku: str = "sku-1", qty: int = 2, price: int = 500) -> dict[str, Any]:
+def placed(order_id: str, customer: str = "cust-1", sku: str = "sku-1", qty: int = 2,
+           price: int = 500) -> dict[str, Any]:
     return {"order_id": order_id, "customer_id": customer, "currency": "EUR", "placed_at": NOW,
             "items": [{"sku": sku, "quantity": qty, "unit_price_minor": price}], "total_minor": qty * price}
 
@@ -107,8 +108,8 @@ def test_disallowed_transition_is_counted_not_applied(worker: Worker) -> None:
     assert order["status"] == "placed"
     assert order["tracking_number"] is None
     metrics = worker.get("/metrics").text
-    line = next(l for l in metrics.splitlines() if l.startswith("streams_rejected_transitions_total{")
-                and 'event_type="OrderShipped"' in l and 'from_status="placed"' in l)
+    line = next(row for row in metrics.splitlines() if row.startswith("streams_rejected_transitions_total{")
+                and 'event_type="OrderShipped"' in row and 'from_status="placed"' in row)
     assert float(line.rsplit(" ", 1)[1]) >= 1
     assert worker.get("/health").status_code == 200  # the agent kept going
 

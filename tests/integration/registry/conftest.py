@@ -6,9 +6,7 @@ Confluent-compatible registry (Confluent's own, for example).
 
 from __future__ import annotations
 
-import asyncio
 import os
-import threading
 import uuid
 from collections.abc import Iterator
 
@@ -16,33 +14,9 @@ import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from streams.devstack.kafka import KafkaBroker
-from streams.devstack.ports import free_port
-from streams.registry import RegistryServer
+from streams.registry.threaded import ThreadedRegistry as BackgroundRegistry
 
 EXTERNAL = os.environ.get("STREAMS_TEST_REGISTRY_URL")
-
-
-class BackgroundRegistry:
-    """A RegistryServer on its own event loop in a thread, so sync clients can call it."""
-
-    def __init__(self, bootstrap: str, topic: str, port: int | None = None) -> None:
-        self.server = RegistryServer(bootstrap, port=port or free_port(), topic=topic)
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-
-    def start(self) -> BackgroundRegistry:
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(60)
-        return self
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-
-    @property
-    def url(self) -> str:
-        return self.server.url
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,185 @@
+"""Throughput and latency of the order pipeline, side by side in one run on one broker.
+
+    python -m bench.pipeline [--events N] [--rate R]
+
+(a) our agents on one worker (decode, four read models, commit), (b) the naive
+Faust agent in bench/naive_app.py, (c) raw confluent-kafka consume (the
+ceiling); then end-to-end latency at a fixed moderate rate (POST /events ->
+GET ?after= answered), GET latency while a backlog is processed, and the
+worker's peak memory (VmHWM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from confluent_kafka import Consumer, ConsumerGroupTopicPartitions
+from confluent_kafka.admin import AdminClient
+
+from agents.app import create_ingest
+from streams.devstack.kafka import KafkaBroker
+from streams.registry.threaded import ThreadedRegistry
+from streams.settings import Settings
+from tests.integration.harness import Worker
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def produce(settings: Settings, n: int) -> None:
+    ingest = create_ingest(settings)
+    t0 = time.perf_counter()
+    for i in range(n):
+        prepared = ingest.prepare({"type": "OrderPlaced", "data": {
+            "order_id": f"o-{i}", "customer_id": f"c-{i % 5000}", "currency": "EUR",
+            "placed_at": "2026-11-22T10:00:00Z", "total_minor": 1500,
+            "items": [{"sku": f"sku-{i % 300}", "quantity": 3, "unit_price_minor": 500}]}})
+        ingest.producer.produce(ingest.topic, prepared.key, prepared.value, prepared.envelope.to_headers())
+    ingest.producer.flush(120)
+    ingest.producer.close()
+    print(f"produced {n} OrderPlaced in {time.perf_counter() - t0:.1f}s", flush=True)
+
+
+def committed_total(admin: AdminClient, group: str, topic: str) -> int:
+    try:
+        result = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])[group].result(10)
+    except Exception:
+        return 0
+    return sum(tp.offset for tp in result.topic_partitions if tp.topic == topic and tp.offset > 0)
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run_worker(env: dict[str, str], data_dir: Path, n: int, topic: str, group: str,
+               admin: AdminClient, load_gets: bool = False) -> dict[str, Any]:
+    worker = Worker(env=env, data_dir=data_dir).start(timeout=120)
+    assert worker.process is not None
+    assert worker.process.pid is not None
+    pid = worker.process.pid
+    gets: list[float] = []
+    stop = threading.Event()
+
+    def hammer() -> None:
+        with httpx.Client(timeout=30) as client:
+            i = 0
+            while not stop.is_set():
+                t = time.perf_counter()
+                client.get(f"{worker.url}/orders/o-{i % 1000}")
+                gets.append(time.perf_counter() - t)
+                i += 1
+                time.sleep(0.005)
+
+    thread = threading.Thread(target=hammer, daemon=True)
+    t0 = time.perf_counter()
+    if load_gets:
+        thread.start()
+    try:
+        while committed_total(admin, group, topic) < n:
+            if time.perf_counter() - t0 > 900:
+                raise SystemExit("worker did not finish within 900s")
+            time.sleep(0.25)
+        elapsed = time.perf_counter() - t0
+    finally:
+        stop.set()
+        rss = peak_rss_mb(pid)
+        worker.stop()
+    return {"rate": n / elapsed, "seconds": elapsed, "peak_mb": rss, "gets": gets}
+
+
+def raw_consume(bootstrap: str, topic: str, n: int) -> float:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"raw-{uuid.uuid4().hex[:6]}",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer.subscribe([topic])
+    got, t0 = 0, None
+    while got < n:
+        batch = consumer.consume(1000, 1.0)
+        if batch and t0 is None:
+            t0 = time.perf_counter()
+        got += len(batch)
+    consumer.close()
+    assert t0 is not None
+    return n / (time.perf_counter() - t0)
+
+
+async def latency(url: str, count: int, rate: float) -> list[float]:
+    out = []
+    async with httpx.AsyncClient(timeout=30) as client:
+        for i in range(count):
+            t = time.perf_counter()
+            r = await client.post(f"{url}/events", json={"type": "OrderPlaced", "data": {
+                "order_id": f"lat-{i}", "customer_id": "c", "currency": "EUR", "placed_at": "2026-11-22T10:00:00Z",
+                "total_minor": 1, "items": [{"sku": "s", "quantity": 1, "unit_price_minor": 1}]}})
+            after = r.json()["after"]
+            g = await client.get(f"{url}/orders/lat-{i}", params={"after": after})
+            assert g.status_code == 200, g.text
+            out.append(time.perf_counter() - t)
+            await asyncio.sleep(max(0.0, 1 / rate - (time.perf_counter() - t)))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=20000)
+    parser.add_argument("--rate", type=float, default=50.0, help="events/s for the latency run")
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="bench-"))
+    settings = Settings()
+    broker = KafkaBroker(data_dir=root / "kafka", cache_dir=settings.kafka_cache_dir,
+                         kafka_home=settings.kafka_home).start()
+    registry = ThreadedRegistry(broker.bootstrap_servers).start()
+    try:
+        base = {"STREAMS_BROKER": broker.url, "STREAMS_SCHEMA_REGISTRY_URL": registry.url,
+                "STREAMS_TOPIC_PARTITIONS": "4", "STREAMS_LOG_LEVEL": "warning"}
+        os.environ.update(base)
+        bench_settings = Settings()
+        produce(bench_settings, args.events)
+        admin = AdminClient({"bootstrap.servers": broker.bootstrap_servers})
+        topic = "orders"
+        ours = run_worker({**base, "STREAMS_APP_ID": "bench-ours"}, root / "ours", args.events, topic,
+                          "bench-ours", admin, load_gets=True)
+        naive_env = {**base, "STREAMS_APP_ID": "bench-naive", "STREAMS_APP_FACTORY": "bench.naive_app:create_app"}
+        naive = run_worker(naive_env, root / "naive", args.events, topic, "bench-naive", admin)
+        ceiling = raw_consume(broker.bootstrap_servers, topic, args.events)
+        lat_worker = Worker(env={**base, "STREAMS_APP_ID": "bench-lat"}, data_dir=root / "lat").start(timeout=120)
+        try:
+            # let it catch up with the backlog first
+            while committed_total(admin, "bench-lat", topic) < args.events:
+                time.sleep(0.5)
+            lat = asyncio.run(latency(lat_worker.url, 300, args.rate))
+        finally:
+            lat_worker.stop()
+        print(f"\nN = {args.events} OrderPlaced, 4 partitions, one worker, Kafka {broker.url}")
+        for label, run in (("(a) our agents: ", ours), ("(b) naive Faust:", naive)):
+            print(f"{label}  {run['rate']:8.0f} events/s  ({run['seconds']:.1f}s, peak RSS {run['peak_mb']:.0f} MB)")
+        print(f"(c) raw consume:  {ceiling:8.0f} events/s")
+        print(f"ratios: a/b = {ours['rate'] / naive['rate']:.2f}, a/c = {ours['rate'] / ceiling:.3f}")
+        print(f"end-to-end (POST /events -> GET ?after= answered) at {args.rate:g}/s: "
+              f"p50 {pct(lat, 0.5) * 1000:.1f} ms, p99 {pct(lat, 0.99) * 1000:.1f} ms")
+        gets = ours["gets"]
+        print(f"GET /orders/<id> under load ({len(gets)} calls): p50 {pct(gets, 0.5) * 1000:.1f} ms, "
+              f"p99 {pct(gets, 0.99) * 1000:.1f} ms; median {statistics.median(gets) * 1000 if gets else 0:.1f} ms")
+    finally:
+        registry.stop()
+        broker.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
