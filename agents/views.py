@@ -67,29 +67,26 @@ def register_views(app: StreamsApp, tables: Tables, marks: Watermarks, topics: d
                 raise NotFoundError(f"no order {order_id!r}")
             return self.json({**view, "_meta": meta("orders", view["applied"])})
 
-    @app.page("/customers/{customer_id}")
-    class CustomerView(JsonView):
-        @routed(app, topics["customers"], match_info="customer_id")
-        async def get(self, request: Request, customer_id: str) -> Response:
-            started = time.perf_counter()
-            await wait_key_applied(request, tables.customers, customer_id, f"customer {customer_id!r}")
-            view = tables.customers.get(customer_id)
-            metrics.query_seconds.labels("/customers").observe(time.perf_counter() - started)
-            if view is None:
-                raise NotFoundError(f"no customer {customer_id!r}")
-            return self.json({**view, "_meta": meta("customers", view["applied"])})
+    def keyed_view(path: str, param: str, table: Any, topic: Any, label: str) -> None:
+        """GET <path>/{param}: the view of one key of ``table``, routed to the worker consuming ``topic``."""
 
-    @app.page("/inventory/{sku}")
-    class InventoryView(JsonView):
-        @routed(app, topics["inventory"], match_info="sku")
-        async def get(self, request: Request, sku: str) -> Response:
-            started = time.perf_counter()
-            await wait_key_applied(request, tables.inventory, sku, f"sku {sku!r}")
-            view = tables.inventory.get(sku)
-            metrics.query_seconds.labels("/inventory").observe(time.perf_counter() - started)
-            if view is None:
-                raise NotFoundError(f"no stock record for sku {sku!r}")
-            return self.json({**view, "_meta": meta("inventory", view["applied"])})
+        @app.page(f"{path}/{{{param}}}")
+        class KeyedView(JsonView):
+            @routed(app, topic, match_info=param)
+            async def get(self, request: Request, **kwargs: str) -> Response:
+                key = request.match_info[param]
+                started = time.perf_counter()
+                await wait_key_applied(request, table, key, f"{label} {key!r}")
+                view = table.get(key)
+                metrics.query_seconds.labels(path).observe(time.perf_counter() - started)
+                if view is None:
+                    raise NotFoundError(f"no {label} {key!r}")
+                return self.json({**view, "_meta": meta(table.name, view["applied"])})
+
+        del KeyedView
+
+    keyed_view("/customers", "customer_id", tables.customers, topics["customers"], "customer")
+    keyed_view("/inventory", "sku", tables.inventory, topics["inventory"], "stock record for sku")
 
     @app.page("/stats")
     class StatsView(JsonView):
@@ -123,4 +120,4 @@ def register_views(app: StreamsApp, tables: Tables, marks: Watermarks, topics: d
             metrics.produced.labels(position.topic, "http").inc()
             return self.json(prepared.receipt(position), status=202)
 
-    del OrderView, CustomerView, InventoryView, StatsView, Events
+    del OrderView, StatsView, Events

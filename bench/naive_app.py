@@ -17,12 +17,14 @@ from agents.topics import orders_topic, topic_specs
 from streams.app import StreamsApp, build_app
 from streams.records import RawRecord
 from streams.settings import Settings
+from streams.topics import TopicSpec
+from streams.web import register_health
 
 
 def create_app(settings: Settings) -> StreamsApp:
     app = build_app(settings)
-    app.declare_topics(topic_specs(settings))
     n = settings.topic_partitions
+    app.declare_topics([*topic_specs(settings), TopicSpec(f"{settings.topic_prefix}naive-deltas", n)])
     source = app.topic(orders_topic(settings), key_type=bytes, value_type=bytes, value_serializer="raw",
                        partitions=n)
     fanout = app.topic(f"{settings.topic_prefix}naive-deltas", key_type=str, value_serializer="json", partitions=n)
@@ -53,4 +55,5 @@ def create_app(settings: Settings) -> StreamsApp:
                 await fanout.send(key="all", value=st)
 
     del naive
+    register_health(app)
     return app

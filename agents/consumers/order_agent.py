@@ -20,6 +20,7 @@ from streams.dlq import dead_letter_headers
 from streams.errors import StreamsError
 from streams.freshness import Watermarks
 from streams.records import RawRecord
+from streams.retry import RetryPolicy, retry_async
 from streams.topics import dlq_topic
 
 __all__ = ["OrderDecoder", "register_order_agent"]
@@ -31,15 +32,29 @@ AGENT = "orders-projection"
 
 
 def register_order_agent(app: StreamsApp, *, source: Any, tables: Tables, deltas: dict[str, Any],
-                         decode: OrderDecoder, marks: Watermarks) -> None:
+                         decode: OrderDecoder, marks: Watermarks, retry: RetryPolicy | None = None) -> None:
+    """Transient decode failures (registry unreachable) are retried with backoff and jitter, then
+    dead-lettered with the number of attempts; permanent ones are dead-lettered at once."""
+    retry = retry or RetryPolicy()
     metrics = app.metrics
 
     async def dead_letter(record: RawRecord, exc: StreamsError) -> None:
         metrics.events.labels(AGENT, "unknown", "dead_lettered").inc()
-        log.warning("dead-lettering %s[%d]@%d: %s: %s", record.topic, record.partition, record.offset,
-                    type(exc).__name__, exc.message)
+        log.warning("dead-lettering %s[%d]@%d after %d attempt(s): %s: %s", record.topic, record.partition,
+                    record.offset, exc.attempts, type(exc).__name__, exc.message)
         await app.producer.send(dlq_topic(record.topic), record.key, record.value, None, None,
-                                dead_letter_headers(record, exc, agent=AGENT, attempts=1))
+                                dead_letter_headers(record, exc, agent=AGENT, attempts=exc.attempts))
+
+    async def decode_with_retries(record: RawRecord) -> tuple[EventMeta, Any]:
+        async def attempt() -> tuple[EventMeta, Any]:
+            return decode(record)
+
+        def on_retry(attempt_no: int, exc: StreamsError) -> None:
+            log.warning("retrying %s[%d]@%d (attempt %d): %s", record.topic, record.partition, record.offset,
+                        attempt_no, exc.message)
+
+        result, _ = await retry_async(attempt, retry, on_retry)
+        return result
 
     def send_deltas(outcome: OrderOutcome) -> None:
         for delta in outcome.customers:
@@ -55,7 +70,7 @@ def register_order_agent(app: StreamsApp, *, source: Any, tables: Tables, deltas
             started = time.perf_counter()
             record = RawRecord.from_faust(event.message)
             try:
-                meta, model = decode(record)
+                meta, model = await decode_with_retries(record)
             except StreamsError as exc:
                 await dead_letter(record, exc)
                 marks.advance(record.topic, record.partition, record.offset)

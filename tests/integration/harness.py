@@ -29,12 +29,12 @@ class Worker:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 90.0) -> Worker:
+    def start(self, timeout: float = 90.0, ready_path: str = "/health") -> Worker:
         env = {**self.env, "STREAMS_WEB_PORT": str(self.port), "STREAMS_DATA_DIR": str(self.data_dir),
                "STREAMS_WEB_HOST": "127.0.0.1"}
         self.process = ChildProcess(
             name=f"worker:{self.port}", argv=[sys.executable, "-m", "streams.cli", "worker"],
-            log_path=self.data_dir / "worker.log", ready_url=f"{self.url}/health", env=env,
+            log_path=self.data_dir / "worker.log", ready_url=f"{self.url}{ready_path}", env=env,
         )
         self.process.start(timeout=timeout)
         return self

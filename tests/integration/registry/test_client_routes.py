@@ -104,3 +104,42 @@ def test_references_resolve(client: SchemaRegistryClient, subject: str) -> None:
     with pytest.raises(SchemaRegistryError) as info:
         client.register_schema(f"{subject}-bad", Schema(person, "AVRO", [missing]))
     assert info.value.http_status_code == 422
+
+
+def test_remaining_routes_over_plain_http(registry_url: str, client: SchemaRegistryClient, subject: str) -> None:
+    """Routes the client library has no method for (or wraps differently), checked over HTTP."""
+    import httpx
+
+    schema_id = client.register_schema(subject, Schema(A, "AVRO"))
+    raw = httpx.get(f"{registry_url}/subjects/{subject}/versions/1/schema")
+    assert raw.status_code == 200
+    assert json.loads(raw.text) == json.loads(A)
+    assert httpx.get(f"{registry_url}/subjects/{subject}/versions/latest").json()["id"] == schema_id
+    assert httpx.get(f"{registry_url}/schemas/types").json() == ["AVRO"]
+    assert httpx.get(f"{registry_url}/schemas/ids/{schema_id}/versions").json() == [
+        {"subject": s, "version": v} for s, v in
+        sorted((sv.subject, sv.version) for sv in client.get_schema_versions(schema_id))]
+    before = httpx.get(f"{registry_url}/config").json()["compatibilityLevel"]
+    try:
+        assert httpx.put(f"{registry_url}/config", json={"compatibility": "FULL"}).json() == {"compatibility": "FULL"}
+        assert httpx.get(f"{registry_url}/config").json() == {"compatibilityLevel": "FULL"}
+        assert client.get_compatibility() == "FULL"
+    finally:
+        httpx.put(f"{registry_url}/config", json={"compatibility": before})
+    lookup = httpx.post(f"{registry_url}/subjects/{subject}", json={"schema": A_SPACED})
+    assert lookup.json()["version"] == 1
+
+
+def test_evolution_over_http_per_level(client: SchemaRegistryClient, subject: str) -> None:
+    """BACKWARD accepts an added optional field; FORWARD refuses removing a field that has no default."""
+    client.register_schema(subject, Schema(A2, "AVRO"))
+    client.set_compatibility(subject, "FORWARD")
+    removed = record("A", {"name": "y", "type": ["null", "string"], "default": None})  # x (no default) removed
+    with pytest.raises(SchemaRegistryError) as info:
+        client.register_schema(subject, Schema(removed, "AVRO"))
+    assert info.value.http_status_code == 409
+    assert "reader_field_missing_default_value" in info.value.error_message
+    client.set_compatibility(subject, "BACKWARD")
+    widened = record("A", {"name": "x", "type": "int"}, {"name": "y", "type": ["null", "string"], "default": None},
+                     {"name": "z", "type": ["null", "long"], "default": None})
+    assert client.register_schema(subject, Schema(widened, "AVRO")) > 0
