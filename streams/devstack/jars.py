@@ -2,12 +2,13 @@
 
 The Kafka version is pinned in ``kafka-pom.xml`` beside this file.  Jars are
 copied by ``mvn dependency:copy-dependencies`` into
-``<kafka_cache_dir>/<version>/``; a marker file written last makes a half-done
+``<kafka_cache_dir>/<version>-<pom digest>/``; a marker file written last makes a half-done
 fetch look like no fetch, so an interrupted download is simply redone.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import subprocess
@@ -29,9 +30,15 @@ def kafka_version() -> str:
     return match.group(1)
 
 
+def cache_key() -> str:
+    """``<kafka version>-<pom digest>``: a changed pom never reuses jars fetched for another one."""
+    digest = hashlib.sha256(POM.read_bytes()).hexdigest()[:10]
+    return f"{kafka_version()}-{digest}"
+
+
 def fetch_jars(cache_dir: Path, *, quiet: bool = True) -> Path:
-    """Fetch the pinned broker jars into ``cache_dir/<version>`` unless already there."""
-    target = cache_dir / kafka_version()
+    """Fetch the pinned broker jars into ``cache_dir/<version>-<digest>`` unless already there."""
+    target = cache_dir / cache_key()
     if (target / _MARKER).exists():
         return target
     if shutil.which("mvn") is None:

@@ -145,7 +145,7 @@ class KafkaBroker:
         base, props = self._prepare()
         if not (self.data_dir / "kraft" / "meta.properties").exists():
             fmt = subprocess.run(
-                [*base, "kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(props)],
+                [*base, "kafka.tools.StorageTool", "format", f"--cluster-id={_cluster_id()}", "--config", str(props)],
                 capture_output=True, text=True, check=False,
             )
             if fmt.returncode != 0:

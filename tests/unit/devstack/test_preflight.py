@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.devstack.jars import broker_classpath, kafka_version
+from streams.devstack.jars import broker_classpath, cache_key, kafka_version
 from streams.devstack.kafka import KafkaBroker
 from streams.errors import DevstackError
 
@@ -37,7 +37,7 @@ def test_kafka_home_is_used_instead_of_maven(tmp_path: Path) -> None:
 
 
 def test_port_in_use_is_refused_before_starting(tmp_path: Path) -> None:
-    if not (Path.home() / ".cache/streams/kafka" / kafka_version() / ".complete").exists():
+    if not (Path.home() / ".cache/streams/kafka" / cache_key() / ".complete").exists():
         pytest.skip("needs the Kafka jars fetched by `make install` (no network fetch in a unit test)")
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
