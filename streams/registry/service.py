@@ -56,6 +56,7 @@ def parse_version(value: str) -> int | None:
 class Registry:
     def __init__(self, store: KafkaStore) -> None:
         self.store = store
+        self._parsed: dict[str, ParsedSchema] = {}  # schema text (without references) -> parsed
 
     # ---- request parsing ----
     def parse_request(self, body: dict[str, Any]) -> tuple[str, tuple[Reference, ...]]:
@@ -75,7 +76,15 @@ class Registry:
         return text, tuple(refs)
 
     def _parse(self, state: RegistryState, text: str, refs: tuple[Reference, ...]) -> ParsedSchema:
-        return parse_avro(text, refs, _resolver(state))
+        if refs:  # referenced schemas may change (soft deletes): resolve each time
+            return parse_avro(text, refs, _resolver(state))
+        parsed = self._parsed.get(text)
+        if parsed is None:
+            parsed = parse_avro(text)
+            if len(self._parsed) >= 1024:
+                self._parsed.clear()
+            self._parsed[text] = parsed
+        return parsed
 
     # ---- subjects and versions ----
     def subjects(self, deleted: bool = False) -> list[str]:
@@ -115,6 +124,9 @@ class Registry:
 
     def register(self, subject: str, body: dict[str, Any]) -> int:
         text, refs = self.parse_request(body)
+        known = self.store.read(lambda state: self._registered_id(state, subject, text, refs))
+        if known is not None:
+            return known  # served from memory: an id, once given, never changes
 
         def attempt(state: RegistryState) -> tuple[Records, Callable[[], int]]:
             parsed = self._parse(state, text, refs)
@@ -146,6 +158,13 @@ class Registry:
             return records, finish
 
         return self.store.write(attempt)
+
+    def _registered_id(self, state: RegistryState, subject: str, text: str,
+                       refs: tuple[Reference, ...]) -> int | None:
+        known_id = state.ids_by_identity.get(self._parse(state, text, refs).identity)
+        if known_id is not None and any(v.id == known_id for v in state.live_versions(subject)):
+            return known_id
+        return None
 
     def lookup(self, subject: str, body: dict[str, Any], deleted: bool = False) -> dict[str, Any]:
         text, refs = self.parse_request(body)
