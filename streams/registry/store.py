@@ -1,18 +1,32 @@
 """The registry's storage: a compacted, single-partition Kafka topic, read from the start.
 
-A background thread consumes ``_schemas`` and applies every record to the
-in-memory ``RegistryState``; reads are served from memory.  A write is
-produced with acks=all and takes effect only when this instance reads it back
-from the topic, so every instance applies the same log in the same order.
+A background thread consumes ``_schemas`` (``read_committed``) and applies every
+record to the in-memory ``RegistryState``; reads are served from memory.  A
+write is produced with acks=all and takes effect only when this instance reads
+it back from the topic, so every instance applies the same log in the same order.
 
-Writes go through one instance at a time, by construction rather than by a
-leader lock: within an instance a lock serializes them, and across instances
-the log decides.  A writer first catches up to the topic's end, computes the
-id and version from that state, produces, and waits to read its record back.
-If another instance's record for the same id or subject version landed
-first, ours is ignored by every instance alike (first record in the log
-wins); the writer sees that and tries again on the newer state.  No two
-instances can ever serve different schemas under one id.
+Single writer: Kafka's transactional fencing
+--------------------------------------------
+Every instance on a topic uses the same ``transactional.id``
+(``streams-registry-<topic>``).  ``init_transactions()`` gives the caller a new
+producer epoch, fences every producer that holds an older one and completes or
+aborts whatever transaction such a producer left open.  A write therefore is:
+
+1. make sure this instance holds the current epoch (``init_transactions`` if it
+   was fenced or has never written: this is taking the writer's lock);
+2. catch up: read the topic to its end, now that no one else can commit;
+3. decide the id and version from that state;
+4. produce the records in one transaction and commit it.
+
+If another instance took the epoch between 1 and 4, the commit fails as
+fenced, the transaction is aborted (its records are never read by a
+``read_committed`` consumer and the log cleaner drops them), and the write
+starts again at 1.  So every committed write was planned on a state that
+included every earlier committed write: two instances can never hand out
+different schemas under one id, or two ids for one subject version, and a
+compacted topic never keeps a losing record, because there is none.
+``RegistryState.apply`` still ignores a record that would conflict (first
+record in the log wins), as a second line of defence against foreign writers.
 """
 
 from __future__ import annotations
@@ -30,48 +44,75 @@ from streams.errors import TransientError
 from streams.registry.state import RegistryState
 from streams.topics import TopicSpec, ensure_topics
 
-__all__ = ["KafkaStore"]
+__all__ = ["KafkaStore", "Lost", "Records"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Records = list[tuple[bytes, bytes | None]]
 
 _QUIET = logging.getLogger("streams.registry.librdkafka")
 _QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False
 
+TOPIC_CONFIG = {"cleanup.policy": "compact"}
+
+
+def _settling(error: KafkaError) -> bool:
+    """Errors of a topic that was just created and has no leader yet, or a broker that is busy."""
+    return error.retriable() or error.code() in (
+        KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE, KafkaError.UNKNOWN_TOPIC_OR_PART,
+        KafkaError._UNKNOWN_PARTITION, KafkaError._TRANSPORT, KafkaError._TIMED_OUT,
+    )
+
+
+class Lost(Exception):  # noqa: N818 - a signal, not an error
+    """Our record did not take effect (another writer's record came first): plan again."""
+
+
+class _Fenced(Exception):  # noqa: N818 - a signal, not an error
+    """Another instance took the writer's epoch while we were writing."""
+
 
 class KafkaStore:
+    """Reads ``topic`` into ``state`` in a background thread; writes one transaction at a time."""
+
     def __init__(self, bootstrap_servers: str, topic: str, state: RegistryState, *, timeout: float = 30.0) -> None:
         self.topic = topic
         self.state = state
         self.timeout = timeout
-        self._bootstrap = bootstrap_servers
+        self._base: dict[str, Any] = {"bootstrap.servers": bootstrap_servers, "logger": _QUIET}
+        self._tp = TopicPartition(topic, 0)
         self._cond = threading.Condition()
         self._write_lock = threading.Lock()
-        self._applied = -1
+        self._position = 0  # next offset to read: everything below it is applied
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
         self._consumer: Consumer | None = None
         self._offsets: Consumer | None = None
         self._offsets_lock = threading.Lock()
         self._producer: Producer | None = None
 
+    @property
+    def transactional_id(self) -> str:
+        return f"streams-registry-{self.topic}"
+
     # ---- life cycle ----
     def start(self) -> None:
-        base: dict[str, Any] = {"bootstrap.servers": self._bootstrap, "logger": _QUIET}
+        """Create the topic if missing, read it to its end; ``TransientError`` if Kafka cannot be reached."""
+        # A broker that cannot be reached is told within 10s, not after the full write timeout.
         try:
-            ensure_topics(AdminClient(base), [TopicSpec(self.topic, 1, {"cleanup.policy": "compact"})],
-                          timeout=self.timeout)
-        except TransientError:
-            raise
-        self._producer = Producer({**base, "acks": "all", "enable.idempotence": True, "linger.ms": 0})
-        self._consumer = Consumer({**base, "group.id": f"streams-registry-{id(self)}", "enable.auto.commit": False,
-                                   "auto.offset.reset": "earliest", "enable.partition.eof": False})
+            ensure_topics(AdminClient(self._base), [TopicSpec(self.topic, 1, TOPIC_CONFIG)],
+                          timeout=min(self.timeout, 10.0))
+        except TransientError as exc:
+            raise TransientError(f"cannot reach Kafka at {self._base['bootstrap.servers']} to open {self.topic}",
+                                 hint="is the broker running? check STREAMS_BROKER") from exc
+        consumer_config = {**self._base, "enable.auto.commit": False, "isolation.level": "read_committed",
+                           "enable.partition.eof": False}
+        self._consumer = Consumer({**consumer_config, "group.id": f"streams-registry-{id(self)}",
+                                   "auto.offset.reset": "earliest"})
         self._consumer.assign([TopicPartition(self.topic, 0, OFFSET_BEGINNING)])
         # A second client for end-offset queries: the reader thread owns the first one.
-        self._offsets = Consumer({**base, "group.id": f"streams-registry-offsets-{id(self)}",
-                                  "enable.auto.commit": False})
+        self._offsets = Consumer({**consumer_config, "group.id": f"streams-registry-offsets-{id(self)}"})
         self._thread = threading.Thread(target=self._run, name="registry-store", daemon=True)
         self._thread.start()
         self.catch_up()
@@ -80,106 +121,141 @@ class KafkaStore:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        if self._consumer is not None:
-            self._consumer.close()
-        if self._offsets is not None:
-            self._offsets.close()
-        if self._producer is not None:
-            self._producer.flush(5)
+        for client in (self._consumer, self._offsets):
+            if client is not None:
+                client.close()
+        self._consumer = self._offsets = None
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            producer.flush(5)
 
     def _run(self) -> None:
         assert self._consumer is not None
+        consumer = self._consumer
         while not self._stop.is_set():
             try:
-                messages = self._consumer.consume(num_messages=500, timeout=0.2)
+                messages = consumer.consume(num_messages=500, timeout=0.2)
+                position = consumer.position([self._tp])[0].offset
             except KafkaException as exc:  # pragma: no cover - broker gone
-                log.warning("registry store consumer error: %s", exc)
+                log.warning("registry store: consumer error: %s", exc.args[0])
                 time.sleep(0.5)
-                continue
-            if not messages:
                 continue
             with self._cond:
                 for message in messages:
                     if message.error() is not None:
                         continue
                     if not self.state.apply(message.key(), message.value()):
-                        log.info("ignored _schemas record at offset %s (conflict or unknown)", message.offset())
-                    self._applied = int(message.offset() or 0)
+                        log.warning("registry store: ignored the record at offset %s of %s (conflict or foreign)",
+                                    message.offset(), self.topic)
+                    self._position = max(self._position, int(message.offset() or 0) + 1)
+                # The position also moves past transaction markers, which are never delivered.
+                if position >= 0:
+                    self._position = max(self._position, position)
                 self._cond.notify_all()
 
-    # ---- reading and writing ----
+    # ---- reading ----
     def read(self, fn: Callable[[RegistryState], T]) -> T:
         with self._cond:
             return fn(self.state)
 
     def end_offset(self) -> int:
-        """The topic's end offset; retried while a just-created topic has no leader yet."""
+        """The topic's end offset (last stable offset); retried while a just-created topic has no leader yet."""
         assert self._offsets is not None
         deadline = time.monotonic() + self.timeout
         while True:
             try:
                 with self._offsets_lock:
-                    _, high = self._offsets.get_watermark_offsets(TopicPartition(self.topic, 0), timeout=5)
+                    _, high = self._offsets.get_watermark_offsets(self._tp, timeout=5)
                 return int(high)
             except KafkaException as exc:
-                if not exc.args[0].retriable() or time.monotonic() > deadline:
-                    raise TransientError(f"cannot read the end of {self.topic}: {exc.args[0]}") from exc
+                if not _settling(exc.args[0]) or time.monotonic() > deadline:
+                    raise TransientError(f"cannot read the end of {self.topic}: {exc.args[0].str()}",
+                                         hint="is the broker running? check STREAMS_BROKER") from exc
                 time.sleep(0.2)
 
     def catch_up(self) -> None:
         """Wait until everything in the topic right now is applied."""
-        self.wait_applied(self.end_offset() - 1)
+        self.wait_position(self.end_offset())
 
-    def wait_applied(self, offset: int) -> None:
+    def wait_position(self, offset: int) -> None:
+        """Wait until every record below ``offset`` is applied."""
         deadline = time.monotonic() + self.timeout
         with self._cond:
-            while self._applied < offset:
+            while self._position < offset:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise TransientError(f"registry store did not catch up to offset {offset} of {self.topic}")
                 self._cond.wait(remaining)
 
-    def append(self, records: list[tuple[bytes, bytes | None]]) -> int:
-        """Produce records durably; return the offset of the last one, once it is applied here."""
-        assert self._producer is not None
+    # ---- writing ----
+    def _writer(self) -> Producer:
+        """This instance's transactional producer, holding the current epoch (fencing any other writer)."""
+        if self._producer is None:
+            producer = Producer({**self._base, "transactional.id": self.transactional_id, "acks": "all",
+                                 "enable.idempotence": True, "linger.ms": 0,
+                                 "transaction.timeout.ms": int(self.timeout * 1000)})
+            try:
+                producer.init_transactions(self.timeout)
+            except KafkaException as exc:
+                raise TransientError(f"cannot become the writer of {self.topic}: {exc.args[0].str()}",
+                                     hint="is the broker running? check STREAMS_BROKER") from exc
+            self._producer = producer
+        return self._producer
+
+    def _append(self, records: Records) -> int:
+        """Produce ``records`` in one transaction; return the offset after the last one."""
+        producer = self._writer()
         last = {"offset": -1}
-        errors: list[KafkaError] = []
 
         def on_delivery(err: KafkaError | None, msg: Any) -> None:
-            if err is not None:
-                errors.append(err)
-            else:
+            if err is None:
                 last["offset"] = max(last["offset"], int(msg.offset()))
 
-        for key, value in records:
-            self._producer.produce(self.topic, key=key, value=value, partition=0, on_delivery=on_delivery)
-        self._producer.flush(self.timeout)
-        if errors or last["offset"] < 0:
-            raise TransientError(f"could not write to {self.topic}: {errors[0].str() if errors else 'timeout'}")
-        self.wait_applied(last["offset"])
-        return last["offset"]
+        try:
+            producer.begin_transaction()
+            for key, value in records:
+                producer.produce(self.topic, key=key, value=value, partition=0, on_delivery=on_delivery)
+            producer.commit_transaction(self.timeout)
+        except KafkaException as exc:
+            err: KafkaError = exc.args[0]
+            if err.fatal() or err.code() in (KafkaError._FENCED, KafkaError.PRODUCER_FENCED,
+                                             KafkaError.INVALID_PRODUCER_EPOCH):
+                self._producer = None  # fenced by another instance: take the epoch back and plan again
+                raise _Fenced from exc
+            if err.txn_requires_abort():
+                try:
+                    producer.abort_transaction(self.timeout)
+                except KafkaException:
+                    self._producer = None
+            raise TransientError(f"could not write to {self.topic}: {err.str()}") from exc
+        producer.poll(0)  # serve the delivery callbacks
+        if last["offset"] < 0:
+            raise TransientError(f"could not write to {self.topic}: no delivery report")
+        return last["offset"] + 1
 
-    def write(self, attempt: Callable[[RegistryState], tuple[list[tuple[bytes, bytes | None]], Callable[[], T]]],
-              retries: int = 5) -> T:
-        """Serialize a write: plan records from fresh state, append, verify; retry on a lost conflict.
+    def write(self, attempt: Callable[[RegistryState], tuple[Records, Callable[[], T]]], retries: int = 5) -> T:
+        """Serialize a write: take the epoch, catch up, plan records from that state, commit, verify.
 
         ``attempt(state)`` returns the records to append (possibly none) and a function that, called
-        under the state lock after the append, returns the result or raises ``_Lost``.
+        under the state lock once the records are applied, returns the result or raises ``Lost``.
         """
         with self._write_lock:
             for _ in range(retries):
+                if self._stop.is_set():
+                    raise TransientError("the registry is stopping")
+                self._writer()
                 self.catch_up()
                 with self._cond:
                     records, finish = attempt(self.state)
                 if records:
-                    self.append(records)
+                    try:
+                        self.wait_position(self._append(records))
+                    except _Fenced:
+                        log.info("registry store: another instance wrote to %s; planning again", self.topic)
+                        continue
                 try:
                     with self._cond:
                         return finish()
                 except Lost:
                     continue
         raise TransientError("too many concurrent writes to the registry; retry")
-
-
-class Lost(Exception):  # noqa: N818 - a signal, not an error
-    """Our record lost a conflict to another instance's record."""
