@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.events import EventCatalog, OrderEvent
-from streams.avro import AvroCodec, topic_record_subject
+from streams.avro import AvroCodec
 from streams.envelope import Envelope
 from streams.errors import ValidationError
 from streams.position import Position
@@ -62,8 +62,7 @@ class OrderIngest:
         envelope = Envelope.new(name, self.producer_name, event_id=ids["event_id"],
                                 correlation_id=ids["correlation_id"], causation_id=ids["causation_id"])
         schema = self.catalog.schemas[name]
-        subject = topic_record_subject(self.topic, schema.full_name)
-        value = self.codec.encode(subject, schema, self.catalog.to_avro(event))
+        value = self.codec.encode(self.topic, schema, self.catalog.to_avro(event))
         return Prepared(envelope, event, event.order_id.encode(), value)
 
     async def send(self, prepared: Prepared) -> Position:

@@ -1,32 +1,66 @@
 """The event envelope: the Kafka headers every event carries (DESIGN.md).
 
-``event_id`` is also the idempotency key.  A derived event keeps its parent's
-correlation id and takes the parent's event id as its causation id.
+``event_id`` (a UUID) is also the idempotency key.  A derived event keeps its
+parent's correlation id and takes the parent's event id as its causation id.
+``occurred_at`` is an aware UTC time, kept to the millisecond as its header
+(ISO 8601, ``2026-11-22T10:30:00.123Z``) carries it, so headers round-trip.
 
-Records from producers that set no headers (any client with Confluent's
-serializers) still get an envelope: ``from_record`` fills what is missing from
-the record itself (a stable event id from its position, the writer schema's
-type, the record timestamp), while a header that is present but malformed is a
-validation error and the record is dead-lettered.
+Two ways to read headers back:
+
+* ``from_headers`` is strict: a missing header is a ``MissingHeaderError``
+  (a ``DecodeError``), a malformed one a ``BadHeaderError`` (a
+  ``ValidationError``); both dead-letter the record.
+* ``from_record`` serves producers that set no headers (any client with
+  Confluent's serializers): it fills what is missing from the record itself (a
+  stable event id from its position, the writer schema's type, the record
+  timestamp), while a header that is present but malformed is still refused.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from streams import headers as h
-from streams.errors import ValidationError
-from streams.records import RawRecord, header
+from streams.errors import DecodeError, ValidationError
+from streams.records import RawRecord
 
-__all__ = ["Envelope"]
+__all__ = ["BadHeaderError", "Envelope", "HeaderInput", "MissingHeaderError", "derive"]
+
+HeaderInput = Iterable[tuple[str, bytes | None]] | Mapping[str, bytes | None]
+"""Kafka headers as clients give them: (name, value) pairs or a mapping."""
 
 _NAMESPACE = uuid.UUID("6f1c1a52-3f5e-4d0b-9a57-1c0b7f1f0e11")
+_MAX_TEXT = 512
+
+
+class MissingHeaderError(DecodeError):
+    """An envelope header the record must carry is absent."""
+
+    code = "missing_header"
+
+
+class BadHeaderError(ValidationError):
+    """An envelope header is present but malformed (not UTF-8, not a UUID, not an ISO 8601 UTC time...)."""
+
+    code = "bad_header"
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"header {name} {problem}", details=[{"field": name, "message": problem}])
+        self.header = name
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _millis(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise BadHeaderError(h.OCCURRED_AT, "has no time zone (use UTC, e.g. 2026-01-01T10:00:00Z)")
+    moment = moment.astimezone(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def _iso(moment: datetime) -> str:
@@ -35,12 +69,21 @@ def _iso(moment: datetime) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
+    """The six envelope headers of one event; ``event_id`` is a canonical UUID string."""
+
     event_id: str
     event_type: str
     correlation_id: str
     causation_id: str
     occurred_at: datetime
     producer: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "event_id", _check_uuid(h.EVENT_ID, self.event_id))
+        for name, value in ((h.EVENT_TYPE, self.event_type), (h.CORRELATION_ID, self.correlation_id),
+                            (h.CAUSATION_ID, self.causation_id), (h.PRODUCER, self.producer)):
+            _check_text(name, value)
+        object.__setattr__(self, "occurred_at", _millis(self.occurred_at))
 
     @classmethod
     def new(cls, event_type: str, producer: str, *, event_id: str | None = None,
@@ -51,12 +94,18 @@ class Envelope:
         return cls(event_id=event_id, event_type=event_type, correlation_id=correlation_id or event_id,
                    causation_id=causation_id or event_id, occurred_at=occurred_at or _now(), producer=producer)
 
-    def derive(self, event_type: str, producer: str) -> Envelope:
-        """The envelope of an event caused by this one."""
+    def derive(self, event_type: str, producer: str | None = None, *,
+               occurred_at: datetime | None = None) -> Envelope:
+        """The envelope of an event caused by this one: same correlation id, causation id = this event id.
+
+        ``producer`` defaults to this envelope's producer.  ``Envelope.derive(parent, "X")`` reads as
+        ``derive(parent, "X")``.
+        """
         return replace(self, event_id=str(uuid.uuid4()), event_type=event_type, causation_id=self.event_id,
-                       occurred_at=_now(), producer=producer)
+                       occurred_at=occurred_at or _now(), producer=producer or self.producer)
 
     def to_headers(self) -> list[tuple[str, bytes]]:
+        """The six headers, in the order of ``streams.headers.ENVELOPE``."""
         return [
             (h.EVENT_ID, self.event_id.encode()),
             (h.EVENT_TYPE, self.event_type.encode()),
@@ -67,52 +116,82 @@ class Envelope:
         ]
 
     @classmethod
+    def from_headers(cls, headers: HeaderInput) -> Envelope:
+        """The envelope the headers carry; every envelope header is required and must be well formed."""
+        values = _values(headers)
+        text: dict[str, str] = {}
+        for name in h.ENVELOPE:
+            decoded = _decode(name, values.get(name))
+            if decoded is not None:
+                text[name] = decoded
+        missing = [name for name in h.ENVELOPE if name not in text]
+        if missing:
+            raise MissingHeaderError(f"missing envelope header(s): {', '.join(missing)}",
+                                     details=[{"field": name, "message": "missing"} for name in missing])
+        return cls(event_id=text[h.EVENT_ID], event_type=text[h.EVENT_TYPE],
+                   correlation_id=text[h.CORRELATION_ID], causation_id=text[h.CAUSATION_ID],
+                   occurred_at=_parse_time(text[h.OCCURRED_AT]), producer=text[h.PRODUCER])
+
+    @classmethod
     def from_record(cls, record: RawRecord, event_type: str) -> Envelope:
         """The record's envelope; missing headers are filled from the record, malformed ones refused."""
-        values = {name: _text(record, name) for name in h.ENVELOPE}
-        declared = values[h.EVENT_TYPE]
+        values = _values(record.headers)
+        text = {name: _decode(name, values.get(name)) for name in h.ENVELOPE}
+        declared = text[h.EVENT_TYPE]
         if declared is not None and declared != event_type:
-            raise ValidationError(f"header event_type={declared!r} but the record is a {event_type}")
-        declared_id = values[h.EVENT_ID]
-        if declared_id is not None:
-            event_id = _check_uuid(h.EVENT_ID, declared_id)
-        else:
-            event_id = str(uuid.uuid5(_NAMESPACE, f"{record.topic}/{record.partition}/{record.offset}"))
-        occurred = values[h.OCCURRED_AT]
+            raise BadHeaderError(h.EVENT_TYPE, f"is {declared!r} but the record is a {event_type}")
+        event_id = text[h.EVENT_ID] or str(uuid.uuid5(_NAMESPACE, f"{record.topic}/{record.partition}/{record.offset}"))
+        occurred = text[h.OCCURRED_AT]
         if occurred is not None:
             occurred_at = _parse_time(occurred)
         else:
             occurred_at = datetime.fromtimestamp(record.timestamp_ms / 1000, UTC) if record.timestamp_ms else _now()
-        return cls(
-            event_id=event_id, event_type=event_type,
-            correlation_id=values[h.CORRELATION_ID] or event_id,
-            causation_id=values[h.CAUSATION_ID] or event_id,
-            occurred_at=occurred_at, producer=values[h.PRODUCER] or "unknown",
-        )
+        event_id = _check_uuid(h.EVENT_ID, event_id)
+        return cls(event_id=event_id, event_type=event_type,
+                   correlation_id=text[h.CORRELATION_ID] or event_id, causation_id=text[h.CAUSATION_ID] or event_id,
+                   occurred_at=occurred_at, producer=text[h.PRODUCER] or "unknown")
 
 
-def _text(record: RawRecord, name: str) -> str | None:
-    raw = header(record.headers, name)
+def derive(parent: Envelope, event_type: str, producer: str | None = None) -> Envelope:
+    """The envelope of an event caused by ``parent`` (see ``Envelope.derive``)."""
+    return parent.derive(event_type, producer)
+
+
+def _values(headers: HeaderInput) -> dict[str, bytes | None]:
+    """Header values by name; the last one wins when a name repeats, as ``streams.records.header``."""
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    values: dict[str, bytes | None] = {}
+    for name, value in pairs:
+        values[name] = value
+    return values
+
+
+def _decode(name: str, raw: bytes | None) -> str | None:
     if raw is None:
         return None
     try:
-        return raw.decode()
+        return bytes(raw).decode()
     except UnicodeDecodeError:
-        raise ValidationError(f"header {name} is not UTF-8") from None
+        raise BadHeaderError(name, "is not UTF-8") from None
+
+
+def _check_text(name: str, value: str) -> None:
+    if not value or not value.strip():
+        raise BadHeaderError(name, "is empty")
+    if len(value) > _MAX_TEXT:
+        raise BadHeaderError(name, f"is longer than {_MAX_TEXT} characters")
 
 
 def _check_uuid(name: str, value: str) -> str:
     try:
         return str(uuid.UUID(value))
-    except ValueError:
-        raise ValidationError(f"header {name}={value!r} is not a UUID") from None
+    except (ValueError, TypeError, AttributeError):
+        raise BadHeaderError(name, f"= {value!r} is not a UUID") from None
 
 
 def _parse_time(value: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise ValidationError(f"header occurred_at={value!r} is not an ISO 8601 time") from None
-    if moment.tzinfo is None:
-        raise ValidationError(f"header occurred_at={value!r} has no time zone (use UTC, e.g. ...Z)")
-    return moment.astimezone(UTC)
+        raise BadHeaderError(h.OCCURRED_AT, f"= {value!r} is not an ISO 8601 time") from None
+    return _millis(moment)

@@ -15,12 +15,14 @@ from streams.records import RawRecord
 
 
 class MemoryRegistry:
-    """Same contract as ConfluentRegistry: ids by canonical form, per subject versions ignored."""
+    """Same contract as ConfluentRegistry: ids by canonical form; ``subjects`` lists the ids per subject."""
 
     def __init__(self) -> None:
         self.by_id: dict[int, str] = {}
         self.ids: dict[str, int] = {}
+        self.subjects: dict[str, list[int]] = {}
         self.lookups = 0
+        self.registrations = 0
 
     def schema_text(self, schema_id: int) -> str:
         self.lookups += 1
@@ -30,10 +32,14 @@ class MemoryRegistry:
             raise UnknownSchemaIdError(f"schema id {schema_id} is not in the registry") from None
 
     def register(self, subject: str, schema_text: str) -> int:
+        self.registrations += 1
         canonical = to_parsing_canonical_form(json.loads(schema_text))
         if canonical not in self.ids:
             self.ids[canonical] = len(self.ids) + 1
             self.by_id[self.ids[canonical]] = schema_text
+        versions = self.subjects.setdefault(subject, [])
+        if self.ids[canonical] not in versions:
+            versions.append(self.ids[canonical])
         return self.ids[canonical]
 
 

@@ -1,6 +1,7 @@
-"""Order events: typed models, their Avro schemas and validation."""
+"""Order events: typed models, their Avro schemas, conversions and validation."""
 
-from agents.events.catalog import MODELS, EventCatalog, default_schemas_dir, field_errors
+from agents.events.catalog import MODELS, EventCatalog
+from agents.events.convert import field_errors, from_avro, parse, to_avro
 from agents.events.models import (
     InventoryReleased,
     InventoryReservationFailed,
@@ -15,9 +16,30 @@ from agents.events.models import (
     PaymentFailed,
     PaymentRefunded,
 )
+from agents.events.types import EVENT_TYPES, NAMESPACE, EventType, default_schemas_dir, event_type
 
 __all__ = [
-    "MODELS", "EventCatalog", "InventoryReleased", "InventoryReservationFailed", "InventoryReserved",
-    "OrderCancelled", "OrderCompleted", "OrderEvent", "OrderItem", "OrderPlaced", "OrderShipped",
-    "PaymentAuthorized", "PaymentFailed", "PaymentRefunded", "default_schemas_dir", "field_errors",
+    "EVENT_TYPES",
+    "MODELS",
+    "NAMESPACE",
+    "EventCatalog",
+    "EventType",
+    "InventoryReleased",
+    "InventoryReservationFailed",
+    "InventoryReserved",
+    "OrderCancelled",
+    "OrderCompleted",
+    "OrderEvent",
+    "OrderItem",
+    "OrderPlaced",
+    "OrderShipped",
+    "PaymentAuthorized",
+    "PaymentFailed",
+    "PaymentRefunded",
+    "default_schemas_dir",
+    "event_type",
+    "field_errors",
+    "from_avro",
+    "parse",
+    "to_avro",
 ]

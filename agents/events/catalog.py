@@ -1,7 +1,8 @@
-"""The order event catalog: type name -> model and .avsc, validation with field-level errors.
+"""The order event catalog: each event type with its current schema, loaded from a directory.
 
-Data, not code paths: ``MODELS`` lists the event types; their schemas come from
-``schemas/`` (``STREAMS_SCHEMAS_DIR``), matched by record name.
+``EventCatalog.load`` reads each type's .avsc from ``schemas/`` (or
+``STREAMS_SCHEMAS_DIR``) and checks it names the record the type expects, so a
+worker with a wrong schema directory fails at start, not on the first record.
 """
 
 from __future__ import annotations
@@ -9,33 +10,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
-import pydantic
-
 from agents.events import models as m
-from streams.avro import AvroSchema, load_schemas
-from streams.errors import ConfigError, ValidationError
+from agents.events.convert import field_errors, parse, to_avro
+from agents.events.types import EVENT_TYPES, default_schemas_dir, event_type
+from streams.avro import AvroSchema, load_schema
+from streams.errors import ConfigError
 
 __all__ = ["MODELS", "EventCatalog", "default_schemas_dir", "field_errors"]
 
-MODELS: dict[str, type[m.OrderEvent]] = {
-    model.__name__: model for model in (
-        m.OrderPlaced, m.PaymentAuthorized, m.PaymentFailed, m.InventoryReserved, m.InventoryReservationFailed,
-        m.OrderShipped, m.OrderCompleted, m.OrderCancelled, m.PaymentRefunded, m.InventoryReleased,
-    )
-}
-
-
-def default_schemas_dir() -> Path:
-    """``schemas/`` of the source tree (editable installs, tests), else ``./schemas``."""
-    repo = Path(__file__).resolve().parents[2] / "schemas"
-    return repo if repo.is_dir() else Path("schemas")
-
-
-def field_errors(exc: pydantic.ValidationError) -> list[dict[str, str]]:
-    return [{"field": ".".join(str(p) for p in err["loc"]) or "(event)", "message": err["msg"]}
-            for err in exc.errors(include_url=False)]
+MODELS: Mapping[str, type[m.OrderEvent]] = MappingProxyType(
+    {name: t.model for name, t in EVENT_TYPES.items() if name == t.name})
+"""Models by short name."""
 
 
 @dataclass(frozen=True)
@@ -44,34 +32,37 @@ class EventCatalog:
 
     @classmethod
     def load(cls, directory: Path | None = None) -> EventCatalog:
-        schemas = load_schemas(directory or default_schemas_dir())
-        missing = sorted(set(MODELS) - set(schemas))
-        if missing:
-            raise ConfigError(f"no .avsc for event types {', '.join(missing)} in {directory}")
-        return cls(schemas={name: schemas[name] for name in MODELS})
+        directory = directory or default_schemas_dir()
+        schemas = {}
+        for name in MODELS:
+            kind = EVENT_TYPES[name]
+            path = kind.avsc_path(directory)
+            if not path.is_file():
+                raise ConfigError(f"no {kind.avsc} for event type {name} in {directory}",
+                                  hint="set STREAMS_SCHEMAS_DIR to the directory of the .avsc files")
+            schema = load_schema(path)
+            if schema.full_name != kind.full_name:
+                raise ConfigError(f"{path} defines {schema.full_name}, expected {kind.full_name}")
+            schemas[name] = schema
+        return cls(schemas=MappingProxyType(schemas))
 
     @property
     def readers(self) -> dict[str, AvroSchema]:
-        """Reader schemas by Avro full name, for the codec."""
+        """Reader schemas by Avro full name, for ``AvroCodec.decode``."""
         return {schema.full_name: schema for schema in self.schemas.values()}
 
     def short_name(self, full_name: str) -> str:
         return full_name.rsplit(".", 1)[-1]
 
-    def model(self, event_type: str) -> type[m.OrderEvent]:
-        model = MODELS.get(event_type.rsplit(".", 1)[-1])
-        if model is None:
-            raise ValidationError(f"unknown event type {event_type!r}; known: {', '.join(MODELS)}")
-        return model
+    def model(self, event_type_name: str) -> type[m.OrderEvent]:
+        return event_type(event_type_name).model
 
-    def validate(self, event_type: str, data: Any) -> m.OrderEvent:
+    def schema(self, event_type_name: str) -> AvroSchema:
+        return self.schemas[event_type(event_type_name).name]
+
+    def validate(self, event_type_name: str, data: Any) -> m.OrderEvent:
         """A typed event, or ``ValidationError`` whose ``details`` name each bad field."""
-        model = self.model(event_type)
-        try:
-            return model.model_validate(data)
-        except pydantic.ValidationError as exc:
-            raise ValidationError(f"{model.__name__} is not valid: {exc.error_count()} error(s)",
-                                  details=field_errors(exc)) from None
+        return parse(event_type(event_type_name).model, data)
 
     def to_avro(self, event: m.OrderEvent) -> dict[str, Any]:
-        return event.model_dump(mode="python")
+        return to_avro(event)

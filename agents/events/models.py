@@ -1,7 +1,10 @@
-"""Typed order events, one pydantic model per schemas/*.avsc (a unit test proves they agree).
+"""Typed order events, one frozen pydantic model per schemas/*.avsc (a unit test proves they agree).
 
-Money is integer minor units with an ISO 4217 currency; times are aware UTC
-datetimes (Avro timestamp-millis).  Models are frozen: an event is a fact.
+Money is integer minor units (Avro ``long``, strict: a float is refused, never
+rounded) with an ISO 4217 currency code; times are aware UTC datetimes cut to
+the millisecond, as Avro ``timestamp-millis`` keeps them, so an event read
+back from Kafka equals the event written.  An event is a fact: models are
+frozen and refuse unknown fields.
 """
 
 from __future__ import annotations
@@ -9,9 +12,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, model_validator
 
 __all__ = [
+    "AVRO_INT_MAX",
+    "MAX_MINOR",
     "InventoryReleased",
     "InventoryReservationFailed",
     "InventoryReserved",
@@ -26,22 +31,26 @@ __all__ = [
     "PaymentRefunded",
 ]
 
+AVRO_INT_MAX = 2**31 - 1
+MAX_MINOR = 10**15  # far inside Avro long; a total of many such lines still fits
 
-def _utc(moment: datetime) -> datetime:
+
+def _utc_millis(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("must have a time zone (use UTC, e.g. 2026-01-01T10:00:00Z)")
-    return moment.astimezone(UTC)
+    return moment.astimezone(UTC).replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-UtcTime = Annotated[datetime, AfterValidator(_utc)]
+UtcMillis = Annotated[datetime, AfterValidator(_utc_millis)]
 Id = Annotated[str, Field(min_length=1, max_length=128)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-Minor = Annotated[int, Field(ge=0, le=10**15)]
-Text = Annotated[str, Field(min_length=1, max_length=1000)]
+Minor = Annotated[int, Strict(), Field(ge=0, le=MAX_MINOR)]
+Quantity = Annotated[int, Strict(), Field(ge=1, le=1_000_000)]
+Reason = Annotated[str, Field(min_length=1, max_length=1000)]
 
 
 class OrderEvent(BaseModel):
-    """Fields every order event has."""
+    """Fields every order event has; the base of the ten event models."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -49,10 +58,12 @@ class OrderEvent(BaseModel):
 
 
 class OrderItem(BaseModel):
+    """One line of an order (the ``com.acme.orders.OrderItem`` record inside OrderPlaced)."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     sku: Id
-    quantity: int = Field(ge=1, le=1_000_000)
+    quantity: Quantity
     unit_price_minor: Minor
 
 
@@ -61,7 +72,7 @@ class OrderPlaced(OrderEvent):
     items: list[OrderItem] = Field(min_length=1, max_length=1000)
     total_minor: Minor
     currency: Currency
-    placed_at: UtcTime
+    placed_at: UtcMillis
     channel: str | None = None
 
     @model_validator(mode="after")
@@ -76,46 +87,46 @@ class PaymentAuthorized(OrderEvent):
     payment_id: Id
     amount_minor: Minor
     currency: Currency
-    authorized_at: UtcTime
+    authorized_at: UtcMillis
 
 
 class PaymentFailed(OrderEvent):
-    reason: Text
-    failed_at: UtcTime
+    reason: Reason
+    failed_at: UtcMillis
 
 
 class InventoryReserved(OrderEvent):
     reservation_id: Id
-    reserved_at: UtcTime
+    reserved_at: UtcMillis
 
 
 class InventoryReservationFailed(OrderEvent):
-    reason: Text
-    failed_at: UtcTime
+    reason: Reason
+    failed_at: UtcMillis
 
 
 class OrderShipped(OrderEvent):
     carrier: Id
     tracking_number: Id
-    shipped_at: UtcTime
+    shipped_at: UtcMillis
 
 
 class OrderCompleted(OrderEvent):
-    completed_at: UtcTime
+    completed_at: UtcMillis
 
 
 class OrderCancelled(OrderEvent):
-    reason: Text
-    cancelled_at: UtcTime
+    reason: Reason
+    cancelled_at: UtcMillis
 
 
 class PaymentRefunded(OrderEvent):
     payment_id: Id
     amount_minor: Minor
     currency: Currency
-    refunded_at: UtcTime
+    refunded_at: UtcMillis
 
 
 class InventoryReleased(OrderEvent):
     reservation_id: Id
-    released_at: UtcTime
+    released_at: UtcMillis

@@ -1,8 +1,13 @@
-"""Subject name strategies, as Confluent's serializers name them."""
+"""Subject name strategies, named and built as Confluent's serializers do."""
 
 from __future__ import annotations
 
-__all__ = ["record_subject", "topic_record_subject", "topic_subject"]
+from collections.abc import Callable
+
+__all__ = ["SubjectStrategy", "record_subject", "topic_record_subject", "topic_subject"]
+
+SubjectStrategy = Callable[[str, str], str]
+"""(topic, record full name) -> subject."""
 
 
 def topic_record_subject(topic: str, record_full_name: str) -> str:
@@ -10,11 +15,11 @@ def topic_record_subject(topic: str, record_full_name: str) -> str:
     return f"{topic}-{record_full_name}"
 
 
-def topic_subject(topic: str, *, is_key: bool = False) -> str:
-    """TopicNameStrategy, Confluent's default."""
+def topic_subject(topic: str, record_full_name: str = "", *, is_key: bool = False) -> str:
+    """TopicNameStrategy, Confluent's default: one record type per topic (``orders-value``)."""
     return f"{topic}-{'key' if is_key else 'value'}"
 
 
-def record_subject(record_full_name: str) -> str:
-    """RecordNameStrategy."""
+def record_subject(topic: str, record_full_name: str) -> str:
+    """RecordNameStrategy: the record's full name, whatever the topic."""
     return record_full_name

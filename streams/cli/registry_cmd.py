@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
+from streams.errors import StreamsError
 from streams.registry import serve
 from streams.settings import Settings
 
@@ -11,10 +14,19 @@ __all__ = ["registry"]
 
 
 def registry(
-    host: str | None = typer.Option(None, help="bind address (default: host of STREAMS_SCHEMA_REGISTRY_URL)"),
-    port: int | None = typer.Option(None, help="port (default: port of STREAMS_SCHEMA_REGISTRY_URL)"),
+    host: Annotated[str | None, typer.Option(help="bind address (default: host of STREAMS_SCHEMA_REGISTRY_URL)")]
+    = None,
+    port: Annotated[int | None, typer.Option(help="port (default: port of STREAMS_SCHEMA_REGISTRY_URL)")] = None,
 ) -> None:
     """Serve the schema registry until Ctrl-C; ids and versions live in the `_schemas` topic."""
     settings = Settings()
-    serve(settings, host, port, on_ready=lambda url: typer.echo(
-        f"registry: serving {url} (storage: topic _schemas on {settings.bootstrap_servers})", err=True))
+    try:
+        serve(settings, host, port, on_ready=lambda url: typer.echo(
+            f"registry: serving {url} (storage: topic _schemas on {settings.bootstrap_servers})", err=True))
+    except StreamsError as exc:
+        typer.echo(f"streams registry: error: {exc.one_line()}", err=True)
+        raise typer.Exit(code=1) from None
+    except OSError as exc:  # the port is taken, or the address is not ours
+        typer.echo(f"streams registry: error: cannot listen on {host or settings.registry_host_port[0]}:"
+                   f"{port or settings.registry_host_port[1]}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(code=1) from None

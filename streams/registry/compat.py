@@ -42,10 +42,14 @@ def _check(reader: avro.schema.Schema, writer: avro.schema.Schema, direction: st
     result = checker.get_compatibility(reader, writer)
     if result.compatibility is SchemaCompatibilityType.compatible:
         return []
-    kinds = ", ".join(sorted(i.value for i in result.incompatibilities))
+    kinds = {i.value for i in result.incompatibilities}
     where = ", ".join(sorted(result.locations))
-    detail = "; ".join(sorted(result.messages))
-    return [f"{direction} incompatible with version {version}: {kinds} at {where}: {detail}"]
+    # Avro's message for a reader field without a default is the bare field name: say what it means.
+    missing_default = "reader_field_missing_default_value" in kinds
+    details = [f"field '{m}' is missing from the data and has no default" if missing_default and " " not in m
+               else m for m in sorted(result.messages)]
+    return [f"{direction} incompatible with version {version}: {', '.join(sorted(kinds))} "
+            f"(at {where}): {'; '.join(details)}"]
 
 
 def incompatibilities(new: avro.schema.Schema, existing: Sequence[tuple[int, avro.schema.Schema]],

@@ -1,4 +1,13 @@
-"""Parsing registered schemas with Apache Avro, references resolved; identity by canonical form."""
+"""Parsing registered schemas with Apache Avro, references resolved; identity by canonical form.
+
+Two texts are the same schema (same id) when Avro's parsing canonical form is
+the same *and* so is every attribute that form drops but that changes how data
+is read: field defaults, logical types (with precision and scale), aliases,
+sort order and custom properties.  Whitespace, key order, ``doc`` and the way a
+name is spelled (``"t.R"`` or ``"R"`` in namespace ``t``) do not matter.  Without
+the second part, a schema that only adds a default, or turns a ``long`` into a
+``timestamp-millis``, would silently get the old id and the old text.
+"""
 
 from __future__ import annotations
 
@@ -31,14 +40,15 @@ class Reference:
 @dataclass(frozen=True)
 class ParsedSchema:
     text: str
-    canonical: str
+    canonical: str  # Avro's parsing canonical form
+    identity_form: str  # canonical form plus the attributes it drops that change how data is read
     schema: avro.schema.Schema = field(compare=False, repr=False)
     references: tuple[Reference, ...] = ()
 
     @property
     def identity(self) -> tuple[str, tuple[Reference, ...]]:
-        """Same canonical form and same references: the same schema (same id)."""
-        return self.canonical, self.references
+        """Same identity form and same references: the same schema (same id)."""
+        return self.identity_form, self.references
 
 
 ResolveRef = Callable[[Reference], "ParsedSchema"]
@@ -61,7 +71,18 @@ def parse_avro(text: str, references: tuple[Reference, ...] = (), resolve: Resol
     except (avro.errors.AvroException, avro.errors.SchemaParseException, TypeError, KeyError, ValueError,
             AttributeError) as exc:
         raise InvalidSchemaError(f"Invalid schema: not Avro: {exc}") from exc
-    return ParsedSchema(text=text, canonical=_canonical(schema, names), schema=schema, references=references)
+    canonical = _canonical(schema, names)
+    full = json.dumps(_without_docs(schema.to_json()), sort_keys=True, separators=(",", ":"))
+    return ParsedSchema(text=text, canonical=canonical, identity_form=f"{canonical}\n{full}", schema=schema,
+                        references=references)
+
+
+def _without_docs(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _without_docs(v) for k, v in value.items() if k != "doc"}
+    if isinstance(value, list):
+        return [_without_docs(v) for v in value]
+    return value
 
 
 def _define(parsed: ParsedSchema, names: avro.name.Names, resolve: ResolveRef) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -17,7 +18,7 @@ from aiohttp import web
 
 from streams.errors import StreamsError
 from streams.registry.compat import Level
-from streams.registry.errors import BadRequestError, RegistryError
+from streams.registry.errors import BadRequestError, error_response
 from streams.registry.schema import Reference
 from streams.registry.service import SUPPORTED_TYPES, Registry, canonicalize
 from streams.registry.state import RegistryState
@@ -44,17 +45,15 @@ def _error(status: int, code: int, message: str) -> web.Response:
 async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
-    except RegistryError as exc:
-        return _error(exc.http_status, exc.error_code, exc.message)
-    except StreamsError as exc:  # e.g. Kafka unreachable while writing
-        return _error(exc.http_status if exc.http_status >= 400 else 500, exc.http_status * 100 + 1, exc.message)
-    except web.HTTPException as exc:
+    except web.HTTPException as exc:  # aiohttp's own: unknown route (404), wrong method (405), too large (413)
         if exc.status < 400:
             raise
         return _error(exc.status, exc.status, exc.reason or "error")
-    except Exception:
-        log.exception("registry: unhandled error on %s %s", request.method, request.path)
-        return _error(500, 50001, "Error in the backend data store")
+    except Exception as exc:
+        if not isinstance(exc, StreamsError):
+            log.exception("registry: unhandled error on %s %s", request.method, request.path)
+        status, body = error_response(exc)
+        return _json(body, status=status)
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
@@ -192,24 +191,43 @@ def _canonicalize(text: str, refs: tuple[Reference, ...], state: RegistryState) 
 
 
 class RegistryServer:
-    """The registry embedded in a process: ``await start()``, serve, ``await stop()``."""
+    """The registry embedded in a process: ``await start()``, serve, ``await stop()``.
+
+    ``port=0`` binds a free port; ``url`` and ``port`` then give the one bound.
+    """
 
     def __init__(self, bootstrap_servers: str, *, host: str = "127.0.0.1", port: int = 8081,
-                 topic: str = "_schemas") -> None:
+                 topic: str = "_schemas", timeout: float = 30.0) -> None:
         self.host, self.port, self.topic = host, port, topic
-        self.store = KafkaStore(bootstrap_servers, topic, RegistryState(canonicalize=_canonicalize))
+        self.store = KafkaStore(bootstrap_servers, topic, RegistryState(canonicalize=_canonicalize), timeout=timeout)
         self._runner: web.AppRunner | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, host: str | None = None, port: int | None = None) -> RegistryServer:
+        """Bound to the host and port of ``STREAMS_SCHEMA_REGISTRY_URL`` unless given."""
+        default_host, default_port = settings.registry_host_port
+        return cls(settings.bootstrap_servers, host=host or default_host,
+                   port=default_port if port is None else port)
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     async def start(self) -> RegistryServer:
-        await asyncio.get_running_loop().run_in_executor(None, self.store.start)
-        self._runner = web.AppRunner(build_web_app(Registry(self.store)), access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
+        """Read ``_schemas`` to its end, then listen; ``TransientError`` (Kafka) or ``OSError`` (port) if not."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self.store.start)
+        try:
+            self._runner = web.AppRunner(build_web_app(Registry(self.store)), access_log=None)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, self.host, self.port)
+            await site.start()
+        except BaseException:
+            await self.stop()
+            raise
+        addresses = self._runner.addresses  # the bound socket tells the port chosen for port=0
+        if addresses:
+            self.port = int(addresses[0][1])
         return self
 
     async def stop(self) -> None:
@@ -221,9 +239,8 @@ class RegistryServer:
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None,
           on_ready: Callable[[str], None] | None = None) -> None:
-    """Run the registry until SIGINT/SIGTERM."""
-    default_host, default_port = settings.registry_host_port
-    server = RegistryServer(settings.bootstrap_servers, host=host or default_host, port=port or default_port)
+    """Run the registry until SIGINT/SIGTERM; raises ``TransientError``/``OSError`` if it cannot start."""
+    server = RegistryServer.from_settings(settings, host, port)
 
     async def main() -> None:
         await server.start()
@@ -231,8 +248,6 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None,
             on_ready(server.url)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        import signal
-
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         try:

@@ -20,12 +20,11 @@ from streams.registry.errors import (
 )
 from streams.registry.schema import ParsedSchema, Reference, parse_avro
 from streams.registry.state import RegistryState, Version, config_key, schema_key
-from streams.registry.store import KafkaStore, Lost
+from streams.registry.store import KafkaStore, Lost, Records
 
 __all__ = ["SUPPORTED_TYPES", "Registry", "canonicalize"]
 
 SUPPORTED_TYPES = ("AVRO",)
-Records = list[tuple[bytes, bytes | None]]
 
 
 def _resolver(state: RegistryState) -> Callable[[Reference], ParsedSchema]:
@@ -40,7 +39,7 @@ def _resolver(state: RegistryState) -> Callable[[Reference], ParsedSchema]:
 
 
 def canonicalize(text: str, refs: tuple[Reference, ...], state: RegistryState) -> str:
-    return parse_avro(text, refs, _resolver(state)).canonical
+    return parse_avro(text, refs, _resolver(state)).identity_form
 
 
 def parse_version(value: str) -> int | None:

@@ -54,7 +54,7 @@ Canonicalize = Callable[[str, tuple[Reference, ...], "RegistryState"], str]
 
 @dataclass
 class RegistryState:
-    """``canonicalize`` gives a schema's parsing canonical form (it may resolve references in this state)."""
+    """``canonicalize`` gives a schema's identity form (it may resolve references in this state)."""
 
     canonicalize: Canonicalize
     schemas: dict[int, StoredSchema] = field(default_factory=dict)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from streams.devstack.ports import free_port
 from streams.registry.server import RegistryServer
 
 __all__ = ["ThreadedRegistry"]
@@ -13,7 +12,7 @@ __all__ = ["ThreadedRegistry"]
 
 class ThreadedRegistry:
     def __init__(self, bootstrap: str, topic: str = "_schemas", port: int | None = None) -> None:
-        self.server = RegistryServer(bootstrap, port=port or free_port(), topic=topic)
+        self.server = RegistryServer(bootstrap, port=port or 0, topic=topic)  # 0: a free port, chosen at bind
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="registry-loop", daemon=True)
 

@@ -1,7 +1,9 @@
 """A registry per test module on the session broker, or the one at STREAMS_TEST_REGISTRY_URL.
 
 Set STREAMS_TEST_REGISTRY_URL to run the client tests against any
-Confluent-compatible registry (Confluent's own, for example).
+Confluent-compatible registry (Confluent's own, for example); tests that need
+the embedded registry itself (restarts, two instances on one topic) are then
+skipped with a reason, and no broker is started for the client tests.
 """
 
 from __future__ import annotations
@@ -16,19 +18,30 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from streams.devstack.kafka import KafkaBroker
 from streams.registry.threaded import ThreadedRegistry as BackgroundRegistry
 
+__all__ = ["EXTERNAL", "BackgroundRegistry"]
+
 EXTERNAL = os.environ.get("STREAMS_TEST_REGISTRY_URL")
+EMBEDDED_ONLY_REASON = "STREAMS_TEST_REGISTRY_URL is set: this test runs the embedded registry itself"
 
 
 @pytest.fixture(scope="module")
-def registry_url(kafka_broker: KafkaBroker) -> Iterator[str]:
+def registry_url(request: pytest.FixtureRequest) -> Iterator[str]:
     if EXTERNAL:
-        yield EXTERNAL
+        yield EXTERNAL.rstrip("/")
         return
-    registry = BackgroundRegistry(kafka_broker.bootstrap_servers, f"_schemas-{uuid.uuid4().hex[:8]}").start()
+    broker: KafkaBroker = request.getfixturevalue("kafka_broker")
+    registry = BackgroundRegistry(broker.bootstrap_servers, f"_schemas-{uuid.uuid4().hex[:8]}").start()
     try:
         yield registry.url
     finally:
         registry.stop()
+
+
+@pytest.fixture
+def embedded_only() -> None:
+    """Skip (with the reason) when the tests point at an external registry."""
+    if EXTERNAL:
+        pytest.skip(EMBEDDED_ONLY_REASON)
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ import json
 import httpx
 import pytest
 
-pytestmark = pytest.mark.integration
+# Our answers to bad input; Confluent's registry supports JSON and PROTOBUF, so these run on the embedded one.
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("embedded_only")]
 RECORD = json.dumps({"type": "record", "name": "R", "namespace": "t", "fields": [{"name": "a", "type": "int"}]})
 CT = {"Content-Type": "application/vnd.schemaregistry.v1+json"}
 
@@ -26,6 +27,12 @@ CT = {"Content-Type": "application/vnd.schemaregistry.v1+json"}
     ("GET", "/subjects/none-such/versions/1", None, 404, 40401),
     ("GET", "/schemas/ids/abc", None, 400, 400),
     ("GET", "/nowhere", None, 404, 404),
+    ("POST", "/subjects/s-ref/versions", json.dumps({"schema": RECORD, "references": [{"name": "x"}]}).encode(),
+     422, 42201),
+    ("POST", "/subjects/s-num/versions", json.dumps({"schema": 42}).encode(), 422, 42201),
+    ("POST", "/subjects/s-utf/versions", b"\xff\xfe{", 400, 400),
+    ("POST", "/compatibility/subjects/nobody/versions/latest", json.dumps({"schema": RECORD}).encode(), 404, 40401),
+    ("GET", "/config/nobody", None, 404, 40408),
     ("PUT", "/config", json.dumps({"compatibility": "SIDEWAYS"}).encode(), 422, 42203),
     ("DELETE", "/schemas/types", None, 405, 405),
 ])

@@ -8,11 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from streams.devstack.kafka import KafkaBroker
 from tests.integration.registry.conftest import BackgroundRegistry
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("embedded_only")]
 
 
 def schema(i: int) -> str:
@@ -68,3 +69,59 @@ def test_two_instances_on_one_topic_never_share_an_id(kafka_broker: KafkaBroker)
     finally:
         a.stop()
         b.stop()
+
+
+def committed_records(bootstrap: str, topic: str) -> list[tuple[bytes, bytes | None]]:
+    """Every committed record of the topic, as a read_committed consumer (and the log cleaner) sees them."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"check-{uuid.uuid4().hex[:6]}",
+                         "isolation.level": "read_committed", "enable.auto.commit": False})
+    try:
+        _, end = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
+        consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
+        records: list[tuple[bytes, bytes | None]] = []
+        while consumer.position([TopicPartition(topic, 0)])[0].offset < end:
+            for message in consumer.consume(100, 1.0):
+                if message.error() is None:
+                    records.append((message.key(), message.value()))
+        return records
+    finally:
+        consumer.close()
+
+
+def test_two_writers_on_one_subject_agree_and_leave_no_losing_record(kafka_broker: KafkaBroker) -> None:
+    """Both instances register into the same subject at once: one writer at a time, by Kafka's fencing.
+
+    A losing record under the same key would win after log compaction (the last value of a key is kept),
+    so the property checked is stronger than "they agree now": the topic holds one value per key.
+    """
+    topic = f"_schemas-{uuid.uuid4().hex[:8]}"
+    a = BackgroundRegistry(kafka_broker.bootstrap_servers, topic).start()
+    b = BackgroundRegistry(kafka_broker.bootstrap_servers, topic).start()
+    third = None
+    try:
+        httpx.put(f"{a.url}/config/shared", json={"compatibility": "NONE"}).raise_for_status()
+
+        def register(i: int) -> tuple[int, int]:
+            url = (a if i % 2 else b).url
+            response = httpx.post(f"{url}/subjects/shared/versions", json={"schema": schema(200 + i)}, timeout=60)
+            response.raise_for_status()
+            return i, response.json()["id"]
+
+        with ThreadPoolExecutor(6) as pool:
+            ids = dict(pool.map(register, range(12)))
+        assert len(set(ids.values())) == 12
+        third = BackgroundRegistry(kafka_broker.bootstrap_servers, topic).start()
+        views = [httpx.get(f"{r.url}/subjects/shared/versions").json() for r in (a, b, third)]
+        assert views[0] == views[1] == views[2] == list(range(1, 13))
+        for version in range(1, 13):
+            answers = {json.dumps(httpx.get(f"{r.url}/subjects/shared/versions/{version}").json(), sort_keys=True)
+                       for r in (a, b, third)}
+            assert len(answers) == 1
+        values_by_key: dict[bytes, set[bytes | None]] = {}
+        for key, value in committed_records(kafka_broker.bootstrap_servers, topic):
+            values_by_key.setdefault(key, set()).add(value)
+        assert all(len(values) == 1 for values in values_by_key.values()), values_by_key
+    finally:
+        for registry in (a, b, third):
+            if registry is not None:
+                registry.stop()
