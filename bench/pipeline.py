@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import tempfile
 import threading
@@ -63,6 +62,22 @@ def committed_total(admin: AdminClient, group: str, topic: str) -> int:
     return sum(tp.offset for tp in result.topic_partitions if tp.topic == topic and tp.offset > 0)
 
 
+def settings_from(env: dict[str, str]) -> Settings:
+    """Settings for the bench process itself, from a worker's STREAMS_* env (os.environ stays untouched)."""
+    return Settings(**{key.removeprefix("STREAMS_").lower(): value for key, value in env.items()
+                       if key.startswith("STREAMS_")})
+
+
+def end_to_end(base: dict[str, str], root: Path, rate: float) -> list[float]:
+    """POST /events then GET ?after= on a fresh worker, 300 times at ``rate`` per second."""
+    worker = Worker(env={**base, "STREAMS_APP_ID": "lat-only", "STREAMS_TOPIC_PREFIX": "lat-only."},
+                    data_dir=root / "lat-only").start(timeout=120)
+    try:
+        return asyncio.run(latency(worker.url, 300, rate))
+    finally:
+        worker.stop()
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -77,8 +92,7 @@ def run_worker(env: dict[str, str], data_dir: Path, n: int, group: str,
     env = {**env, "STREAMS_TOPIC_PREFIX": prefix, "STREAMS_APP_ID": group}
     topic = f"{prefix}orders"
     worker = Worker(env=env, data_dir=data_dir).start(timeout=120)
-    os.environ.update(env)
-    produce(Settings(), n)
+    produce(settings_from(env), n)
     assert worker.process is not None
     assert worker.process.pid is not None
     pid = worker.process.pid
@@ -165,15 +179,9 @@ def main() -> None:
     try:
         base = {"STREAMS_BROKER": broker.url, "STREAMS_SCHEMA_REGISTRY_URL": registry.url,
                 "STREAMS_TOPIC_PARTITIONS": "4", "STREAMS_LOG_LEVEL": "warning"}
-        os.environ.update(base)
         admin = AdminClient({"bootstrap.servers": broker.bootstrap_servers})
         if args.skip_throughput:
-            lat_worker = Worker(env={**base, "STREAMS_APP_ID": "lat-only", "STREAMS_TOPIC_PREFIX": "lat-only."},
-                                data_dir=root / "lat-only").start(timeout=120)
-            try:
-                lat = asyncio.run(latency(lat_worker.url, 300, args.rate))
-            finally:
-                lat_worker.stop()
+            lat = end_to_end(base, root, args.rate)
             print(f"end-to-end (POST /events -> GET ?after= answered) at {args.rate:g}/s: "
                   f"p50 {pct(lat, 0.5) * 1000:.1f} ms, p99 {pct(lat, 0.99) * 1000:.1f} ms")
             return
@@ -190,12 +198,7 @@ def main() -> None:
               f"p50 {pct(gets, 0.5) * 1000:.1f} ms, p99 {pct(gets, 0.99) * 1000:.1f} ms", flush=True)
         print(f"(c) raw consume: {ceiling:.0f} events/s; peak RSS (a) {ours['peak_mb']:.0f} MB, "
               f"(b) {naive['peak_mb']:.0f} MB", flush=True)
-        lat_worker = Worker(env={**base, "STREAMS_APP_ID": "lat-only", "STREAMS_TOPIC_PREFIX": "lat-only."},
-                            data_dir=root / "lat-only").start(timeout=120)
-        try:
-            lat = asyncio.run(latency(lat_worker.url, 300, args.rate))
-        finally:
-            lat_worker.stop()
+        lat = end_to_end(base, root, args.rate)
         print(f"\nN = {args.events} OrderPlaced, 4 partitions, one worker, Kafka {broker.url}")
         for label, run in (("(a) our agents: ", ours), ("(b) naive Faust:", naive)):
             print(f"{label}  {run['rate']:8.0f} events/s  ({run['seconds']:.1f}s, peak RSS {run['peak_mb']:.0f} MB)")
