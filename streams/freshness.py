@@ -32,17 +32,18 @@ class Watermarks:
         """The last applied offset, -1 when none is known."""
         return self._applied.get((topic, partition), -1)
 
-    def snapshot(self) -> dict[str, int]:
-        return {f"{topic}:{partition}": offset for (topic, partition), offset in sorted(self._applied.items())}
+    def notify(self) -> None:
+        """Wake every ``until`` waiter to re-check its condition (something was applied)."""
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = None
 
     def advance(self, topic: str, partition: int, offset: int) -> None:
         key = (topic, partition)
         if offset <= self._applied.get(key, -1):
             return
         self._applied[key] = offset
-        if self._changed is not None:
-            self._changed.set()
-            self._changed = None
+        self.notify()
         waiters = self._waiters.get(key)
         if not waiters:
             return

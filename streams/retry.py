@@ -28,12 +28,23 @@ class RetryPolicy:
 
 
 async def retry_async(fn: Callable[[], Awaitable[T]], policy: RetryPolicy,
-                      on_retry: Callable[[int, StreamsError], None] | None = None) -> tuple[T, int]:
+                      on_retry: Callable[[int, StreamsError], None] | None = None,
+                      *, failed: StreamsError | None = None) -> tuple[T, int]:
     """Run ``fn``; retry it while it raises a retriable ``StreamsError``. Returns (result, attempts).
 
+    ``failed``: the retriable error of a first attempt the caller already made itself (so its
+    common, successful case pays nothing for this machinery); it counts as attempt 1.
     The last error (retriable or not) propagates with ``attempts`` set on it.
     """
     attempt = 1
+    if failed is not None:
+        failed.attempts = 1
+        if attempt >= policy.max_attempts:
+            raise failed
+        if on_retry is not None:
+            on_retry(attempt, failed)
+        await asyncio.sleep(policy.delay(attempt))
+        attempt = 2
     while True:
         try:
             return await fn(), attempt

@@ -2,7 +2,7 @@
 
 ``EVENT_TYPES`` answers both the short name (``OrderPlaced``, what clients and
 headers use) and the Avro full name (``com.acme.orders.OrderPlaced``, what the
-writer schema says).  The list is written out: one line per event type.
+writer schema says).  The list is data: one model per event type.
 """
 
 from __future__ import annotations
@@ -28,11 +28,17 @@ def default_schemas_dir() -> Path:
 
 @dataclass(frozen=True)
 class EventType:
-    """One event type: its Avro short name, its model and the file of its current schema."""
+    """One event type: its model; its Avro name and .avsc file are the model's class name."""
 
-    name: str
     model: type[m.OrderEvent]
-    avsc: str
+
+    @property
+    def name(self) -> str:
+        return self.model.__name__
+
+    @property
+    def avsc(self) -> str:
+        return f"{self.name}.avsc"
 
     @property
     def full_name(self) -> str:
@@ -43,18 +49,10 @@ class EventType:
         return (directory or default_schemas_dir()) / self.avsc
 
 
-_TYPES = (
-    EventType("OrderPlaced", m.OrderPlaced, "OrderPlaced.avsc"),
-    EventType("PaymentAuthorized", m.PaymentAuthorized, "PaymentAuthorized.avsc"),
-    EventType("PaymentFailed", m.PaymentFailed, "PaymentFailed.avsc"),
-    EventType("InventoryReserved", m.InventoryReserved, "InventoryReserved.avsc"),
-    EventType("InventoryReservationFailed", m.InventoryReservationFailed, "InventoryReservationFailed.avsc"),
-    EventType("OrderShipped", m.OrderShipped, "OrderShipped.avsc"),
-    EventType("OrderCompleted", m.OrderCompleted, "OrderCompleted.avsc"),
-    EventType("OrderCancelled", m.OrderCancelled, "OrderCancelled.avsc"),
-    EventType("PaymentRefunded", m.PaymentRefunded, "PaymentRefunded.avsc"),
-    EventType("InventoryReleased", m.InventoryReleased, "InventoryReleased.avsc"),
-)
+_TYPES = tuple(EventType(model) for model in (
+    m.OrderPlaced, m.PaymentAuthorized, m.PaymentFailed, m.InventoryReserved, m.InventoryReservationFailed,
+    m.OrderShipped, m.OrderCompleted, m.OrderCancelled, m.PaymentRefunded, m.InventoryReleased,
+))
 
 EVENT_TYPES: Mapping[str, EventType] = MappingProxyType(
     {**{t.name: t for t in _TYPES}, **{t.full_name: t for t in _TYPES}})

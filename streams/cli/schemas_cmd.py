@@ -33,13 +33,16 @@ def _files(directory: Path) -> list[Path]:
     return [*history, *sorted(directory.glob("*.avsc"))]
 
 
+_DIR = typer.Option(None, "--dir", help="default: STREAMS_SCHEMAS_DIR or ./schemas")
+_TOPIC = typer.Option("orders", help="topic whose subjects the schemas go under")
+
+
 def _default_dir(settings: Settings) -> Path:
     return settings.schemas_dir or Path("schemas")
 
 
 @schemas_app.command("register")
-def register(directory: Path | None = typer.Option(None, "--dir", help="default: STREAMS_SCHEMAS_DIR or ./schemas"),
-             topic: str = typer.Option("orders", help="topic whose subjects the schemas go under")) -> None:
+def register(directory: Path | None = _DIR, topic: str = _TOPIC) -> None:
     """Register every schema (history/ first, oldest first), printing subject, version and id."""
     settings = Settings()
     topic = f"{settings.topic_prefix}{topic}"
@@ -60,8 +63,7 @@ def register(directory: Path | None = typer.Option(None, "--dir", help="default:
 
 
 @schemas_app.command("check")
-def check(directory: Path | None = typer.Option(None, "--dir", help="default: STREAMS_SCHEMAS_DIR or ./schemas"),
-          topic: str = typer.Option("orders", help="topic whose subjects the schemas go under")) -> None:
+def check(directory: Path | None = _DIR, topic: str = _TOPIC) -> None:
     """Check every current .avsc against its subject's compatibility level; exit 1 on any break."""
     settings = Settings()
     topic = f"{settings.topic_prefix}{topic}"

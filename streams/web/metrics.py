@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
@@ -41,10 +41,6 @@ class Metrics:
         )
         self.produced = Counter(
             "streams_produced", "Records produced, by topic and source", ["topic", "source"], registry=r,
-        )
-        self.applied_offset = Gauge(
-            "streams_read_model_applied_offset", "Last source offset applied to a read model",
-            ["read_model", "topic", "partition"], registry=r,
         )
 
     def exposition(self) -> bytes:

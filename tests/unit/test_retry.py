@@ -44,3 +44,16 @@ def test_full_jitter_stays_under_the_capped_exponential() -> None:
         delays = [policy.delay(attempt, rng) for _ in range(200)]
         assert all(0 <= d <= ceiling for d in delays)
         assert max(delays) > ceiling * 0.8  # spread over the whole range, not a fixed delay
+
+
+async def test_a_first_failure_made_by_the_caller_counts_as_attempt_one() -> None:
+    calls = []
+
+    async def down() -> None:
+        calls.append(1)
+        raise TransientError("still down")
+
+    with pytest.raises(TransientError) as info:
+        await retry_async(down, RetryPolicy(max_attempts=3, base_delay_s=0.001), failed=TransientError("first"))
+    assert len(calls) == 2  # attempts 2 and 3
+    assert info.value.attempts == 3
