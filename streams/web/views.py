@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import wraps
 from typing import Any, cast
 
 from faust.web import Request, Response, View
 from faust.web.exceptions import WebError
 
-from streams.errors import ValidationError
+from streams.errors import TransientError, ValidationError
 from streams.position import parse_after
 from streams.web.errors import error_body
 
@@ -55,5 +56,37 @@ def routed(app: Any, topic: Any, *, match_info: str | None = None,
     Routing by the source topic rather than by the table's changelog keeps the
     answer with the worker that applies the key's events, active partitions only.
     """
-    decorator = app.topic_route(topic=topic, match_info=match_info, exact_key=exact_key)
-    return cast(Callable[[Handler], Handler], decorator)
+    faust_route = cast(Callable[[Handler], Handler],
+                       app.topic_route(topic=topic, match_info=match_info, exact_key=exact_key))
+    name = topic.get_topic_name()
+
+    def decorate(handler: Handler) -> Handler:
+        route = faust_route(handler)
+
+        @wraps(handler)
+        async def get(view: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
+            await _track_topic(app, name)
+            return await route(view, request, *args, **kwargs)
+
+        return get
+
+    return decorate
+
+
+async def _track_topic(app: Any, topic: str) -> None:
+    """Make the worker's producer track ``topic``'s metadata before Faust hashes a key onto it.
+
+    Faust finds a key's partition with its producer's metadata, and aiokafka's
+    producer only keeps metadata of the topics it sends to: for a source topic
+    it never writes, a metadata refresh can drop the topic, and the routing
+    then fails with a TypeError (a 500).  ``add_topic`` keeps the topic in the
+    tracked set (at once when it already is); ``partitions_for`` waits for its
+    metadata when a refresh is under way.
+    """
+    try:
+        producer = app.producer._ensure_producer()  # the aiokafka producer behind Faust's
+        await producer.client.add_topic(topic)
+        await producer.partitions_for(topic)
+    except Exception as exc:  # not started yet, broker away: the client may retry
+        raise TransientError(f"cannot route the request yet: no metadata for topic {topic!r} ({exc})",
+                             hint="retry in a moment") from exc

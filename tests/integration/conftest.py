@@ -26,6 +26,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed test shows the tail of every worker log it started: a CI failure must be readable."""
+    report = yield
+    if report.failed and call.when == "call":
+        from tests.integration.harness import STARTED
+
+        for worker in STARTED:
+            report.sections.append((f"worker :{worker.port} log (tail)", worker.log_tail()))
+    return report
+
+
+@pytest.fixture(autouse=True)
+def _forget_started_workers() -> None:
+    from tests.integration.harness import STARTED
+
+    STARTED.clear()
+
+
 @pytest.fixture(scope="session")
 def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
     settings = Settings()

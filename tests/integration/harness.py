@@ -13,7 +13,10 @@ import httpx
 from streams.devstack.ports import free_port
 from streams.devstack.processes import ChildProcess
 
-__all__ = ["Worker", "wait_until"]
+__all__ = ["STARTED", "Worker", "wait_until"]
+
+STARTED: list[Worker] = []
+"""Workers started by the current test; their log tails are shown when it fails (conftest)."""
 
 
 @dataclass
@@ -36,6 +39,7 @@ class Worker:
             name=f"worker:{self.port}", argv=[sys.executable, "-m", "streams.cli", "worker"],
             log_path=self.data_dir / "worker.log", ready_url=f"{self.url}{ready_path}", env=env,
         )
+        STARTED.append(self)
         self.process.start(timeout=timeout)
         return self
 
@@ -49,6 +53,9 @@ class Worker:
     def log(self) -> str:
         path = self.data_dir / "worker.log"
         return path.read_text(errors="replace") if path.exists() else ""
+
+    def log_tail(self, lines: int = 80) -> str:
+        return "\n".join(self.log().splitlines()[-lines:])
 
 
 def wait_until(predicate: Any, timeout: float = 30.0, interval: float = 0.2, what: str = "condition") -> Any:
