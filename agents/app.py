@@ -10,17 +10,22 @@ from __future__ import annotations
 from agents.consumers.order_agent import register_order_agent
 from agents.consumers.readmodel_agents import register_readmodel_agents
 from agents.decoding import OrderEventDecoder
+from agents.events import default_schemas_dir
+from agents.fanout import RULES
 from agents.ingest import OrderIngest
 from agents.tables import declare_tables
-from agents.topics import CUSTOMER_DELTAS, SKU_DELTAS, STATS_DELTAS, internal, orders_topic, topic_specs
+from agents.topics import CUSTOMER_DELTAS, SKU_DELTAS, STATS_DELTAS, internal, orders_topic, topic_name, topic_specs
 from agents.views import register_views
 from streams.app import StreamsApp, build_app
+from streams.avro import load_schemas
 from streams.freshness import Watermarks, seed_watermarks
+from streams.processing import ProcessingPolicy
 from streams.producer import DurableProducer
+from streams.routing import Fanout
 from streams.settings import Settings
 from streams.web import install_error_middleware, register_health, register_metrics_route
 
-__all__ = ["create_app", "create_ingest"]
+__all__ = ["create_app", "create_fanout", "create_ingest"]
 
 
 def create_app(settings: Settings) -> StreamsApp:
@@ -38,7 +43,9 @@ def create_app(settings: Settings) -> StreamsApp:
     tables = declare_tables(app)
     marks = Watermarks()
     decoder = OrderEventDecoder(settings)
-    register_order_agent(app, source=source, tables=tables, deltas=deltas, decode=decoder, marks=marks)
+    register_order_agent(app, source=orders_topic(settings), tables=tables, deltas=deltas, decoder=decoder,
+                         fanout=create_fanout(settings, decoder), marks=marks,
+                         policy=ProcessingPolicy.from_settings(settings))
     register_readmodel_agents(app, deltas=deltas, tables=tables, marks=marks)
     seed_watermarks(app, marks)
     install_error_middleware(app)
@@ -50,6 +57,13 @@ def create_app(settings: Settings) -> StreamsApp:
 
     register_views(app, tables, marks, {"orders": source, **deltas}, make_ingest=make_ingest)
     return app
+
+
+def create_fanout(settings: Settings, decoder: OrderEventDecoder) -> Fanout:
+    """The fan-out rules of ``agents.fanout``, checked against the event and command schemas."""
+    commands = load_schemas((settings.schemas_dir or default_schemas_dir()) / "commands")
+    return Fanout(RULES, events=decoder.catalog.schemas, commands=commands, codec=decoder.codec,
+                  topic=lambda target: topic_name(settings, target), producer=settings.producer_name)
 
 
 def create_ingest(settings: Settings) -> OrderIngest:

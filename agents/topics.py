@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from agents.fanout import RULES
+from streams.agent import control_topic
 from streams.settings import Settings
 from streams.topics import TopicSpec, dlq_topic
 
-__all__ = ["CUSTOMER_DELTAS", "ORDERS", "SKU_DELTAS", "STATS_DELTAS", "internal", "topic_specs"]
+__all__ = ["CUSTOMER_DELTAS", "ORDERS", "SKU_DELTAS", "STATS_DELTAS", "internal", "orders_topic", "topic_name",
+           "topic_specs"]
 
 ORDERS = "orders"
 
@@ -15,9 +18,13 @@ SKU_DELTAS = "sku-deltas"
 STATS_DELTAS = "stats-deltas"
 
 
+def topic_name(settings: Settings, name: str) -> str:
+    """A topic of the domain (``orders``, a fan-out target), behind STREAMS_TOPIC_PREFIX when one is set."""
+    return f"{settings.topic_prefix}{name}"
+
+
 def orders_topic(settings: Settings) -> str:
-    """``orders``, behind STREAMS_TOPIC_PREFIX when one is set."""
-    return f"{settings.topic_prefix}{ORDERS}"
+    return topic_name(settings, ORDERS)
 
 
 def internal(settings: Settings, name: str) -> str:
@@ -26,8 +33,12 @@ def internal(settings: Settings, name: str) -> str:
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:
     n = settings.topic_partitions
+    orders = orders_topic(settings)
+    targets = sorted({rule.target for rule in RULES})
     return [
-        TopicSpec(orders_topic(settings), n),
-        TopicSpec(dlq_topic(orders_topic(settings)), n),
+        TopicSpec(orders, n),
+        TopicSpec(dlq_topic(orders), n),
+        TopicSpec(control_topic(orders), n),
+        *(TopicSpec(topic_name(settings, target), n) for target in targets),
         *(TopicSpec(internal(settings, name), n) for name in (CUSTOMER_DELTAS, SKU_DELTAS, STATS_DELTAS)),
     ]

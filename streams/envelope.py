@@ -27,7 +27,8 @@ from streams import headers as h
 from streams.errors import DecodeError, ValidationError
 from streams.records import RawRecord
 
-__all__ = ["BadHeaderError", "Envelope", "HeaderInput", "MissingHeaderError", "derive"]
+__all__ = ["BadHeaderError", "Envelope", "HeaderInput", "MissingHeaderError", "derive", "derived_event_id",
+           "position_event_id"]
 
 HeaderInput = Iterable[tuple[str, bytes | None]] | Mapping[str, bytes | None]
 """Kafka headers as clients give them: (name, value) pairs or a mapping."""
@@ -50,6 +51,19 @@ class BadHeaderError(ValidationError):
     def __init__(self, name: str, problem: str) -> None:
         super().__init__(f"header {name} {problem}", details=[{"field": name, "message": problem}])
         self.header = name
+
+
+def position_event_id(topic: str, partition: int, offset: int) -> str:
+    """The stable event id of a record that carries none: a UUID5 of where it was first written.
+
+    A replay of the record, or a redrive of it (which names this first position), gets the same id.
+    """
+    return str(uuid.uuid5(_NAMESPACE, f"{topic}/{partition}/{offset}"))
+
+
+def derived_event_id(parent_event_id: str, what: str) -> str:
+    """The event id of the record ``what`` derived from ``parent_event_id``: the same on every reprocessing."""
+    return str(uuid.uuid5(_NAMESPACE, f"{parent_event_id}/{what}"))
 
 
 def _now() -> datetime:
@@ -94,15 +108,17 @@ class Envelope:
         return cls(event_id=event_id, event_type=event_type, correlation_id=correlation_id or event_id,
                    causation_id=causation_id or event_id, occurred_at=occurred_at or _now(), producer=producer)
 
-    def derive(self, event_type: str, producer: str | None = None, *,
+    def derive(self, event_type: str, producer: str | None = None, *, event_id: str | None = None,
                occurred_at: datetime | None = None) -> Envelope:
         """The envelope of an event caused by this one: same correlation id, causation id = this event id.
 
-        ``producer`` defaults to this envelope's producer.  ``Envelope.derive(parent, "X")`` reads as
-        ``derive(parent, "X")``.
+        ``producer`` defaults to this envelope's producer; ``event_id`` to a new random UUID (pass
+        ``derived_event_id(parent, what)`` for one that is the same on every reprocessing).
+        ``Envelope.derive(parent, "X")`` reads as ``derive(parent, "X")``.
         """
-        return replace(self, event_id=str(uuid.uuid4()), event_type=event_type, causation_id=self.event_id,
-                       occurred_at=occurred_at or _now(), producer=producer or self.producer)
+        return replace(self, event_id=event_id or str(uuid.uuid4()), event_type=event_type,
+                       causation_id=self.event_id, occurred_at=occurred_at or _now(),
+                       producer=producer or self.producer)
 
     def to_headers(self) -> list[tuple[str, bytes]]:
         """The six headers, in the order of ``streams.headers.ENVELOPE``."""
@@ -140,7 +156,7 @@ class Envelope:
         declared = text[h.EVENT_TYPE]
         if declared is not None and declared != event_type:
             raise BadHeaderError(h.EVENT_TYPE, f"is {declared!r} but the record is a {event_type}")
-        event_id = text[h.EVENT_ID] or str(uuid.uuid5(_NAMESPACE, f"{record.topic}/{record.partition}/{record.offset}"))
+        event_id = text[h.EVENT_ID] or position_event_id(record.topic, record.partition, record.offset)
         occurred = text[h.OCCURRED_AT]
         if occurred is not None:
             occurred_at = _parse_time(occurred)

@@ -18,6 +18,10 @@ __all__ = [
     "DLQ_ORIGINAL_PARTITION",
     "DLQ_ORIGINAL_TIMESTAMP",
     "DLQ_ORIGINAL_TOPIC",
+    "DLQ_REDRIVEN_FROM",
+    "DLQ_REDRIVE_ID",
+    "DLQ_REDRIVE_LAST",
+    "DLQ_SEQUENCE",
     "ENVELOPE",
     "EVENT_ID",
     "EVENT_TYPE",
@@ -44,7 +48,18 @@ DLQ_ATTEMPTS = "dlq_attempts"
 DLQ_AGENT = "dlq_agent"
 DLQ_FAILED_AT = "dlq_failed_at"
 
+DLQ_SEQUENCE = "dlq_sequence"
+"""Per key: the place of a record in its key's run of dead-lettered and parked records (1, 2, ...)."""
+
 DLQ_HEADERS = (
     DLQ_ORIGINAL_TOPIC, DLQ_ORIGINAL_PARTITION, DLQ_ORIGINAL_OFFSET, DLQ_ORIGINAL_TIMESTAMP,
-    DLQ_ERROR_CLASS, DLQ_ERROR_MESSAGE, DLQ_ATTEMPTS, DLQ_AGENT, DLQ_FAILED_AT,
+    DLQ_ERROR_CLASS, DLQ_ERROR_MESSAGE, DLQ_ATTEMPTS, DLQ_AGENT, DLQ_FAILED_AT, DLQ_SEQUENCE,
 )
+
+# Set by `streams dlq redrive` on the records it sends back to their original topic.
+DLQ_REDRIVE_ID = "dlq_redrive_id"
+"""The redrive run (a UUID), also its audit-log entry."""
+DLQ_REDRIVE_LAST = "dlq_redrive_last"
+"""``1`` on the last record of a key in a redrive run: once it is applied, the key is no longer parked."""
+DLQ_REDRIVEN_FROM = "dlq_redriven_from"
+"""``<dlq topic>:<partition>:<offset>`` the record was redriven from."""

@@ -56,8 +56,8 @@ class DurableProducer:
             self._producer.poll(0.05)
 
     def produce(self, topic: str, key: bytes | None, value: bytes | None,
-                headers: Sequence[tuple[str, bytes]] = ()) -> Future[Position]:
-        """Enqueue one record; the future resolves with its position once durable."""
+                headers: Sequence[tuple[str, bytes]] = (), *, partition: int | None = None) -> Future[Position]:
+        """Enqueue one record (to ``partition``, else the key's); the future resolves with its position once durable."""
         future: Future[Position] = Future()
 
         def on_delivery(err: KafkaError | None, msg: Message) -> None:
@@ -68,8 +68,12 @@ class DurableProducer:
 
         while True:
             try:
-                self._producer.produce(topic, value=value, key=key, headers=list(headers),
-                                       on_delivery=on_delivery)
+                if partition is None:
+                    self._producer.produce(topic, value=value, key=key, headers=list(headers),
+                                           on_delivery=on_delivery)
+                else:
+                    self._producer.produce(topic, value=value, key=key, headers=list(headers),
+                                           on_delivery=on_delivery, partition=partition)
                 return future
             except BufferError:
                 self._producer.poll(0.1)  # local queue full: let deliveries drain

@@ -11,6 +11,7 @@ import sys
 import typer
 
 from streams.cli.dev_cmd import dev
+from streams.cli.dlq_cmd import dlq_app
 from streams.cli.produce_cmd import produce
 from streams.cli.registry_cmd import registry
 from streams.cli.schemas_cmd import schemas_app
@@ -31,6 +32,7 @@ app.command("worker")(worker)
 app.command("registry")(registry)
 app.command("produce")(produce)
 app.add_typer(schemas_app, name="schemas")
+app.add_typer(dlq_app, name="dlq")
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
@@ -41,6 +41,30 @@ class Metrics:
         )
         self.produced = Counter(
             "streams_produced", "Records produced, by topic and source", ["topic", "source"], registry=r,
+        )
+        self.dead_letters = Counter(
+            "streams_dead_letters", "Records written to a dead-letter topic, by source topic and reason "
+            "(the error class, or Parked)", ["topic", "reason"], registry=r,
+        )
+        self.parked_records = Counter(
+            "streams_parked_records", "Records parked behind a dead letter of their key", ["topic"], registry=r,
+        )
+        self.parked_keys = Gauge(
+            "streams_parked_keys", "Keys parked behind a dead letter, on this worker's partitions", ["topic"],
+            registry=r,
+        )
+        self.retries = Counter(
+            "streams_retries", "In-place retries of a record, by agent and error class", ["agent", "reason"],
+            registry=r,
+        )
+        self.breaker_state = Gauge(
+            "streams_breaker_state", "Circuit breaker: 0 closed, 1 open, 2 half-open", ["agent"], registry=r,
+        )
+        self.paused_partitions = Gauge(
+            "streams_paused_partitions", "Partitions paused by an open circuit breaker", ["agent"], registry=r,
+        )
+        self.fanout = Counter(
+            "streams_fanout", "Records fanned out, by rule and target topic", ["rule", "target"], registry=r,
         )
 
     def exposition(self) -> bytes:

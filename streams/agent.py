@@ -1,0 +1,99 @@
+"""A Faust agent around a ``GuardedProcessor``: where the processing loop meets Faust.
+
+``guarded_agent`` declares, for one agent over one source topic:
+
+* the agent itself, over the source topic and its control topic
+  (``<topic>.dlq.control``, where ``streams dlq release`` writes), which Faust
+  assigns co-partitioned: a key's control records reach the worker that owns it;
+* the table of parked keys (``<agent>-parked``, changelog-backed, keyed by the
+  raw record key), so parking survives restarts and moves with its partition;
+* the metrics of dead letters, parking, retries and the breaker.
+
+Each event is acknowledged (and so, later, committed) only after ``process``
+returned: applied, dead-lettered or parked.  An exception that escapes crashes
+the worker without acknowledging (``stream_ack_exceptions=False``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from streams.app import StreamsApp
+from streams.breaker import BreakerState
+from streams.processing import Effects, GuardedProcessor, Outcome, ProcessingPolicy
+from streams.records import RawRecord
+
+__all__ = ["CONTROL_SUFFIX", "control_topic", "guarded_agent"]
+
+T = TypeVar("T")
+
+CONTROL_SUFFIX = ".dlq.control"
+
+
+def control_topic(source: str) -> str:
+    """Where release requests for parked keys of ``source`` are written."""
+    return f"{source}{CONTROL_SUFFIX}"
+
+
+def guarded_agent(app: StreamsApp, *, name: str, source: str, prepare: Callable[[RawRecord], Awaitable[T]],
+                  commit: Callable[[RawRecord, T], None], settled: Callable[[RawRecord, Outcome], None],
+                  policy: ProcessingPolicy) -> GuardedProcessor[T]:
+    """Register the agent ``name`` over topic ``source``; ``settled`` runs after each record (watermarks)."""
+    metrics = app.metrics
+    control = control_topic(source)
+    parked = app.Table(f"{name}-parked", key_type=bytes, default=None,  # raw keys: the app default
+                       partitions=app.streams_settings.topic_partitions,
+                       help=f"keys of {source} parked behind a dead letter")
+    breaker_gauge = metrics.breaker_state.labels(name)
+    paused_gauge = metrics.paused_partitions.labels(name)
+    metrics.parked_keys.labels(source).set_function(lambda: float(len(parked)))
+    retries: dict[str, Any] = {}
+
+    async def send(topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]) -> None:
+        await app.producer.send(topic, key, value, None, None, headers)
+
+    def mine() -> set[Any]:
+        return {tp for tp in app.consumer.assignment() if tp.topic in (source, control)}
+
+    def pause() -> int:
+        tps = mine()
+        app.consumer.pause_partitions(tps)
+        return len(tps)
+
+    def on_breaker(state: BreakerState, paused: int) -> None:
+        breaker_gauge.set(int(state))
+        paused_gauge.set(paused)
+
+    def on_retry(error_class: str) -> None:
+        counter = retries.get(error_class)
+        if counter is None:
+            counter = retries[error_class] = metrics.retries.labels(name, error_class)
+        counter.inc()
+
+    def on_dead_letter(topic: str, error_class: str) -> None:
+        metrics.dead_letters.labels(topic, error_class).inc()
+        if error_class == "Parked":
+            metrics.parked_records.labels(topic).inc()
+
+    effects = Effects(send=send, parked=parked, pause=pause, resume=lambda: app.consumer.resume_partitions(mine()),
+                      on_breaker=on_breaker, on_retry=on_retry, on_dead_letter=on_dead_letter)
+    processor = GuardedProcessor(agent=name, prepare=prepare, commit=commit, effects=effects, policy=policy,
+                                 control_topic=control)
+    breaker_gauge.set(0)
+    paused_gauge.set(0)
+    processing = metrics.processing_seconds.labels(name)
+    channel = app.topic(source, control, key_type=bytes, value_type=bytes, key_serializer="raw",
+                        value_serializer="raw")
+
+    async def run(stream: Any) -> None:
+        async for event in stream.events():
+            started = time.perf_counter()
+            record = RawRecord.from_faust(event.message)
+            outcome = await processor.process(record)
+            settled(record, outcome)
+            processing.observe(time.perf_counter() - started)
+
+    app.agent(channel, name=name)(run)
+    return processor

@@ -1,0 +1,242 @@
+"""One record through an agent with everything that can go wrong handled: the platform's processing loop body.
+
+The domain gives two functions:
+
+* ``prepare(record) -> outputs``: decode, validate and run the pure handler,
+  and anything else that may fail (encoding through the registry). It has no
+  side effects, so it can be retried.
+* ``commit(record, outputs)``: write the tables and send the records. Nothing
+  in it is expected to fail for one record.
+
+Per record, in order:
+
+1. A record of a parked key (one whose earlier record is in the dead-letter
+   topic) is parked behind it (``streams.dlq.parking``), unprocessed.
+2. ``prepare`` runs; an error that says it is ``retriable`` is retried in place
+   with exponential backoff and full jitter (``streams.retry``).
+3. A record whose retries ran out, or whose error is permanent (``dead_letter``),
+   goes to ``<topic>.dlq`` byte for byte with the reason, and parks its key.
+   When records keep running out of retries, the breaker opens instead
+   (``streams.breaker``): partitions pause and the record is held until a
+   probe succeeds.  An error that is neither (a broken configuration) is
+   raised: the worker stops without committing the record.
+4. ``commit`` runs, and the key is freed if this record ended its redrive.
+
+Offsets: the caller acknowledges the record only after ``process`` returns,
+and every write above goes through the producer that is flushed before each
+offset commit, so a commit never covers a record that is not applied,
+dead-lettered or parked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from streams.breaker import BreakerPolicy, BreakerState, CircuitBreaker
+from streams.dlq import parking
+from streams.dlq.letters import PARKED, RedriveMark, dead_letter_headers, describe
+from streams.errors import StreamsError
+from streams.records import RawRecord
+from streams.retry import RetryPolicy, retry_async
+from streams.settings import Settings
+from streams.topics import dlq_topic
+
+__all__ = ["Effects", "GuardedProcessor", "Outcome", "ProcessingPolicy", "release_request"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Outcome = Literal["applied", "dead_lettered", "parked", "released"]
+
+SendFn = Callable[[str, bytes | None, bytes | None, list[tuple[str, bytes]]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ProcessingPolicy:
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ProcessingPolicy:
+        return cls(
+            retry=RetryPolicy(max_attempts=settings.retry_max_attempts, base_delay_s=settings.retry_base_delay_s,
+                              max_delay_s=settings.retry_max_delay_s),
+            breaker=BreakerPolicy(threshold=settings.breaker_threshold, open_s=settings.breaker_open_s,
+                                  max_open_s=settings.breaker_max_open_s),
+        )
+
+
+@dataclass(frozen=True)
+class Effects:
+    """What processing does to the world, given by the agent (Faust) or by a unit test (plain objects)."""
+
+    send: SendFn  # produce one record; durable before the next offset commit
+    parked: MutableMapping[bytes, Any]  # key -> Parked.to_json(), a changelog-backed table in a worker
+    pause: Callable[[], int]  # pause this agent's partitions; returns how many
+    resume: Callable[[], None]
+    on_breaker: Callable[[BreakerState, int], None] = lambda state, paused: None  # metrics
+    on_retry: Callable[[str], None] = lambda error_class: None
+    on_dead_letter: Callable[[str, str], None] = lambda topic, error_class: None
+
+
+def release_request(through_sequence: int | None, *, by: str) -> bytes:
+    """The control record that releases a parked key (``streams dlq release``)."""
+    return json.dumps({"action": "release", "through_sequence": through_sequence, "by": by}).encode()
+
+
+class GuardedProcessor(Generic[T]):
+    def __init__(self, *, agent: str, prepare: Callable[[RawRecord], Awaitable[T]],
+                 commit: Callable[[RawRecord, T], None], effects: Effects,
+                 policy: ProcessingPolicy | None = None, control_topic: str | None = None) -> None:
+        self.agent = agent
+        self.prepare = prepare
+        self.commit = commit
+        self.effects = effects
+        self.policy = policy or ProcessingPolicy()
+        self.breaker = CircuitBreaker(self.policy.breaker)
+        self.control_topic = control_topic
+
+    async def process(self, record: RawRecord) -> Outcome:
+        if record.topic == self.control_topic:
+            return self._control(record)
+        key = record.key
+        state = self._state(key)
+        mark = RedriveMark.from_headers(record.headers) if state is not None else None
+        if parking.admit(state, mark) is parking.Admission.PARK:
+            assert state is not None
+            assert key is not None
+            await self._park(record, key, state)
+            return "parked"
+        try:
+            outputs = await self._prepare(record)
+        except Exception as exc:
+            if isinstance(exc, StreamsError) and not exc.dead_letter:
+                raise
+            await self._dead_letter(record, exc, state, mark)
+            return "dead_lettered"
+        self.commit(record, outputs)
+        if state is not None and key is not None:
+            self._set_state(key, parking.after_success(state, mark))
+        return "applied"
+
+    # -- prepare: retries, breaker -------------------------------------------------------------------
+
+    async def _prepare(self, record: RawRecord) -> T:
+        try:
+            outputs = await self.prepare(record)
+        except StreamsError as exc:
+            if not exc.retriable:
+                self.breaker.record_success()  # the dependencies answered; the record is at fault
+                raise
+            outputs = await self._retry(record, exc)
+        self.breaker.record_success()
+        return outputs
+
+    async def _retry(self, record: RawRecord, first: StreamsError) -> T:
+        def on_retry(attempt: int, exc: StreamsError) -> None:
+            self.effects.on_retry(type(exc).__name__)
+            log.warning("%s: retrying %s[%d]@%d after attempt %d: %s", self.agent, record.topic,
+                        record.partition, record.offset, attempt, exc.message)
+
+        async def attempt() -> T:
+            return await self.prepare(record)
+
+        try:
+            outputs, _ = await retry_async(attempt, self.policy.retry, on_retry, failed=first)
+        except StreamsError as exc:
+            if not exc.retriable or not self.breaker.record_exhausted():
+                raise
+            return await self._hold(record, exc)
+        return outputs
+
+    async def _hold(self, record: RawRecord, error: StreamsError) -> T:
+        """The breaker is open: pause, then probe with this record until it goes through."""
+        paused = self.effects.pause()
+        self.effects.on_breaker(BreakerState.OPEN, paused)
+        log.error("%s: circuit breaker open after %d records ran out of retries (%s); %d partition(s) paused, "
+                  "holding %s[%d]@%d", self.agent, self.policy.breaker.threshold, error.message, paused,
+                  record.topic, record.partition, record.offset)
+        try:
+            while True:
+                await asyncio.sleep(self.breaker.next_wait())
+                self.breaker.half_open()
+                self.effects.on_breaker(BreakerState.HALF_OPEN, paused)
+                try:
+                    return await self.prepare(record)
+                except StreamsError as exc:
+                    if not exc.retriable:
+                        raise
+                    self.breaker.probe_failed()
+                    self.effects.on_breaker(BreakerState.OPEN, paused)
+                    log.warning("%s: probe failed (%s); next in %.1fs", self.agent, exc.message,
+                                self.breaker.next_wait())
+        finally:
+            self.breaker.record_success()
+            self.effects.resume()
+            self.effects.on_breaker(BreakerState.CLOSED, 0)
+            log.warning("%s: circuit breaker closed, partitions resumed", self.agent)
+
+    # -- dead letters and parking ----------------------------------------------------------------------
+
+    async def _dead_letter(self, record: RawRecord, error: BaseException, state: parking.Parked | None,
+                           mark: RedriveMark | None) -> None:
+        error_class, message = describe(error)
+        attempts = error.attempts if isinstance(error, StreamsError) else 1
+        sequence = None
+        if record.key is not None:
+            head = f"{record.topic}:{record.partition}:{record.offset} {error_class}"
+            new = parking.after_dead_letter(state, head=head, now=_now(), mark=mark)
+            self._set_state(record.key, new)
+            sequence = new.sequence
+        log.warning("%s: dead-lettering %s[%d]@%d after %d attempt(s): %s: %s", self.agent, record.topic,
+                    record.partition, record.offset, attempts, error_class, message)
+        headers = dead_letter_headers(record, error_class, message, agent=self.agent, attempts=attempts,
+                                      sequence=sequence)
+        await self.effects.send(dlq_topic(record.topic), record.key, record.value, headers)
+        self.effects.on_dead_letter(record.topic, error_class)
+
+    async def _park(self, record: RawRecord, key: bytes, state: parking.Parked) -> None:
+        new = parking.after_park(state)
+        self._set_state(key, new)
+        message = f"parked behind the dead letter of key {key!r} from {state.head}"
+        headers = dead_letter_headers(record, PARKED, message, agent=self.agent, attempts=0, sequence=new.sequence)
+        await self.effects.send(dlq_topic(record.topic), record.key, record.value, headers)
+        self.effects.on_dead_letter(record.topic, PARKED)
+
+    def _control(self, record: RawRecord) -> Outcome:
+        try:
+            request = json.loads(record.value or b"")
+            through = request.get("through_sequence")
+            action = request["action"]
+        except (ValueError, KeyError, AttributeError):
+            log.warning("%s: ignoring a control record that is not a release request: %r", self.agent, record.value)
+            return "released"
+        if action == "release" and record.key is not None:
+            state = self._state(record.key)
+            after = parking.after_release(state, through if isinstance(through, int) else None)
+            self._set_state(record.key, after)
+            log.warning("%s: release of key %r by %s: %s", self.agent, record.key, request.get("by", "?"),
+                        "freed" if after is None else f"still parked (records up to {after.sequence} parked)")
+        return "released"
+
+    def _state(self, key: bytes | None) -> parking.Parked | None:
+        if key is None:
+            return None
+        body = self.effects.parked.get(key)
+        return parking.Parked.from_json(body) if body is not None else None
+
+    def _set_state(self, key: bytes, state: parking.Parked | None) -> None:
+        if state is not None:
+            self.effects.parked[key] = state.to_json()
+        elif key in self.effects.parked:
+            del self.effects.parked[key]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
