@@ -65,5 +65,10 @@ class OrderIngest:
         value = self.codec.encode(self.topic, schema, self.catalog.to_avro(event))
         return Prepared(envelope, event, event.order_id.encode(), value)
 
+    def close(self) -> None:
+        """Flush what is being sent, then let go of the producer and the registry client."""
+        self.producer.close()
+        self.codec.close()
+
     async def send(self, prepared: Prepared) -> Position:
         return await self.producer.send(self.topic, prepared.key, prepared.value, prepared.envelope.to_headers())

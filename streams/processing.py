@@ -15,7 +15,8 @@ Per record, in order:
 2. ``prepare`` runs; an error that says it is ``retriable`` is retried in place
    with exponential backoff and full jitter (``streams.retry``).
 3. A record whose retries ran out, or whose error is permanent (``dead_letter``),
-   goes to ``<topic>.dlq`` byte for byte with the reason, and parks its key.
+   goes to ``<topic>.dlq`` byte for byte with the reason, and parks its key
+   (a retriable error out of retries is dead-lettered whatever its class says).
    When records keep running out of retries, the breaker opens instead
    (``streams.breaker``): partitions pause and the record is held until a
    probe succeeds.  An error that is neither (a broken configuration) is
@@ -116,8 +117,9 @@ class GuardedProcessor(Generic[T]):
         try:
             outputs = await self._prepare(record)
         except Exception as exc:
-            if isinstance(exc, StreamsError) and not exc.dead_letter:
-                raise
+            if isinstance(exc, StreamsError) and not exc.dead_letter and not exc.retriable:
+                raise  # not the record's fault (configuration): stop, commit nothing
+            # permanent, or out of retries: dead-letter it
             await self._dead_letter(record, exc, state, mark)
             return "dead_lettered"
         self.commit(record, outputs)
@@ -150,9 +152,15 @@ class GuardedProcessor(Generic[T]):
         try:
             outputs, _ = await retry_async(attempt, self.policy.retry, on_retry, failed=first)
         except StreamsError as exc:
-            if not exc.retriable or not self.breaker.record_exhausted():
+            if not exc.retriable:
+                self.breaker.record_success()  # the dependencies answered this time; the record is at fault
+                raise
+            if not self.breaker.record_exhausted():
                 raise
             return await self._hold(record, exc)
+        except Exception:
+            self.breaker.record_success()
+            raise
         return outputs
 
     async def _hold(self, record: RawRecord, error: StreamsError) -> T:
@@ -187,6 +195,8 @@ class GuardedProcessor(Generic[T]):
     async def _dead_letter(self, record: RawRecord, error: BaseException, state: parking.Parked | None,
                            mark: RedriveMark | None) -> None:
         error_class, message = describe(error)
+        if mark is None:  # read lazily by ``process`` (only for a parked key); a released key can be redriven too
+            mark = RedriveMark.from_headers(record.headers)
         attempts = error.attempts if isinstance(error, StreamsError) else 1
         sequence = None
         if record.key is not None:
@@ -214,12 +224,14 @@ class GuardedProcessor(Generic[T]):
             request = json.loads(record.value or b"")
             through = request.get("through_sequence")
             action = request["action"]
+            if through is not None and (not isinstance(through, int) or isinstance(through, bool)):
+                raise ValueError(through)  # not "release everything": that is null
         except (ValueError, KeyError, AttributeError):
             log.warning("%s: ignoring a control record that is not a release request: %r", self.agent, record.value)
             return "released"
         if action == "release" and record.key is not None:
             state = self._state(record.key)
-            after = parking.after_release(state, through if isinstance(through, int) else None)
+            after = parking.after_release(state, through)
             self._set_state(record.key, after)
             log.warning("%s: release of key %r by %s: %s", self.agent, record.key, request.get("by", "?"),
                         "freed" if after is None else f"still parked (records up to {after.sequence} parked)")

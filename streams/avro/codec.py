@@ -62,6 +62,12 @@ class AvroCodec:
         self._writers: dict[int, Any] = {}
         self._ids: dict[tuple[str, str], int] = {}
 
+    def close(self) -> None:
+        """Close the registry client, when it has something to close."""
+        close = getattr(self._registry, "close", None)
+        if callable(close):
+            close()
+
     def subject(self, topic: str, schema: AvroSchema) -> str:
         """The subject ``schema`` is registered under for records of ``topic``."""
         if topic.endswith(f"-{schema.full_name}"):

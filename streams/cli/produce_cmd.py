@@ -53,7 +53,7 @@ def produce(
         assert file is not None
         _many(ingest, file)
     finally:
-        ingest.producer.close()
+        ingest.close()
 
 
 async def _one(ingest: Any, body: dict[str, Any]) -> dict[str, Any]:

@@ -36,7 +36,11 @@ def describe(error: BaseException) -> tuple[str, str]:
 
 def dead_letter_headers(record: RawRecord, error_class: str, message: str, *, agent: str, attempts: int,
                         sequence: int | None = None, now: datetime | None = None) -> list[tuple[str, bytes]]:
-    """The original headers followed by the dead-letter headers (original ones kept first, in order)."""
+    """The original headers followed by the dead-letter headers (original ones kept first, in order).
+
+    A record dead-lettered again after a redrive carries one set of ``dlq_*`` headers, this time's: the
+    earlier set (and the redrive marks) are dropped, the record's own headers kept byte for byte.
+    """
     failed_at = (now or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     extra = [
         (h.DLQ_ORIGINAL_TOPIC, record.topic),
@@ -51,7 +55,8 @@ def dead_letter_headers(record: RawRecord, error_class: str, message: str, *, ag
     ]
     if sequence is not None:
         extra.append((h.DLQ_SEQUENCE, str(sequence)))
-    return [*record.headers, *((name, value.encode()) for name, value in extra)]
+    own = [(name, value) for name, value in record.headers if not is_dlq_header(name)]
+    return [*own, *((name, value.encode()) for name, value in extra)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,8 +68,8 @@ def admit(parked: Parked | None, mark: RedriveMark | None) -> Admission:
 
 def after_dead_letter(parked: Parked | None, *, head: str, now: str, mark: RedriveMark | None) -> Parked:
     """The key's state once one of its records is dead-lettered (the letter gets ``result.sequence``)."""
-    if parked is None:
-        return Parked(sequence=1, count=1, since=now, head=head)
+    if parked is None:  # a redriven record of a key that was not parked (released): its run failed too
+        return Parked(sequence=1, count=1, since=now, head=head, failed_runs=(mark.redrive_id,) if mark else ())
     failed = parked.failed_runs
     if mark is not None and mark.redrive_id not in failed:
         failed = (*failed, mark.redrive_id)[-_KEEP_FAILED_RUNS:]

@@ -20,12 +20,16 @@ partition, at most ``rate`` records per second, reporting progress.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from streams import headers as h
 from streams.dlq.letters import DeadLetter
 from streams.envelope import position_event_id
+from streams.errors import StreamsError
+from streams.position import Position
 from streams.producer import DurableProducer
 from streams.records import header
 
@@ -75,7 +79,7 @@ class Move:
 class RedrivePlan:
     redrive_id: str
     moves: list[Move] = field(default_factory=list)
-    skipped: int = 0  # dead letters read but not selected
+    skipped: int = 0  # dead letters read but not selected (or without a readable origin)
 
     def counts(self) -> dict[str, int]:
         by_class: dict[str, int] = {}
@@ -88,7 +92,7 @@ def plan(letters: Iterable[DeadLetter], selection: Selection, redrive_id: str) -
     result = RedrivePlan(redrive_id)
     picked: list[DeadLetter] = []
     for letter in letters:
-        if selection.picks(letter) and letter.original_topic:
+        if selection.picks(letter) and letter.original_topic and letter.original_partition >= 0:
             picked.append(letter)
         else:
             result.skipped += 1
@@ -119,19 +123,38 @@ def _headers(letter: DeadLetter, redrive_id: str, *, last: bool) -> list[tuple[s
 
 def execute(redrive: RedrivePlan, producer: DurableProducer, *, rate: float | None = None,
             progress: Callable[[int], None] = lambda done: None) -> int:
-    """Send every move; returns how many are durable.  ``rate``: at most this many records per second."""
+    """Send every move; returns how many are durable.  ``rate``: at most this many records per second.
+
+    ``progress`` gets the number of moves Kafka has acknowledged (acks=all).  If one fails, the error
+    says how many went through and where it stopped; running the redrive again is safe (a record
+    applied twice is applied once: it keeps its event id).
+    """
     interval = 1.0 / rate if rate else 0.0
     started = time.monotonic()
-    pending = []
+    pending: deque[tuple[Move, Future[Position]]] = deque()
+    done = 0
+
+    def settle(block: bool) -> None:
+        nonlocal done
+        while pending and (block or pending[0][1].done()):
+            move, future = pending.popleft()
+            try:
+                future.result(timeout=60)
+            except StreamsError as exc:
+                raise type(exc)(f"redrive stopped after {done} record(s) at {move.letter.where}: {exc.message}",
+                                hint="fix the cause and run it again; records already applied are applied once"
+                                ) from exc
+            done += 1
+            progress(done)
+
     for index, move in enumerate(redrive.moves):
         if interval:
             delay = started + index * interval - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
         record = move.letter.record
-        pending.append(producer.produce(move.topic, record.key, record.value, move.headers,
-                                        partition=move.partition))
-        progress(index + 1)
-    for future in pending:
-        future.result(timeout=60)
-    return len(pending)
+        pending.append((move, producer.produce(move.topic, record.key, record.value, move.headers,
+                                               partition=move.partition)))
+        settle(block=False)
+    settle(block=True)
+    return done

@@ -25,7 +25,7 @@ from typing import Any
 from streams.avro import AvroCodec, AvroSchema
 from streams.envelope import Envelope, derived_event_id
 from streams.errors import ConfigError
-from streams.routing.filters import Pattern, check_fields, compile_pattern
+from streams.routing.filters import Pattern, PatternError, check_fields, compile_pattern
 
 __all__ = ["ANY_EVENT", "Fanout", "Output", "Rule"]
 
@@ -113,7 +113,10 @@ def _compile(rule: Rule, events: Mapping[str, AvroSchema], commands: Mapping[str
     where = f"fan-out rule {rule.name!r}"
     if rule.source != ANY_EVENT and rule.source not in events:
         raise ConfigError(f"{where}: unknown event type {rule.source!r}; known: {', '.join(sorted(events))}")
-    pattern = compile_pattern(rule.pattern) if rule.pattern is not None else None
+    try:
+        pattern = compile_pattern(rule.pattern) if rule.pattern is not None else None
+    except PatternError as exc:
+        raise PatternError(f"{where}: {exc.message}", details=exc.details) from exc
     if pattern is not None:
         for source in (sorted(events) if rule.source == ANY_EVENT else [rule.source]):
             check_fields(pattern, json.loads(events[source].text), where=f"{where} (on {source})")

@@ -1,0 +1,140 @@
+"""Transient failures: retried in place and applied when they clear; an open breaker pauses instead of flooding.
+
+The dependency that fails is real: the test's own schema registry, stopped and
+started again on the same port and storage topic.  A record whose writer
+schema the worker has not cached yet cannot be decoded while it is down.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from streams.devstack.kafka import KafkaBroker
+from streams.devstack.ports import free_port
+from streams.registry import ThreadedRegistry
+from tests.integration.harness import Worker, metric, wait_until
+from tests.integration.orders.builders import RawProducer, body, ingest_for, paid, placed, read
+
+pytestmark = pytest.mark.integration
+
+AGENT = "orders-projection"
+
+
+class Restartable:
+    """A registry that can go away and come back, same port, same storage topic."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+        self.topic = f"_schemas-{uuid.uuid4().hex[:8]}"
+        self.port = free_port()
+        self.running: ThreadedRegistry | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.running = ThreadedRegistry(self.bootstrap, self.topic, self.port).start()
+
+    def stop(self) -> None:
+        if self.running is not None:
+            self.running.stop()
+            self.running = None
+
+
+@pytest.fixture
+def own_registry(kafka_broker: KafkaBroker) -> Iterator[Restartable]:
+    registry = Restartable(kafka_broker.bootstrap_servers)
+    registry.start()
+    try:
+        yield registry
+    finally:
+        registry.stop()
+
+
+@pytest.fixture
+def env(stack_env: dict[str, str], own_registry: Restartable) -> dict[str, str]:
+    return {**stack_env, "STREAMS_SCHEMA_REGISTRY_URL": own_registry.url}
+
+
+def test_a_transient_failure_that_clears_is_applied_after_retries(env: dict[str, str], own_registry: Restartable,
+                                                                  tmp_path: Path) -> None:
+    env = {**env, "STREAMS_RETRY_MAX_ATTEMPTS": "40", "STREAMS_RETRY_BASE_DELAY_S": "0.2",
+           "STREAMS_RETRY_MAX_DELAY_S": "0.5", "STREAMS_BREAKER_THRESHOLD": "100"}
+    worker = Worker(env=env, data_dir=tmp_path / "w").start()
+    try:
+        order = f"retry-{uuid.uuid4().hex[:6]}"
+        orders = f"{env['STREAMS_TOPIC_PREFIX']}orders"
+        with ingest_for(env) as ingest:
+            first = ingest.prepare(body("OrderPlaced", placed(order, price=700)))
+            payment = ingest.prepare(body("PaymentAuthorized", paid(order, 700)))  # a schema the worker has not read
+        producer = RawProducer(env)
+        producer.send_prepared(orders, first)
+        producer.flush()
+        wait_until(lambda: worker.get(f"/orders/{order}").status_code == 200, what="the order placed")
+
+        own_registry.stop()
+        producer.send_prepared(orders, payment)
+        producer.flush()
+        wait_until(lambda: metric(worker.get("/metrics").text, "streams_retries_total", agent=AGENT) >= 2,
+                   timeout=30, what="the worker retrying")
+        own_registry.start()
+
+        wait_until(lambda: worker.get(f"/orders/{order}").json()["status"] == "paid", timeout=30,
+                   what="the payment applied once the registry is back")
+        assert not [r for r in read(env, "orders.dlq") if r.key == order.encode()]
+        metrics = worker.get("/metrics").text
+        assert metric(metrics, "streams_retries_total", agent=AGENT, reason="RegistryUnavailableError") >= 2
+        assert metric(metrics, "streams_dead_letters_total") == 0
+    finally:
+        worker.stop()
+
+
+def test_an_open_breaker_pauses_and_holds_instead_of_dead_lettering(env: dict[str, str], own_registry: Restartable,
+                                                                    tmp_path: Path) -> None:
+    env = {**env, "STREAMS_RETRY_MAX_ATTEMPTS": "2", "STREAMS_RETRY_BASE_DELAY_S": "0.05",
+           "STREAMS_BREAKER_THRESHOLD": "1", "STREAMS_BREAKER_OPEN_S": "0.5", "STREAMS_BREAKER_MAX_OPEN_S": "1"}
+    worker = Worker(env=env, data_dir=tmp_path / "w").start()
+    try:
+        tag = uuid.uuid4().hex[:6]
+        orders = f"{env['STREAMS_TOPIC_PREFIX']}orders"
+        with ingest_for(env) as ingest:
+            placed_first = ingest.prepare(body("OrderPlaced", placed(f"{tag}-a", price=100)))
+            payments = [ingest.prepare(body("PaymentAuthorized", paid(f"{tag}-a", 100)))]
+            later = [ingest.prepare(body("OrderPlaced", placed(f"{tag}-{i}", price=100))) for i in range(5)]
+        producer = RawProducer(env)
+        producer.send_prepared(orders, placed_first)
+        producer.flush()
+        wait_until(lambda: worker.get(f"/orders/{tag}-a").status_code == 200, what="the first order")
+
+        own_registry.stop()
+        for prepared in [*payments, *later]:
+            producer.send_prepared(orders, prepared)
+        producer.flush()
+
+        def breaker_open() -> bool:
+            text = worker.get("/metrics").text
+            return (metric(text, "streams_breaker_state", agent=AGENT) in (1, 2)
+                    and metric(text, "streams_paused_partitions", agent=AGENT) > 0)
+
+        wait_until(breaker_open, timeout=30, what="the breaker open and partitions paused")
+        assert metric(worker.get("/metrics").text, "streams_dead_letters_total") == 0  # held, not dead-lettered
+
+        own_registry.start()
+        wait_until(lambda: worker.get(f"/orders/{tag}-a").json()["status"] == "paid", timeout=30,
+                   what="the held record applied after the probe")
+        for i in range(5):
+            wait_until(lambda i=i: worker.get(f"/orders/{tag}-{i}").status_code == 200, timeout=30,
+                       what=f"order {i} behind it")
+        text = worker.get("/metrics").text
+        assert metric(text, "streams_breaker_state", agent=AGENT) == 0
+        assert metric(text, "streams_paused_partitions", agent=AGENT) == 0
+        assert metric(text, "streams_dead_letters_total") == 0
+        assert not [r for r in read(env, "orders.dlq") if (r.key or b"").startswith(tag.encode())]
+    finally:
+        worker.stop()
+
