@@ -8,62 +8,22 @@ schema the worker has not cached yet cannot be decoded while it is down.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from streams.devstack.kafka import KafkaBroker
-from streams.devstack.ports import free_port
-from streams.registry import ThreadedRegistry
 from tests.integration.harness import Worker, metric, wait_until
 from tests.integration.orders.builders import RawProducer, body, ingest_for, paid, placed, read
+from tests.integration.orders.conftest import Restartable
 
 pytestmark = pytest.mark.integration
 
 AGENT = "orders-projection"
 
 
-class Restartable:
-    """A registry that can go away and come back, same port, same storage topic."""
-
-    def __init__(self, bootstrap: str) -> None:
-        self.bootstrap = bootstrap
-        self.topic = f"_schemas-{uuid.uuid4().hex[:8]}"
-        self.port = free_port()
-        self.running: ThreadedRegistry | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.running = ThreadedRegistry(self.bootstrap, self.topic, self.port).start()
-
-    def stop(self) -> None:
-        if self.running is not None:
-            self.running.stop()
-            self.running = None
-
-
-@pytest.fixture
-def own_registry(kafka_broker: KafkaBroker) -> Iterator[Restartable]:
-    registry = Restartable(kafka_broker.bootstrap_servers)
-    registry.start()
-    try:
-        yield registry
-    finally:
-        registry.stop()
-
-
-@pytest.fixture
-def env(stack_env: dict[str, str], own_registry: Restartable) -> dict[str, str]:
-    return {**stack_env, "STREAMS_SCHEMA_REGISTRY_URL": own_registry.url}
-
-
-def test_a_transient_failure_that_clears_is_applied_after_retries(env: dict[str, str], own_registry: Restartable,
-                                                                  tmp_path: Path) -> None:
-    env = {**env, "STREAMS_RETRY_MAX_ATTEMPTS": "40", "STREAMS_RETRY_BASE_DELAY_S": "0.2",
+def test_a_transient_failure_that_clears_is_applied_after_retries(
+        registry_env: dict[str, str], own_registry: Restartable, tmp_path: Path) -> None:
+    env = {**registry_env, "STREAMS_RETRY_MAX_ATTEMPTS": "40", "STREAMS_RETRY_BASE_DELAY_S": "0.2",
            "STREAMS_RETRY_MAX_DELAY_S": "0.5", "STREAMS_BREAKER_THRESHOLD": "100"}
     worker = Worker(env=env, data_dir=tmp_path / "w").start()
     try:
@@ -94,9 +54,9 @@ def test_a_transient_failure_that_clears_is_applied_after_retries(env: dict[str,
         worker.stop()
 
 
-def test_an_open_breaker_pauses_and_holds_instead_of_dead_lettering(env: dict[str, str], own_registry: Restartable,
-                                                                    tmp_path: Path) -> None:
-    env = {**env, "STREAMS_RETRY_MAX_ATTEMPTS": "2", "STREAMS_RETRY_BASE_DELAY_S": "0.05",
+def test_an_open_breaker_pauses_and_holds_instead_of_dead_lettering(
+        registry_env: dict[str, str], own_registry: Restartable, tmp_path: Path) -> None:
+    env = {**registry_env, "STREAMS_RETRY_MAX_ATTEMPTS": "2", "STREAMS_RETRY_BASE_DELAY_S": "0.05",
            "STREAMS_BREAKER_THRESHOLD": "1", "STREAMS_BREAKER_OPEN_S": "0.5", "STREAMS_BREAKER_MAX_OPEN_S": "1"}
     worker = Worker(env=env, data_dir=tmp_path / "w").start()
     try:

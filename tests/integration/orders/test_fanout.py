@@ -1,0 +1,77 @@
+"""Fan-out on the real broker: every rule routes what it should and nothing else, Avro a client can read."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+from streams import headers as h
+from streams.records import RawRecord, header
+from tests.integration.harness import Worker, metric, wait_until
+from tests.integration.orders.builders import body, paid, placed, read
+
+pytestmark = pytest.mark.integration
+
+TARGETS = ("payments", "inventory", "notifications", "fraud-review", "analytics")
+
+
+def test_fanout_routes_by_type_and_content_keeping_key_and_ids(stack_env: dict[str, str], tmp_path: Path) -> None:
+    worker = Worker(env=stack_env, data_dir=tmp_path / "w").start()
+    try:
+        tag = uuid.uuid4().hex[:6]
+        big, small = f"{tag}-big", f"{tag}-small"
+        receipts: dict[str, dict[str, Any]] = {}
+        events = [("big-placed", "OrderPlaced", placed(big, qty=3, price=50_000)),  # 1500.00 EUR: fraud review
+                  ("small-placed", "OrderPlaced", placed(small, qty=1, price=100_000)),  # exactly 1000.00: not over
+                  ("big-paid", "PaymentAuthorized", paid(big, 150_000))]
+        for name, event_type, data in events:
+            response = httpx.post(f"{worker.url}/events", json={**body(event_type, data),
+                                                                "correlation_id": f"corr-{name}"}, timeout=30)
+            assert response.status_code == 202, response.text
+            receipts[name] = response.json()
+
+        def out(topic: str) -> list[RawRecord]:
+            return [r for r in read(stack_env, topic) if (r.key or b"").startswith(tag.encode())]
+
+        wait_until(lambda: len(out("analytics")) == 3, timeout=60, what="every event in analytics")
+        outputs = {topic: out(topic) for topic in TARGETS}
+        routed = {topic: sorted((r.key or b"").decode() for r in records) for topic, records in outputs.items()}
+        assert routed == {
+            "payments": [big, small], "inventory": [big, small], "notifications": [big, small],
+            "fraud-review": [big], "analytics": [big, big, small],
+        }
+        by_event = {receipt["event_id"]: name for name, receipt in receipts.items()}
+        for records in outputs.values():
+            for record in records:
+                causation = (header(record.headers, h.CAUSATION_ID) or b"").decode()
+                source = by_event[causation]  # the causation id is the source event's id
+                assert header(record.headers, h.CORRELATION_ID) == f"corr-{source}".encode()
+                assert header(record.headers, h.EVENT_ID) != receipts[source]["event_id"].encode()
+
+        sources = {r.key: r for r in read(stack_env, "orders") if r.key == big.encode()
+                   and header(r.headers, h.EVENT_TYPE) == b"OrderPlaced"}
+        notified = next(r for r in outputs["notifications"] if r.key == big.encode())
+        assert notified.value == sources[big.encode()].value  # forwarded as is: same bytes, same writer schema
+
+        registry = SchemaRegistryClient({"url": stack_env["STREAMS_SCHEMA_REGISTRY_URL"]})
+        deserialize = AvroDeserializer(registry)
+        payments = {(r.key or b"").decode(): deserialize(r.value, SerializationContext(r.topic, MessageField.VALUE))
+                    for r in outputs["payments"]}
+        assert payments[big] == {"order_id": big, "customer_id": "cust", "amount_minor": 150_000, "currency": "EUR"}
+        assert [header(r.headers, h.EVENT_TYPE) for r in outputs["payments"]] == [b"AuthorizePayment"] * 2
+        inventory = deserialize(outputs["inventory"][0].value, SerializationContext("inventory", MessageField.VALUE))
+        assert inventory["lines"] == [{"sku": "sku", "quantity": inventory["lines"][0]["quantity"]}]
+        registry.close()
+
+        text = worker.get("/metrics").text
+        assert metric(text, "streams_fanout_total", rule="fraud-review") == 1
+        assert metric(text, "streams_fanout_total", rule="analytics") == 3
+    finally:
+        worker.stop()
