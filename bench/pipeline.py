@@ -2,9 +2,10 @@
 
     python -m bench.pipeline [--events N] [--rate R]
 
-(a) our agents on one worker (decode, four read models, commit), (b) the naive
-Faust agent in bench/naive_app.py, (c) raw confluent-kafka consume (the
-ceiling); then end-to-end latency at a fixed moderate rate (POST /events ->
+(a) our agents on one worker (decode, four read models, fan-out, dead letters,
+commit), (b) the naive Faust agent in bench/naive_app.py doing the same, both
+with ``--poison-rate`` garbage records (1% by default), (c) raw confluent-kafka
+consume (the ceiling); then end-to-end latency at a fixed moderate rate (POST /events ->
 GET ?after= answered), GET latency while a backlog is processed, and the
 worker's peak memory (VmHWM).
 """
@@ -29,6 +30,7 @@ from agents.app import create_ingest
 from agents.topics import topic_specs
 from streams.devstack.kafka import KafkaBroker
 from streams.registry.threaded import ThreadedRegistry
+from streams.scan import scan
 from streams.settings import Settings
 from streams.topics import ensure_topics
 from tests.integration.harness import Worker
@@ -39,19 +41,27 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-def produce(settings: Settings, n: int) -> None:
+def produce(settings: Settings, n: int, poison_rate: float = 0.0) -> int:
+    """N records to ``orders``: OrderPlaced, and about ``poison_rate`` of them garbage (each its own key)."""
     ensure_topics(AdminClient({"bootstrap.servers": settings.bootstrap_servers}), topic_specs(settings))
     ingest = create_ingest(settings)
     t0 = time.perf_counter()
+    every = round(1 / poison_rate) if poison_rate else 0
+    poison = 0
     for i in range(n):
+        if every and i % every == every // 2:
+            ingest.producer.produce(ingest.topic, f"poison-{i}".encode(), b"\x07not avro")
+            poison += 1
+            continue
         prepared = ingest.prepare({"type": "OrderPlaced", "data": {
             "order_id": f"o-{i}", "customer_id": f"c-{i % 5000}", "currency": "EUR",
             "placed_at": "2026-11-22T10:00:00Z", "total_minor": 1500,
             "items": [{"sku": f"sku-{i % 300}", "quantity": 3, "unit_price_minor": 500}]}})
         ingest.producer.produce(ingest.topic, prepared.key, prepared.value, prepared.envelope.to_headers())
-    ingest.producer.flush(120)
-    ingest.producer.close()
-    print(f"produced {n} OrderPlaced in {time.perf_counter() - t0:.1f}s", flush=True)
+    ingest.close()
+    print(f"produced {n - poison} OrderPlaced and {poison} poison records in {time.perf_counter() - t0:.1f}s",
+          flush=True)
+    return poison
 
 
 def committed_total(admin: AdminClient, group: str, topic: str) -> int:
@@ -86,13 +96,13 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def run_worker(env: dict[str, str], data_dir: Path, n: int, group: str,
-               admin: AdminClient, load_gets: bool = False) -> dict[str, Any]:
+               admin: AdminClient, load_gets: bool = False, poison_rate: float = 0.0) -> dict[str, Any]:
     """Start a worker on empty topics (its own prefix), then produce N events and time until all are committed."""
     prefix = f"{group}."
     env = {**env, "STREAMS_TOPIC_PREFIX": prefix, "STREAMS_APP_ID": group}
     topic = f"{prefix}orders"
     worker = Worker(env=env, data_dir=data_dir).start(timeout=120)
-    produce(settings_from(env), n)
+    poison = produce(settings_from(env), n, poison_rate)
     assert worker.process is not None
     assert worker.process.pid is not None
     pid = worker.process.pid
@@ -129,7 +139,9 @@ def run_worker(env: dict[str, str], data_dir: Path, n: int, group: str,
         stop.set()
         rss = peak_rss_mb(pid)
         worker.stop()
-    return {"rate": n / elapsed, "seconds": elapsed, "peak_mb": rss, "gets": gets}
+    dead = sum(1 for _ in scan(settings_from(env).bootstrap_servers, f"{topic}.dlq", missing_ok=True))
+    return {"rate": n / elapsed, "seconds": elapsed, "peak_mb": rss, "gets": gets, "poison": poison,
+            "dead_letters": dead}
 
 
 def raw_consume(bootstrap: str, topic: str, n: int) -> float:
@@ -170,6 +182,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--rate", type=float, default=50.0, help="events/s for the latency run")
     parser.add_argument("--skip-throughput", action="store_true", help="only the latency runs")
+    parser.add_argument("--poison-rate", type=float, default=0.01, help="share of garbage records in (a) and (b)")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-"))
     settings = Settings()
@@ -185,11 +198,11 @@ def main() -> None:
             print(f"end-to-end (POST /events -> GET ?after= answered) at {args.rate:g}/s: "
                   f"p50 {pct(lat, 0.5) * 1000:.1f} ms, p99 {pct(lat, 0.99) * 1000:.1f} ms")
             return
-        ours = run_worker(base, root / "ours", args.events, "bench-ours", admin)
-        print(f"(a) done: {ours['rate']:.0f} events/s", flush=True)
+        ours = run_worker(base, root / "ours", args.events, "bench-ours", admin, poison_rate=args.poison_rate)
+        print(f"(a) done: {ours['rate']:.0f} events/s, {ours['dead_letters']} dead letters", flush=True)
         naive_env = {**base, "STREAMS_APP_FACTORY": "bench.naive_app:create_app"}
-        naive = run_worker(naive_env, root / "naive", args.events, "bench-naive", admin)
-        print(f"(b) done: {naive['rate']:.0f} events/s", flush=True)
+        naive = run_worker(naive_env, root / "naive", args.events, "bench-naive", admin, poison_rate=args.poison_rate)
+        print(f"(b) done: {naive['rate']:.0f} events/s, {naive['dead_letters']} dead letters", flush=True)
         ceiling = raw_consume(broker.bootstrap_servers, "bench-ours.orders", args.events)
         # GET latency while a worker works through the backlog, then end-to-end latency at a fixed rate
         loaded = run_worker(base, root / "lat", args.events, "bench-lat", admin, load_gets=True)
@@ -199,9 +212,12 @@ def main() -> None:
         print(f"(c) raw consume: {ceiling:.0f} events/s; peak RSS (a) {ours['peak_mb']:.0f} MB, "
               f"(b) {naive['peak_mb']:.0f} MB", flush=True)
         lat = end_to_end(base, root, args.rate)
-        print(f"\nN = {args.events} OrderPlaced, 4 partitions, one worker, Kafka {broker.url}")
+        print(f"\nN = {args.events} records ({args.poison_rate:.1%} poison), OrderPlaced fanned out to 4 topics, "
+              f"4 partitions, one worker, Kafka {broker.url}")
         for label, run in (("(a) our agents: ", ours), ("(b) naive Faust:", naive)):
-            print(f"{label}  {run['rate']:8.0f} events/s  ({run['seconds']:.1f}s, peak RSS {run['peak_mb']:.0f} MB)")
+            print(f"{label}  {run['rate']:8.0f} events/s  ({run['seconds']:.1f}s, peak RSS {run['peak_mb']:.0f} MB, "
+                  f"{run['dead_letters']} dead letters of {run['poison']} poison: "
+                  f"{run['dead_letters'] / run['seconds']:.0f}/s)")
         print(f"(c) raw consume:  {ceiling:8.0f} events/s")
         print(f"ratios: a/b = {ours['rate'] / naive['rate']:.2f}, a/c = {ours['rate'] / ceiling:.3f}")
         print(f"end-to-end (POST /events -> GET ?after= answered) at {args.rate:g}/s: "

@@ -10,8 +10,11 @@
 * the metrics of dead letters, parking, retries and the breaker.
 
 Each event is acknowledged (and so, later, committed) only after ``process``
-returned: applied, dead-lettered or parked.  An exception that escapes crashes
-the worker without acknowledging (``stream_ack_exceptions=False``).
+returned: applied, dead-lettered or parked.  Acks are manual (``noack``):
+Faust's own acknowledges an event even when the agent raises on it, and
+``stream_ack_exceptions`` no longer changes that in faust-streaming; here an
+exception that escapes leaves the event unacknowledged, so it is never
+committed and is processed again after the restart.
 """
 
 from __future__ import annotations
@@ -88,11 +91,13 @@ def guarded_agent(app: StreamsApp, *, name: str, source: str, prepare: Callable[
                         value_serializer="raw")
 
     async def run(stream: Any) -> None:
-        async for event in stream.events():
+        manual = stream.noack()
+        async for event in manual.events():
             started = time.perf_counter()
             record = RawRecord.from_faust(event.message)
             outcome = await processor.process(record)
             settled(record, outcome)
+            await manual.ack(event)
             processing.observe(time.perf_counter() - started)
 
     app.agent(channel, name=name)(run)

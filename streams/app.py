@@ -2,10 +2,10 @@
 
 Choices that matter for correctness, not style:
 
-* ``stream_ack_exceptions=False``: an exception that escapes an agent must not
-  acknowledge (and so commit) the event it failed on.  Agents catch per-event
-  errors themselves and dead-letter them; anything that still escapes is an
-  infrastructure failure, the worker crashes and restarts from the last commit.
+* Agents acknowledge events themselves (``streams.agent``), only once an
+  event is applied, dead-lettered or parked: Faust's automatic acks would
+  acknowledge an event its agent raised on (faust-streaming ignores
+  ``stream_ack_exceptions``), and its offset would then be committed.
 * ``producer_acks=-1`` (all in-sync replicas): nothing is acknowledged that is
   not durable.
 * RocksDB table stores under ``data_dir``: a restarted worker reads its tables
@@ -85,7 +85,6 @@ def build_app(settings: Settings, *, app_id: str | None = None) -> StreamsApp:
         key_serializer="raw",
         value_serializer="json",
         consumer_auto_offset_reset="earliest",
-        stream_ack_exceptions=False,
         stream_wait_empty=True,
         broker_commit_every=1000,
         broker_commit_interval=timedelta(seconds=1),

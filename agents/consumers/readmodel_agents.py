@@ -41,7 +41,8 @@ def _register(app: StreamsApp, name: str, topic: Any, table: Any, apply: Apply,
     processing = app.metrics.processing_seconds.labels(agent_name)
 
     async def project(stream: Any) -> None:
-        async for event in stream.events():
+        manual = stream.noack()  # acked once applied: an exception leaves the delta uncommitted
+        async for event in manual.events():
             started = time.perf_counter()
             delta = event.value
             key = key_of(delta)
@@ -50,6 +51,7 @@ def _register(app: StreamsApp, name: str, topic: Any, table: Any, apply: Apply,
                 table[key] = view
             marks.notify()  # wakes ?after= readers, who re-check the key's own applied positions
             (applied if view is not None else replayed).inc()
+            await manual.ack(event)
             processing.observe(time.perf_counter() - started)
 
     app.agent(topic, name=agent_name)(project)
