@@ -7,13 +7,15 @@ returns the app; nothing runs until a worker starts it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from agents.consumers.order_agent import register_order_agent
 from agents.consumers.readmodel_agents import register_readmodel_agents
 from agents.decoding import OrderEventDecoder
 from agents.events import default_schemas_dir
 from agents.fanout import RULES
 from agents.ingest import OrderIngest
-from agents.tables import declare_tables
+from agents.tables import declare_tables, read_models
 from agents.topics import CUSTOMER_DELTAS, SKU_DELTAS, STATS_DELTAS, internal, orders_topic, topic_name, topic_specs
 from agents.views import register_views
 from streams.app import StreamsApp, build_app
@@ -21,11 +23,12 @@ from streams.avro import load_schemas
 from streams.freshness import Watermarks, seed_watermarks
 from streams.processing import ProcessingPolicy
 from streams.producer import DurableProducer
+from streams.replay import Generational
 from streams.routing import Fanout
 from streams.settings import Settings
-from streams.web import install_error_middleware, register_health, register_metrics_route
+from streams.web import install_error_middleware, register_health, register_lag, register_metrics_route
 
-__all__ = ["create_app", "create_fanout", "create_ingest"]
+__all__ = ["create_app", "create_fanout", "create_ingest", "read_models"]
 
 
 def create_app(settings: Settings) -> StreamsApp:
@@ -47,16 +50,25 @@ def create_app(settings: Settings) -> StreamsApp:
                          fanout=create_fanout(settings, decoder), marks=marks,
                          policy=ProcessingPolicy.from_settings(settings))
     register_readmodel_agents(app, deltas=deltas, tables=tables, marks=marks)
-    seed_watermarks(app, marks)
+    seed_watermarks(app, marks, *(model_seed(model) for model in tables.all()))
     install_error_middleware(app)
     register_health(app)
     register_metrics_route(app, app.metrics)
+    register_lag(app)
     def make_ingest() -> OrderIngest:
         producer = DurableProducer(settings.bootstrap_servers, client_id=f"{settings.app_id}-http")
         return OrderIngest(decoder.catalog, decoder.codec, producer, settings.producer_name, orders_topic(settings))
 
     register_views(app, tables, marks, {"orders": source, **deltas}, make_ingest=make_ingest)
     return app
+
+
+def model_seed(model: Generational) -> Callable[[str, int, int], None]:
+    """At assignment, a committed offset past a rebuild's switch offset switches that partition."""
+    def seed(topic: str, partition: int, committed: int) -> None:
+        if topic == model.topic:
+            model.seed(partition, committed)
+    return seed
 
 
 def create_fanout(settings: Settings, decoder: OrderEventDecoder) -> Fanout:

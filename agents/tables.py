@@ -1,8 +1,9 @@
-"""The read-model tables: changelog-backed, RocksDB-stored, keyed by raw UTF-8 strings.
+"""The read models' tables: changelog-backed, RocksDB-stored, keyed by raw UTF-8 strings, one per generation.
 
 Keys use the ``raw`` serializer so a table key's bytes equal the source
-record's key bytes: that is what makes Faust's table routing send a GET to the
-worker that owns the key's partition.
+record's key bytes.  Each read model is a ``Generational``: normally one
+table; during a blue/green rebuild (``streams replay --rebuild``), the old
+generation serving and the new one being built (``streams.replay``).
 """
 
 from __future__ import annotations
@@ -10,29 +11,49 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from agents.topics import CUSTOMER_DELTAS, SKU_DELTAS, STATS_DELTAS, internal, orders_topic
 from streams.app import StreamsApp
+from streams.replay import Generational, declare_generations
+from streams.settings import Settings
 
-__all__ = ["Tables", "declare_tables"]
+__all__ = ["HELP", "Tables", "declare_tables", "read_models"]
+
+HELP = {
+    "orders": "order read model by order id",
+    "customers": "customer read model by customer id",
+    "inventory": "stock read model by SKU",
+    "stats": "orders by status and revenue per hour",
+}
 
 
 @dataclass(frozen=True)
 class Tables:
-    orders: Any
-    customers: Any
-    inventory: Any
-    stats: Any
+    orders: Generational
+    customers: Generational
+    inventory: Generational
+    stats: Generational
+
+    def all(self) -> list[Generational]:
+        return [self.orders, self.customers, self.inventory, self.stats]
+
+
+def read_models(settings: Settings) -> dict[str, str]:
+    """Each read model and the topic it is built from (what ``streams replay --rebuild`` replays)."""
+    return {
+        "orders": orders_topic(settings),
+        "customers": internal(settings, CUSTOMER_DELTAS),
+        "inventory": internal(settings, SKU_DELTAS),
+        "stats": internal(settings, STATS_DELTAS),
+    }
 
 
 def declare_tables(app: StreamsApp) -> Tables:
-    partitions = app.streams_settings.topic_partitions
+    settings = app.streams_settings
 
-    def table(name: str, help_: str) -> Any:
+    def table(name: str, read_model: str) -> Any:
         # key_serializer "raw" and value_serializer "json" are the app-wide defaults (streams.app)
-        return app.Table(name, default=None, key_type=str, partitions=partitions, help=help_)
+        return app.Table(name, default=None, key_type=str, partitions=settings.topic_partitions,
+                         help=HELP[read_model])
 
-    return Tables(
-        orders=table("orders", "order read model by order id"),
-        customers=table("customers", "customer read model by customer id"),
-        inventory=table("inventory", "stock read model by SKU"),
-        stats=table("stats", "orders by status and revenue per hour"),
-    )
+    generations = declare_generations(settings, app.conf.id, read_models(settings), table)
+    return Tables(**generations)

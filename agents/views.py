@@ -22,6 +22,8 @@ from agents.topics import orders_topic
 from streams.app import StreamsApp
 from streams.errors import NotFoundError, ValidationError
 from streams.freshness import Watermarks
+from streams.position import key_partition
+from streams.replay import Generational
 from streams.web.auth import check_bearer
 from streams.web.views import JsonView, after_param, routed, wait_param
 
@@ -35,10 +37,15 @@ def register_views(app: StreamsApp, tables: Tables, marks: Watermarks, topics: d
     orders = orders_topic(settings)
     metrics = app.metrics
 
-    def meta(read_model: str, applied: Any) -> dict[str, Any]:
-        return {"read_model": read_model, "applied": applied}
+    def serving(model: Generational, key: str) -> tuple[Any, dict[str, Any]]:
+        """The table answering for ``key`` (the old generation while a rebuild catches up) and its meta."""
+        partition = key_partition(key.encode(), settings.topic_partitions)
+        return model.serving(partition), model.meta(partition)
 
-    async def wait_key_applied(request: Request, table: Any, key: str, what: str) -> None:
+    def meta(read_model: str, applied: Any, generation: dict[str, Any]) -> dict[str, Any]:
+        return {"read_model": read_model, "applied": applied, **generation}
+
+    async def wait_key_applied(request: Request, model: Generational, key: str, what: str) -> None:
         after = after_param(request)
         if after is None:
             return
@@ -46,7 +53,7 @@ def register_views(app: StreamsApp, tables: Tables, marks: Watermarks, topics: d
         mark = f"{orders}:{partition}"
 
         def applied() -> bool:
-            view = table.get(key)
+            view = serving(model, key)[0].get(key)
             return view is not None and view["applied"].get(mark, -1) >= offset
 
         await marks.until(applied, wait_param(request, settings.read_wait_timeout_s),
@@ -61,14 +68,15 @@ def register_views(app: StreamsApp, tables: Tables, marks: Watermarks, topics: d
             if after is not None:
                 await marks.wait_for(orders, after[0], after[1],
                                      wait_param(request, settings.read_wait_timeout_s))
-            view = tables.orders.get(order_id)
+            table, generation = serving(tables.orders, order_id)
+            view = table.get(order_id)
             metrics.query_seconds.labels("/orders").observe(time.perf_counter() - started)
             if view is None:
                 raise NotFoundError(f"no order {order_id!r}")
-            return self.json({**view, "_meta": meta("orders", view["applied"])})
+            return self.json({**view, "_meta": meta("orders", view["applied"], generation)})
 
-    def keyed_view(path: str, param: str, table: Any, topic: Any, label: str) -> None:
-        """GET <path>/{param}: the view of one key of ``table``, routed to the worker consuming ``topic``."""
+    def keyed_view(path: str, param: str, model: Generational, topic: Any, label: str) -> None:
+        """GET <path>/{param}: the view of one key of ``model``, routed to the worker consuming ``topic``."""
 
         @app.page(f"{path}/{{{param}}}")
         class KeyedView(JsonView):
@@ -76,12 +84,13 @@ def register_views(app: StreamsApp, tables: Tables, marks: Watermarks, topics: d
             async def get(self, request: Request, **kwargs: str) -> Response:
                 key = request.match_info[param]
                 started = time.perf_counter()
-                await wait_key_applied(request, table, key, f"{label} {key!r}")
+                await wait_key_applied(request, model, key, f"{label} {key!r}")
+                table, generation = serving(model, key)
                 view = table.get(key)
                 metrics.query_seconds.labels(path).observe(time.perf_counter() - started)
                 if view is None:
                     raise NotFoundError(f"no {label} {key!r}")
-                return self.json({**view, "_meta": meta(table.name, view["applied"])})
+                return self.json({**view, "_meta": meta(model.name, view["applied"], generation)})
 
         del KeyedView
 
@@ -94,10 +103,11 @@ def register_views(app: StreamsApp, tables: Tables, marks: Watermarks, topics: d
         async def get(self, request: Request) -> Response:
             started = time.perf_counter()
             await wait_key_applied(request, tables.stats, STATS_KEY, "stats")
-            view = tables.stats.get(STATS_KEY) or {
+            table, generation = serving(tables.stats, STATS_KEY)
+            view = table.get(STATS_KEY) or {
                 "orders_by_status": {}, "revenue_minor_by_hour": {}, "revenue_minor_total": {}, "applied": {}}
             metrics.query_seconds.labels("/stats").observe(time.perf_counter() - started)
-            return self.json({**view, "_meta": meta("stats", view["applied"])})
+            return self.json({**view, "_meta": meta("stats", view["applied"], generation)})
 
     ingest_ref: dict[str, OrderIngest] = {}
 

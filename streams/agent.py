@@ -42,7 +42,8 @@ def control_topic(source: str) -> str:
 
 def guarded_agent(app: StreamsApp, *, name: str, source: str, prepare: Callable[[RawRecord], Awaitable[T]],
                   commit: Callable[[RawRecord, T], None], settled: Callable[[RawRecord, Outcome], None],
-                  policy: ProcessingPolicy) -> GuardedProcessor[T]:
+                  policy: ProcessingPolicy, replaying: Callable[[RawRecord], bool] | None = None,
+                  ) -> GuardedProcessor[T]:
     """Register the agent ``name`` over topic ``source``; ``settled`` runs after each record (watermarks)."""
     metrics = app.metrics
     control = control_topic(source)
@@ -83,7 +84,7 @@ def guarded_agent(app: StreamsApp, *, name: str, source: str, prepare: Callable[
     effects = Effects(send=send, parked=parked, pause=pause, resume=lambda: app.consumer.resume_partitions(mine()),
                       on_breaker=on_breaker, on_retry=on_retry, on_dead_letter=on_dead_letter)
     processor = GuardedProcessor(agent=name, prepare=prepare, commit=commit, effects=effects, policy=policy,
-                                 control_topic=control)
+                                 control_topic=control, replaying=replaying)
     breaker_gauge.set(0)
     paused_gauge.set(0)
     processing = metrics.processing_seconds.labels(name)

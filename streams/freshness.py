@@ -91,12 +91,13 @@ class Watermarks:
             self._waiters[key] = [w for w in self._waiters[key] if w[1] is not future]
 
 
-def seed_watermarks(app: Any, marks: Watermarks) -> None:
+def seed_watermarks(app: Any, marks: Watermarks, *more: Callable[[str, int, int], None]) -> None:
     """On every assignment, mark what the group committed as applied.
 
     Everything below a committed offset was applied before this worker got the
     partition (offsets are committed only after their effects are flushed), so
     a client asking ``after=`` an offset from before a restart is answered at once.
+    ``more``: other callbacks ``(topic, partition, committed offset)`` (rebuild switches).
     """
 
     async def seed(assigned: Any) -> None:
@@ -108,6 +109,8 @@ def seed_watermarks(app: Any, marks: Watermarks) -> None:
                 continue
             for (topic, partition), offset in committed.items():
                 marks.advance(topic, partition, offset - 1)
+                for callback in more:
+                    callback(topic, partition, offset)
             return
         log.warning("could not read committed offsets to seed read-your-writes marks")
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from aiokafka.partitioner import murmur2
+
 from streams.errors import ValidationError
 
-__all__ = ["Position", "parse_after"]
+__all__ = ["Position", "key_partition", "parse_after"]
 
 
 class Position(NamedTuple):
@@ -26,3 +28,8 @@ def parse_after(value: str) -> tuple[int, int]:
     if not sep or not partition.isdigit() or not offset.isdigit():
         raise ValidationError(f"after={value!r} is not <partition>:<offset> (for example after=2:1041)")
     return int(partition), int(offset)
+
+
+def key_partition(key: bytes, partitions: int) -> int:
+    """The partition Kafka's standard partitioner (Java's default, murmur2) gives a non-null ``key``."""
+    return int(murmur2(key) & 0x7FFFFFFF) % partitions

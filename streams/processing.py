@@ -53,7 +53,7 @@ __all__ = ["Effects", "GuardedProcessor", "Outcome", "ProcessingPolicy", "releas
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Outcome = Literal["applied", "dead_lettered", "parked", "released"]
+Outcome = Literal["applied", "dead_lettered", "parked", "released", "skipped"]
 
 SendFn = Callable[[str, bytes | None, bytes | None, list[tuple[str, bytes]]], Awaitable[None]]
 
@@ -94,7 +94,10 @@ def release_request(through_sequence: int | None, *, by: str) -> bytes:
 class GuardedProcessor(Generic[T]):
     def __init__(self, *, agent: str, prepare: Callable[[RawRecord], Awaitable[T]],
                  commit: Callable[[RawRecord, T], None], effects: Effects,
-                 policy: ProcessingPolicy | None = None, control_topic: str | None = None) -> None:
+                 policy: ProcessingPolicy | None = None, control_topic: str | None = None,
+                 replaying: Callable[[RawRecord], bool] | None = None) -> None:
+        """``replaying(record)``: true while a rebuild replays a record processed before; such a record is
+        applied to the table being built, or skipped if it fails: its dead letter was written the first time."""
         self.agent = agent
         self.prepare = prepare
         self.commit = commit
@@ -102,10 +105,13 @@ class GuardedProcessor(Generic[T]):
         self.policy = policy or ProcessingPolicy()
         self.breaker = CircuitBreaker(self.policy.breaker)
         self.control_topic = control_topic
+        self.replaying = replaying
 
     async def process(self, record: RawRecord) -> Outcome:
         if record.topic == self.control_topic:
             return self._control(record)
+        if self.replaying is not None and self.replaying(record):
+            return await self._replay(record)
         key = record.key
         state = self._state(key)
         mark = RedriveMark.from_headers(record.headers) if state is not None else None
@@ -125,6 +131,18 @@ class GuardedProcessor(Generic[T]):
         self.commit(record, outputs)
         if state is not None and key is not None:
             self._set_state(key, parking.after_success(state, mark))
+        return "applied"
+
+    async def _replay(self, record: RawRecord) -> Outcome:
+        try:
+            outputs = await self._prepare(record)
+        except Exception as exc:
+            if isinstance(exc, StreamsError) and not exc.dead_letter and not exc.retriable:
+                raise
+            log.info("%s: rebuild skips %s[%d]@%d, dead-lettered the first time: %s", self.agent, record.topic,
+                     record.partition, record.offset, describe(exc)[0])
+            return "skipped"
+        self.commit(record, outputs)
         return "applied"
 
     # -- prepare: retries, breaker -------------------------------------------------------------------

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
                                    description="records in a row out of retries before the breaker opens")
     breaker_open_s: float = Field(default=1.0, gt=0, description="first wait of an open breaker before a probe")
     breaker_max_open_s: float = Field(default=30.0, gt=0, description="longest wait between probes")
+    lag_interval_s: float = Field(default=5.0, gt=0, description="how often a worker samples consumer lag")
+    lag_window: int = Field(default=10, ge=2, description="samples in the window lag statuses are judged on")
+    lag_groups: str = Field(default="", description="more consumer groups to watch, comma separated")
     kafka_home: Path | None = Field(
         default=None,
         validation_alias=AliasChoices("KAFKA_HOME", "STREAMS_KAFKA_HOME"),
@@ -71,6 +74,10 @@ class Settings(BaseSettings):
             split = urlsplit(url.strip())
             parts.append(f"{split.hostname}:{split.port or 9092}")
         return ",".join(parts)
+
+    @property
+    def lag_group_names(self) -> list[str]:
+        return [name.strip() for name in self.lag_groups.split(",") if name.strip()]
 
     @property
     def registry_host_port(self) -> tuple[str, int]:

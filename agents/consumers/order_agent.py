@@ -42,15 +42,16 @@ def register_order_agent(app: StreamsApp, *, source: str, tables: Tables, deltas
                          decoder: OrderEventDecoder, fanout: Fanout, marks: Watermarks,
                          policy: ProcessingPolicy) -> None:
     metrics = app.metrics
+    orders = tables.orders  # the order read model, across rebuild generations
     targets = {topic: app.topic(topic, key_type=bytes, value_type=bytes, key_serializer="raw",
                                 value_serializer="raw") for topic in fanout.targets}
     fanned: dict[tuple[str, str], Any] = {}
 
     async def prepare(record: RawRecord) -> Prepared:
         decoded = await decoder.decode(record)
-        outcome = apply_order(tables.orders.get(decoded.event.order_id), decoded.event, decoded.meta)
+        outcome = apply_order(orders.table.get(decoded.event.order_id), decoded.event, decoded.meta)
         outputs: list[Output] = []
-        if outcome.kind in ("applied", "replayed"):
+        if outcome.kind in ("applied", "replayed") and not orders.replaying(record.partition, record.offset):
             outputs = await fanout.outputs(decoded.meta.event_type, decoded.fields, key=record.key,
                                            value=record.value or b"", envelope=decoded.envelope)
         return Prepared(decoded, outcome, outputs)
@@ -58,8 +59,10 @@ def register_order_agent(app: StreamsApp, *, source: str, tables: Tables, deltas
     def commit(record: RawRecord, prepared: Prepared) -> None:
         meta, outcome = prepared.decoded.meta, prepared.outcome
         if outcome.kind == "applied":
-            tables.orders[prepared.decoded.event.order_id] = outcome.view
-        elif outcome.kind == "rejected":
+            orders.table[prepared.decoded.event.order_id] = outcome.view
+        if orders.replaying(record.partition, record.offset):
+            return  # a rebuild: only the new table; deltas and fan-out went out the first time
+        if outcome.kind == "rejected":
             current = outcome.view["status"] if outcome.view else "none"
             metrics.rejected_transitions.labels("orders", meta.event_type, current).inc()
             log.warning("rejected %s for order %s (event_id=%s): %s", meta.event_type,
@@ -81,6 +84,10 @@ def register_order_agent(app: StreamsApp, *, source: str, tables: Tables, deltas
     def settled(record: RawRecord, outcome: Outcome) -> None:
         if outcome != "applied":
             metrics.events.labels(AGENT, "unknown", outcome).inc()
+        if record.topic == source:
+            orders.applied(record.partition, record.offset)
         marks.advance(record.topic, record.partition, record.offset)
 
-    guarded_agent(app, name=AGENT, source=source, prepare=prepare, commit=commit, settled=settled, policy=policy)
+    guarded_agent(app, name=AGENT, source=source, prepare=prepare, commit=commit, settled=settled, policy=policy,
+                  replaying=lambda record: record.topic == source and orders.replaying(record.partition,
+                                                                                     record.offset))

@@ -16,6 +16,7 @@ from agents.readmodels.stats import STATS_KEY, apply_stats
 from agents.tables import Tables
 from streams.app import StreamsApp
 from streams.freshness import Watermarks
+from streams.replay import Generational
 
 __all__ = ["register_readmodel_agents"]
 
@@ -24,7 +25,7 @@ Apply = Callable[[Any, Any], Any]
 
 def register_readmodel_agents(app: StreamsApp, *, deltas: dict[str, Any], tables: Tables,
                               marks: Watermarks) -> None:
-    specs: list[tuple[str, Any, Apply, Callable[[Any], str]]] = [
+    specs: list[tuple[str, Generational, Apply, Callable[[Any], str]]] = [
         ("customers", tables.customers, apply_customer, lambda d: str(d["customer_id"])),
         ("inventory", tables.inventory, apply_sku, lambda d: str(d["sku"])),
         ("stats", tables.stats, apply_stats, lambda d: STATS_KEY),
@@ -33,7 +34,7 @@ def register_readmodel_agents(app: StreamsApp, *, deltas: dict[str, Any], tables
         _register(app, name, deltas[name], table, apply, key_of, marks)
 
 
-def _register(app: StreamsApp, name: str, topic: Any, table: Any, apply: Apply,
+def _register(app: StreamsApp, name: str, topic: Any, model: Generational, apply: Apply,
               key_of: Callable[[Any], str], marks: Watermarks) -> None:
     agent_name = f"{name}-projection"
     applied = app.metrics.events.labels(agent_name, "delta", "applied")  # label lookups once, not per delta
@@ -46,9 +47,11 @@ def _register(app: StreamsApp, name: str, topic: Any, table: Any, apply: Apply,
             started = time.perf_counter()
             delta = event.value
             key = key_of(delta)
+            table = model.table
             view = apply(table.get(key), delta)
             if view is not None:
                 table[key] = view
+            model.applied(event.message.partition, event.message.offset)
             marks.notify()  # wakes ?after= readers, who re-check the key's own applied positions
             (applied if view is not None else replayed).inc()
             await manual.ack(event)

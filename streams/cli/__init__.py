@@ -12,8 +12,10 @@ import typer
 
 from streams.cli.dev_cmd import dev
 from streams.cli.dlq_cmd import dlq_app
+from streams.cli.lag_cmd import lag
 from streams.cli.produce_cmd import produce
 from streams.cli.registry_cmd import registry
+from streams.cli.replay_cmd import replay
 from streams.cli.schemas_cmd import schemas_app
 from streams.cli.worker_cmd import worker
 from streams.errors import StreamsError
@@ -31,6 +33,8 @@ app.command("dev")(dev)
 app.command("worker")(worker)
 app.command("registry")(registry)
 app.command("produce")(produce)
+app.command("lag")(lag)
+app.command("replay")(replay)
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(dlq_app, name="dlq")
 

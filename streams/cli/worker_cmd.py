@@ -23,8 +23,8 @@ def worker(
     if data_dir is not None:
         overrides["data_dir"] = data_dir
     settings = Settings(**overrides)  # type: ignore[arg-type]
+    _check_broker(settings)  # before the app: building it reads Kafka (rebuild plans)
     app = load_factory(settings.app_factory)(settings)
-    _check_broker(settings)
     typer.echo(f"worker {settings.app_id}: broker {settings.broker}, "
                f"http://{settings.web_host}:{settings.web_port}/health")
     runner = faust.Worker(app, loglevel=settings.log_level, quiet=True)

@@ -27,10 +27,22 @@ _TIMEOUT = 10.0
 
 
 class LagSampler:
+    """Not thread-safe: one sampler per sampling thread."""
+
     def __init__(self, bootstrap_servers: str, *, group_prefixes: Iterable[str] = ()) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.group_prefixes = tuple(group_prefixes)
-        self._admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+        self._admin = AdminClient({"bootstrap.servers": bootstrap_servers, "log_level": 0})
+        self._reader: Any = None
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def all_groups(self) -> list[str]:
+        listing = self._admin.list_consumer_groups(request_timeout=_TIMEOUT).result(timeout=_TIMEOUT + 5)
+        return sorted(g.group_id for g in listing.valid)
 
     def groups(self, extra: Iterable[str] = ()) -> list[str]:
         """The app's groups (by prefix) plus any named explicitly."""
@@ -69,16 +81,23 @@ class LagSampler:
             committed_by_group[name] = committed
             result.append(GroupLag(group=name, state=_state_name(desc.state), members=sorted(members)))
         all_tps = {tp for committed in committed_by_group.values() for tp in committed}
-        log_end = self._log_end(all_tps)
-        wanted_times = {(topic, partition, offset)
+        log_end = self._offsets(all_tps, OffsetSpec.latest())  # type: ignore[no-untyped-call]
+        never = {tp for committed in committed_by_group.values() for tp, offset in committed.items() if offset is None}
+        log_start = self._offsets(never, OffsetSpec.earliest())  # type: ignore[no-untyped-call]
+
+        def start_of(tp: tuple[str, int], offset: int | None) -> int:
+            """Where the group will read next: its committed offset, else the log start (auto.offset.reset)."""
+            return offset if offset is not None else log_start.get(tp, 0)
+
+        wanted_times = {(topic, partition, start_of((topic, partition), offset))
                         for committed in committed_by_group.values()
                         for (topic, partition), offset in committed.items()
-                        if offset is not None and offset < log_end.get((topic, partition), 0)}
+                        if start_of((topic, partition), offset) < log_end.get((topic, partition), 0)}
         timestamps = self._timestamps_at(wanted_times)
         for group in result:
             for (topic, partition), offset in sorted(committed_by_group[group.group].items()):
                 end = log_end.get((topic, partition), 0)
-                start = offset if offset is not None else 0
+                start = start_of((topic, partition), offset)
                 lag = max(end - start, 0)
                 written = timestamps.get((topic, partition, start))
                 seconds = max(now - written / 1000.0, 0.0) if lag and written else 0.0
@@ -87,11 +106,10 @@ class LagSampler:
                     lag=lag, lag_seconds=round(seconds, 3), sampled_at=now))
         return result
 
-    def _log_end(self, tps: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    def _offsets(self, tps: set[tuple[str, int]], spec: Any) -> dict[tuple[str, int], int]:
         if not tps:
             return {}
-        latest = OffsetSpec.latest()  # type: ignore[no-untyped-call]
-        request = {TopicPartition(topic, partition): latest for topic, partition in tps}
+        request = {TopicPartition(topic, partition): spec for topic, partition in tps}
         futures = self._admin.list_offsets(request, request_timeout=_TIMEOUT)
         return {(tp.topic, tp.partition): future.result(timeout=_TIMEOUT + 5).offset
                 for tp, future in futures.items()}
@@ -100,11 +118,13 @@ class LagSampler:
         """Timestamp (ms) of the record at each (topic, partition, offset), read with an unsubscribed consumer."""
         if not wanted:
             return {}
-        config: dict[str, Any] = {
-            "bootstrap.servers": self.bootstrap_servers, "group.id": "streams-lag-sampler",
-            "enable.auto.commit": False, "enable.partition.eof": False, "fetch.max.bytes": 1048576,
-        }
-        consumer = Consumer(config)
+        if self._reader is None:
+            self._reader = Consumer({
+                "bootstrap.servers": self.bootstrap_servers, "group.id": "streams-lag-sampler",
+                "enable.auto.commit": False, "enable.partition.eof": False, "fetch.max.bytes": 1048576,
+                "log_level": 0,
+            })
+        consumer = self._reader
         found: dict[tuple[str, int, int], int] = {}
         try:
             consumer.assign([TopicPartition(t, p, o) for t, p, o in wanted])
@@ -121,7 +141,7 @@ class LagSampler:
                         del pending[key]
                         consumer.pause([TopicPartition(key[0], key[1])])
         finally:
-            consumer.close()
+            consumer.unassign()
         return found
 
 

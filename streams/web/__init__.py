@@ -2,10 +2,11 @@
 
 from streams.web.errors import error_body, install_error_middleware, json_error
 from streams.web.health import health_state, register_health
+from streams.web.lag_views import register_lag
 from streams.web.metrics import Metrics, register_metrics_route
 from streams.web.views import JsonView, after_param, routed, wait_param
 
 __all__ = [
     "JsonView", "Metrics", "after_param", "error_body", "health_state", "install_error_middleware",
-    "json_error", "register_health", "register_metrics_route", "routed", "wait_param",
+    "json_error", "register_health", "register_lag", "register_metrics_route", "routed", "wait_param",
 ]

@@ -1,0 +1,105 @@
+"""Blue/green rebuilds of a read model: the plan the CLI writes and the worker follows.
+
+``streams replay --rebuild <read model>`` resets the group's offsets on the
+read model's source topic and records a ``RebuildPlan``: the new generation
+and, per partition, the *switch offset* (where the group had got to, so where
+the old generation is complete).  A worker that starts with an unfinished plan
+keeps two tables for the read model:
+
+* the old generation keeps serving reads, complete up to the switch offsets
+  (frozen there: new events are applied once the replay reaches them);
+* the new generation gets every replayed event, and, per partition, takes
+  over reads once the replay has applied everything below that partition's
+  switch offset.  A query never sees a half-built read model.
+
+While a partition replays below its switch offset, the agent only rebuilds:
+no fan-out, dead letters or deltas (they were sent the first time).
+
+Plans live in the compacted topic ``_streams_rebuilds`` (behind
+STREAMS_TOPIC_PREFIX), keyed ``<group>/<read model>``: the latest plan wins.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from confluent_kafka.admin import AdminClient
+
+from streams.audit import operator
+from streams.producer import DurableProducer
+from streams.scan import scan
+from streams.settings import Settings
+from streams.topics import TopicSpec, ensure_topics
+
+__all__ = ["REBUILDS_TOPIC", "RebuildLog", "RebuildPlan", "table_name"]
+
+REBUILDS_TOPIC = "_streams_rebuilds"
+
+
+def table_name(read_model: str, generation: int) -> str:
+    """The table of a read model's generation: the plain name for the first, ``<name>-g<n>`` after."""
+    return read_model if generation == 0 else f"{read_model}-g{generation}"
+
+
+@dataclass(frozen=True)
+class RebuildPlan:
+    group: str
+    read_model: str
+    generation: int
+    topic: str
+    switch: Mapping[int, int]  # partition -> offset below which the old generation is complete
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    requested_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    by: str = field(default_factory=operator)
+
+    @property
+    def key(self) -> str:
+        return f"{self.group}/{self.read_model}"
+
+    def pending(self, committed: Mapping[int, int | None]) -> list[int]:
+        """Partitions whose replay has not yet reached the switch offset (by the group's committed offsets)."""
+        return sorted(p for p, offset in self.switch.items() if offset > 0 and (committed.get(p) or 0) < offset)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "group": self.group, "read_model": self.read_model, "generation": self.generation,
+                "topic": self.topic, "switch": {str(p): o for p, o in self.switch.items()},
+                "requested_at": self.requested_at, "by": self.by}
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> RebuildPlan:
+        return cls(group=body["group"], read_model=body["read_model"], generation=int(body["generation"]),
+                   topic=body["topic"], switch={int(p): int(o) for p, o in body["switch"].items()}, id=body["id"],
+                   requested_at=body["requested_at"], by=body["by"])
+
+
+class RebuildLog:
+    def __init__(self, settings: Settings) -> None:
+        self.bootstrap = settings.bootstrap_servers
+        self.topic = f"{settings.topic_prefix}{REBUILDS_TOPIC}"
+
+    def latest(self, group: str) -> dict[str, RebuildPlan]:
+        """The latest plan of each read model of ``group``."""
+        plans: dict[str, RebuildPlan] = {}
+        for record in scan(self.bootstrap, self.topic, missing_ok=True):
+            if record.value is None or not (record.key or b"").startswith(f"{group}/".encode()):
+                continue
+            try:
+                found = RebuildPlan.from_json(json.loads(record.value))
+            except (ValueError, KeyError, TypeError):
+                continue
+            plans[found.read_model] = found
+        return plans
+
+    def write(self, plan: RebuildPlan) -> None:
+        ensure_topics(AdminClient({"bootstrap.servers": self.bootstrap}),
+                      [TopicSpec(self.topic, 1, {"cleanup.policy": "compact"})])
+        producer = DurableProducer(self.bootstrap, client_id="streams-rebuild")
+        try:
+            producer.produce(self.topic, plan.key.encode(), json.dumps(plan.to_json()).encode()).result(timeout=30)
+        finally:
+            producer.close()

@@ -1,0 +1,51 @@
+"""GET /api/lag (consumer lag as JSON) and GET /dashboard (the same for people), with the monitor behind them."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import TYPE_CHECKING
+
+from faust.web import Request, Response, View
+
+from streams.dlq.tally import DeadLetterTally
+from streams.lag.metrics import LagGauges
+from streams.lag.monitor import LagMonitor
+from streams.lag.sampler import LagSampler
+
+if TYPE_CHECKING:  # streams.app imports streams.web for its metrics
+    from streams.app import StreamsApp
+
+__all__ = ["register_lag"]
+
+
+def register_lag(app: StreamsApp) -> LagMonitor:
+    """Sample lag in the background of the worker and serve it; returns the monitor."""
+    settings = app.streams_settings
+    monitor = LagMonitor(
+        LagSampler(settings.bootstrap_servers), LagGauges(app.metrics.registry),
+        groups=[app.conf.id, *settings.lag_group_names],
+        tally=DeadLetterTally(settings.bootstrap_servers, topic_prefix=settings.topic_prefix),
+        interval_s=settings.lag_interval_s, window=settings.lag_window,
+    )
+    page = resources.files("streams.web").joinpath("static/dashboard.html").read_text(encoding="utf-8")
+
+    async def sample_lag() -> None:
+        try:
+            await monitor.run()
+        finally:
+            monitor.close()
+
+    app.task(sample_lag)
+
+    @app.page("/api/lag")
+    class LagApi(View):
+        async def get(self, request: Request) -> Response:
+            return self.json(monitor.snapshot())
+
+    @app.page("/dashboard")
+    class Dashboard(View):
+        async def get(self, request: Request) -> Response:
+            return self.html(page)
+
+    del LagApi, Dashboard
+    return monitor
