@@ -11,7 +11,7 @@ written, not an interpolation.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaException, TopicPartition
@@ -21,16 +21,24 @@ from confluent_kafka.admin._listoffsets import OffsetSpec
 from streams.errors import TransientError
 from streams.lag.model import GroupLag, PartitionLag
 
-__all__ = ["LagSampler"]
+__all__ = ["LagSampler", "faust_internal"]
 
 _TIMEOUT = 10.0
+
+
+def faust_internal(topic: str) -> bool:
+    """Topics a Faust worker is assigned but never commits on (table changelogs, the leader topic):
+    their "lag" would read as a stalled consumer forever, so they are not reported."""
+    return topic.endswith("-changelog") or topic.endswith("__assignor-__leader")
 
 
 class LagSampler:
     """Not thread-safe: one sampler per sampling thread."""
 
-    def __init__(self, bootstrap_servers: str, *, group_prefixes: Iterable[str] = ()) -> None:
+    def __init__(self, bootstrap_servers: str, *, group_prefixes: Iterable[str] = (),
+                 ignore_topic: Callable[[str], bool] = faust_internal) -> None:
         self.bootstrap_servers = bootstrap_servers
+        self.ignore_topic = ignore_topic
         self.group_prefixes = tuple(group_prefixes)
         self._admin = AdminClient({"bootstrap.servers": bootstrap_servers, "log_level": 0})
         self._reader: Any = None
@@ -73,11 +81,13 @@ class LagSampler:
             committed: dict[tuple[str, int], int | None] = {}
             for member in desc.members:
                 for tp in member.assignment.topic_partitions:
-                    committed[(tp.topic, tp.partition)] = None
+                    if not self.ignore_topic(tp.topic):
+                        committed[(tp.topic, tp.partition)] = None
             offsets = self._admin.list_consumer_group_offsets(
                 [ConsumerGroupTopicPartitions(name)], request_timeout=_TIMEOUT)[name].result(timeout=_TIMEOUT + 5)
             for tp in offsets.topic_partitions:
-                committed[(tp.topic, tp.partition)] = tp.offset if tp.offset >= 0 else None
+                if not self.ignore_topic(tp.topic):
+                    committed[(tp.topic, tp.partition)] = tp.offset if tp.offset >= 0 else None
             committed_by_group[name] = committed
             result.append(GroupLag(group=name, state=_state_name(desc.state), members=sorted(members)))
         all_tps = {tp for committed in committed_by_group.values() for tp in committed}
@@ -139,7 +149,6 @@ class LagSampler:
                     if offset is not None and int(message.offset() or 0) >= offset:
                         found[(key[0], key[1], offset)] = message.timestamp()[1]
                         del pending[key]
-                        consumer.pause([TopicPartition(key[0], key[1])])
         finally:
             consumer.unassign()
         return found

@@ -1,0 +1,86 @@
+"""GET /dashboard in Debian's headless Chromium: the numbers it renders are those of GET /api/lag.
+
+The page is rendered by its own JavaScript (fetching /api/lag), the DOM
+dumped and compared row by row with the JSON of the same sample; a
+screenshot is kept in ``.artifacts/dashboard.png``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.harness import ROOT
+from tests.integration.lag.conftest import LaggingStack, system_tool
+
+pytestmark = pytest.mark.integration
+
+ARTIFACTS = ROOT / ".artifacts"
+
+
+class Hooks(HTMLParser):
+    """Every element's ``data-*`` attributes, by its ``data-testid``, and the root's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: dict[str, list[dict[str, str]]] = {}
+        self.root: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        data = {k.removeprefix("data-"): v or "" for k, v in attrs if k.startswith("data-")}
+        if "loaded" in data:
+            self.root = data
+        if "testid" in data:
+            self.found.setdefault(data["testid"], []).append(data)
+
+
+def chromium(browser: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={profile}", "--virtual-time-budget=8000"]
+    return subprocess.run([browser, *flags, *args], capture_output=True, text=True, timeout=90)
+
+
+def rendered(browser: str, profile: Path, url: str) -> Hooks:
+    result = chromium(browser, profile, "--dump-dom", url)
+    assert result.returncode == 0, result.stderr[-2000:]
+    hooks = Hooks()
+    hooks.feed(result.stdout)
+    return hooks
+
+
+def test_the_dashboard_renders_the_numbers_of_api_lag(lagging: LaggingStack, tmp_path: Path) -> None:
+    browser = system_tool("chromium")
+    url = f"{lagging.worker.url}/dashboard"
+    for _ in range(5):  # compare with the very sample the page rendered
+        hooks = rendered(browser, tmp_path / "profile", url)
+        body = lagging.lag_api()
+        if hooks.root.get("sampled-at") == str(body["sampled_at"]):
+            break
+    else:
+        pytest.fail("the page and /api/lag never showed the same sample")
+    assert hooks.root["loaded"] == "true"
+
+    rows = {(r["group"], r["topic"], r["partition"]): r for r in hooks.found.get("lag-row", [])}
+    expected: list[dict[str, Any]] = [p for g in body["groups"] for p in g["partitions"]]
+    assert len(rows) == len(expected) > 0
+    for p in expected:
+        row = rows[(p["group"], p["topic"], str(p["partition"]))]
+        assert int(row["lag"]) == p["lag"]
+        assert float(row["lag-seconds"]) == pytest.approx(p["lag_seconds"])
+        assert row["status"] == p["status"]
+    groups = {g["group"]: g for g in hooks.found["group"]}
+    stopped = groups[lagging.group]
+    assert (stopped["status"], int(stopped["total-lag"])) == ("STOPPED", 20)
+    letters = {(r["topic"], r["reason"]): int(r["count"]) for r in hooks.found.get("dlq-row", [])}
+    assert letters == {(d["topic"], d["reason"]): d["count"] for d in body["dead_letters"]}
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "dashboard.png"
+    result = chromium(browser, tmp_path / "profile", f"--screenshot={shot}", "--window-size=1400,1000", url)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert shot.stat().st_size > 10_000  # a real picture, kept as the test's artifact
