@@ -75,18 +75,34 @@ def replay(
             console.print("dry run: nothing changed; add --execute to reset" +
                           (f" and rebuild {rebuild} into generation {plan.generation}" if plan else ""))
         return
-    offsets.apply(group, moves)
     details = {"group": group, "topic": topic_name_, "reset": reset.describe(), "moves": [m.to_json() for m in moves]}
     if plan is not None and rebuild is not None:
-        RebuildLog(settings).write(plan)
+        _rebuild(settings, offsets, group, plan, moves)
         AuditLog(settings).write("replay-rebuild", {**details, "rebuild": plan.to_json()}, entry_id=plan.id)
         message = (f"reset {group} on {topic_name_}; start the workers: they rebuild {rebuild} into table "
                    f"{table_name(rebuild, plan.generation)} and switch each partition when it has caught up")
     else:
+        offsets.apply(group, moves)
         AuditLog(settings).write("replay-reset", details)
         message = f"reset {group} on {topic_name_}: {sum(m.changes for m in moves)} partition(s) moved"
     if not as_json:
         console.print(message)
+
+
+def _rebuild(settings: Settings, offsets: GroupOffsets, group: str, plan: RebuildPlan, moves: list[Move]) -> None:
+    """Plan first, then the reset: a worker must never replay into a table without knowing it rebuilds.
+
+    The group is inactive, so no worker reads the plan in between; if the reset fails, the plan is
+    withdrawn (the previous one written back) before the error is reported.
+    """
+    log = RebuildLog(settings)
+    previous = log.latest(group).get(plan.read_model)
+    log.write(plan)
+    try:
+        offsets.apply(group, moves)
+    except Exception:
+        log.withdraw(plan, previous)
+        raise
 
 
 def _reset(to_earliest: bool, to_latest: bool, to_datetime: str | None, to_offset: int | None,
@@ -142,6 +158,11 @@ def _rebuild_plan(settings: Settings, offsets: GroupOffsets, group: str, read_mo
         if pending:
             raise ConfigError(f"the rebuild of {read_model} into generation {previous.generation} has not caught up "
                               f"on partition(s) {pending} yet", hint="start the workers and let it finish first")
+    ahead = [m for m in moves if m.before is not None and m.after > m.before]
+    if ahead:
+        raise ConfigError(f"a rebuild replays what the read model has: {read_model} cannot be rebuilt by moving "
+                          f"forward (partition(s) {[m.partition for m in ahead]})",
+                          hint="use --to-earliest, or an earlier --to-offset/--to-datetime")
     return RebuildPlan(group=group, read_model=read_model, generation=(previous.generation + 1 if previous else 1),
                        topic=topic, switch={m.partition: m.before if m.before is not None else 0 for m in moves})
 

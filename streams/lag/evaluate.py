@@ -6,7 +6,11 @@ For a window of samples of one partition, oldest first:
 * STOPPED: lag > 0, the committed offset did not move, and the group has no active member;
 * STALLED: lag > 0, the committed offset did not move, while members are active;
 * WARNING: lag > 0 and it grew from every sample to the next;
-* OK: anything else (including a full window not yet gathered).
+* OK: anything else, and a single sample.
+
+Statuses are judged from the second sample on, over what the window holds so
+far (Burrow waits for a full window; a worker that just started would then
+show nothing for ``window x interval`` seconds).
 
 A group's status is the worst of its partitions'.  Burrow reads commit times
 from ``__consumer_offsets``; Kafka's admin API does not give them, so

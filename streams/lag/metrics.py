@@ -30,11 +30,17 @@ class LagGauges:
         self.group_members = Gauge("streams_consumer_group_members", "Active members", ["group"],
                                    registry=registry)
         self._per_partition = (self.lag, self.lag_seconds, self.committed, self.log_end, self.status)
+        self._partition_labels: set[tuple[str, str, str]] = set()
+        self._group_labels: set[str] = set()
 
     def update(self, groups: Iterable[GroupLag]) -> None:
+        """Set every series of this sample, then remove those of partitions and groups no longer in it.
+
+        Set first, remove after: a scrape in between sees the old or the new value, never a gap.
+        """
         groups = list(groups)
-        for gauge in (*self._per_partition, self.group_status, self.group_members):
-            gauge.clear()  # partitions that moved away must not keep their old labels
+        partition_labels = {(p.group, p.topic, str(p.partition)) for g in groups for p in g.partitions}
+        group_labels = {g.group for g in groups}
         for group in groups:
             self.group_status.labels(group.group).set(int(group.status))
             self.group_members.labels(group.group).set(len(group.members))
@@ -45,3 +51,10 @@ class LagGauges:
                 self.committed.labels(*labels).set(p.committed if p.committed is not None else -1)
                 self.log_end.labels(*labels).set(p.log_end)
                 self.status.labels(*labels).set(int(p.status))
+        for labels in self._partition_labels - partition_labels:  # moved away in a rebalance, or gone
+            for gauge in self._per_partition:
+                gauge.remove(*labels)
+        for name in self._group_labels - group_labels:
+            self.group_status.remove(name)
+            self.group_members.remove(name)
+        self._partition_labels, self._group_labels = partition_labels, group_labels

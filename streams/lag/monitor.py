@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -61,6 +62,8 @@ class LagMonitor:
         self.evaluator = Evaluator(size=window)
         self._history: deque[dict[str, Any]] = deque(maxlen=HISTORY)
         self._last: dict[str, GroupLag] = {}
+        self._dead_letters: list[dict[str, Any]] = []
+        self._lock = threading.Lock()  # one sample at a time; close() waits for the one under way
         self._snapshot: dict[str, Any] = self._body([], None, [], error=None)
 
     def snapshot(self) -> dict[str, Any]:
@@ -78,9 +81,18 @@ class LagMonitor:
             await asyncio.sleep(self.interval_s)
 
     def sample_once(self) -> None:
+        with self._lock:
+            self._sample()
+
+    def _sample(self) -> None:
         groups = self.evaluator.observe(self.sampler.sample(self.groups))
         self.gauges.update(groups)
-        dead_letters = self.tally.refresh() if self.tally is not None else []
+        error = None
+        if self.tally is not None:
+            try:
+                self._dead_letters = self.tally.refresh()
+            except StreamsError as exc:  # the lag is still good: keep it, and the last counts, and say so
+                error = f"dead letters not counted: {exc.message}"
         now = time.time()
         point: dict[str, Any] = {"t": round(now, 3), "lag": {}, "lag_seconds": {}}
         for group in groups:
@@ -91,7 +103,7 @@ class LagMonitor:
         self._history.append(point)
         rates = {g.group: throughput(self._last.get(g.group), g) for g in groups}
         self._last = {g.group: g for g in groups}
-        self._snapshot = self._body(groups, now, dead_letters, error=None, rates=rates)
+        self._snapshot = self._body(groups, now, self._dead_letters, error=error, rates=rates)
 
     def _body(self, groups: list[GroupLag], sampled_at: float | None, dead_letters: list[dict[str, Any]], *,
               error: str | None, rates: dict[str, dict[str, float]] | None = None) -> dict[str, Any]:
@@ -107,6 +119,8 @@ class LagMonitor:
         }
 
     def close(self) -> None:
-        self.sampler.close()
-        if self.tally is not None:
-            self.tally.close()
+        """Close the Kafka clients, once the sample under way (in its thread) is done with them."""
+        with self._lock:
+            self.sampler.close()
+            if self.tally is not None:
+                self.tally.close()

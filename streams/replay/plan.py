@@ -84,7 +84,9 @@ def plan(reset: Reset, partitions: list[TopicPartition], *, committed: Mapping[T
                                   hint="use --to-offset, --to-earliest or --to-datetime for it")
             after = min(max(current + reset.offset, low), high)
         else:
-            found = (at_time or {}).get(tp)
+            if at_time is None:
+                raise ValueError("--to-datetime needs the offsets found for that time")
+            found = at_time.get(tp)
             after = high if found is None or found < 0 else min(max(found, low), high)
         moves.append(Move(tp[0], tp[1], current, after, low, high))
     return moves

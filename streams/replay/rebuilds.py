@@ -86,7 +86,11 @@ class RebuildLog:
         """The latest plan of each read model of ``group``."""
         plans: dict[str, RebuildPlan] = {}
         for record in scan(self.bootstrap, self.topic, missing_ok=True):
-            if record.value is None or not (record.key or b"").startswith(f"{group}/".encode()):
+            key = (record.key or b"").decode(errors="replace")
+            if not key.startswith(f"{group}/"):
+                continue
+            if record.value is None:  # withdrawn
+                plans.pop(key.removeprefix(f"{group}/"), None)
                 continue
             try:
                 found = RebuildPlan.from_json(json.loads(record.value))
@@ -96,10 +100,17 @@ class RebuildLog:
         return plans
 
     def write(self, plan: RebuildPlan) -> None:
+        self._put(plan.key, json.dumps(plan.to_json()).encode())
+
+    def withdraw(self, plan: RebuildPlan, previous: RebuildPlan | None) -> None:
+        """Undo ``write(plan)``: the previous plan is the latest again (or none, a tombstone)."""
+        self._put(plan.key, json.dumps(previous.to_json()).encode() if previous is not None else None)
+
+    def _put(self, key: str, value: bytes | None) -> None:
         ensure_topics(AdminClient({"bootstrap.servers": self.bootstrap}),
                       [TopicSpec(self.topic, 1, {"cleanup.policy": "compact"})])
         producer = DurableProducer(self.bootstrap, client_id="streams-rebuild")
         try:
-            producer.produce(self.topic, plan.key.encode(), json.dumps(plan.to_json()).encode()).result(timeout=30)
+            producer.produce(self.topic, key.encode(), value).result(timeout=30)
         finally:
             producer.close()

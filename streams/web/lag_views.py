@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -33,7 +34,7 @@ def register_lag(app: StreamsApp) -> LagMonitor:
         try:
             await monitor.run()
         finally:
-            monitor.close()
+            await asyncio.to_thread(monitor.close)  # waits for a sample still running in its thread
 
     app.task(sample_lag)
 

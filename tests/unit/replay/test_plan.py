@@ -49,10 +49,9 @@ def test_reset_rules(reset: Reset, committed: int | None, at_time: int | None, e
     assert move == Move("orders", 0, committed, expected, 100, 200)
 
 
-def test_to_datetime_without_any_lookup_goes_to_the_end() -> None:
-    moves = plan(Reset(ResetKind.DATETIME, at=AT), [TP], committed={TP: 150}, log_start={TP: 100},
-                 log_end={TP: 200})
-    assert moves[0].after == 200
+def test_to_datetime_without_the_lookup_is_a_caller_error_not_a_silent_to_latest() -> None:
+    with pytest.raises(ValueError, match="to-datetime"):
+        plan(Reset(ResetKind.DATETIME, at=AT), [TP], committed={TP: 150}, log_start={TP: 100}, log_end={TP: 200})
 
 
 def test_shift_without_a_committed_offset_names_the_partition() -> None:
