@@ -158,11 +158,12 @@ def _rebuild_plan(settings: Settings, offsets: GroupOffsets, group: str, read_mo
         if pending:
             raise ConfigError(f"the rebuild of {read_model} into generation {previous.generation} has not caught up "
                               f"on partition(s) {pending} yet", hint="start the workers and let it finish first")
-    ahead = [m for m in moves if m.before is not None and m.after > m.before]
-    if ahead:
-        raise ConfigError(f"a rebuild replays what the read model has: {read_model} cannot be rebuilt by moving "
-                          f"forward (partition(s) {[m.partition for m in ahead]})",
-                          hint="use --to-earliest, or an earlier --to-offset/--to-datetime")
+    # The new generation gets only what is replayed: going forward, or not back at all, leaves it without
+    # what the old one has.
+    short = [m.partition for m in moves if m.before is not None and m.before > m.log_start and m.after >= m.before]
+    if short:
+        raise ConfigError(f"a rebuild of {read_model} must replay what it has applied, but partition(s) {short} "
+                          "would not go back", hint="use --to-earliest, or an earlier --to-offset/--to-datetime")
     return RebuildPlan(group=group, read_model=read_model, generation=(previous.generation + 1 if previous else 1),
                        topic=topic, switch={m.partition: m.before if m.before is not None else 0 for m in moves})
 

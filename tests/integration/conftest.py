@@ -30,7 +30,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """A failed test shows the tail of every worker log it started: a CI failure must be readable."""
     report = yield
-    if report.failed and call.when == "call":
+    if report.failed and call.when in ("setup", "call"):
         from tests.integration.harness import STARTED
 
         for worker in STARTED:
