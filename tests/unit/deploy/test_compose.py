@@ -62,3 +62,17 @@ def test_grafana_is_provisioned_with_prometheus(compose: dict) -> None:  # type:
     assert any(m.startswith("./deploy/grafana/provisioning:") for m in mounts)
     datasource = yaml.safe_load((ROOT / "deploy/grafana/provisioning/datasources/prometheus.yml").read_text())
     assert datasource["datasources"][0]["url"] == "http://prometheus:9090"
+
+
+def test_compose_runs_the_kafka_version_the_tests_run(compose: dict) -> None:  # type: ignore[type-arg]
+    pom = (ROOT / "streams" / "devstack" / "kafka-pom.xml").read_text()
+    version = pom.split("<kafka.version>")[1].split("<")[0]
+    assert compose["services"]["kafka"]["image"] == f"apache/kafka:{version}"
+
+
+def test_grafana_loads_the_dashboard_from_the_provisioned_folder(compose: dict) -> None:  # type: ignore[type-arg]
+    provider = yaml.safe_load((ROOT / "deploy/grafana/provisioning/dashboards/streams.yml").read_text())
+    folder = provider["providers"][0]["options"]["path"]
+    mounts = compose["services"]["grafana"]["volumes"]
+    assert f"./deploy/grafana/dashboards:{folder}:ro" in mounts
+    assert (ROOT / "deploy/grafana/dashboards/streams.json").is_file()
