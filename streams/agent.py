@@ -9,26 +9,31 @@
   raw record key), so parking survives restarts and moves with its partition;
 * the metrics of dead letters, parking, retries and the breaker.
 
-Each event is acknowledged (and so, later, committed) only after ``process``
-returned: applied, dead-lettered or parked.  Acks are manual (``noack``):
-Faust's own acknowledges an event even when the agent raises on it, and
-``stream_ack_exceptions`` no longer changes that in faust-streaming; here an
-exception that escapes leaves the event unacknowledged, so it is never
-committed and is processed again after the restart.
+Each event is acknowledged (and so, later, committed) only once it is
+applied, dead-lettered or parked, and everything that wrote is durable: the
+records it caused go through the app's ``Outbox`` on the event's ticket, and
+the ticket's completion acknowledges it.  Acks are manual (``noack``):
+Faust's own acknowledges an event even when the agent raises on it (and
+faust-streaming ignores ``stream_ack_exceptions``); here an exception that
+escapes leaves the event unacknowledged, so it is never committed and is
+processed again after the restart.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 from streams.app import StreamsApp
+from streams.batching import RepartitionBatcher
 from streams.breaker import BreakerState
+from streams.outbox import CURRENT, Outbox, Ticket
 from streams.processing import Effects, GuardedProcessor, Outcome, ProcessingPolicy
 from streams.records import RawRecord
 
-__all__ = ["CONTROL_SUFFIX", "control_topic", "guarded_agent"]
+__all__ = ["CONTROL_SUFFIX", "control_topic", "guarded_agent", "outbox", "repartition", "ticket_for"]
 
 T = TypeVar("T")
 
@@ -56,7 +61,7 @@ def guarded_agent(app: StreamsApp, *, name: str, source: str, prepare: Callable[
     retries: dict[str, Any] = {}
 
     async def send(topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]) -> None:
-        await app.producer.send(topic, key, value, None, None, headers)
+        outbox(app).send(topic, key, value, headers)
 
     def mine() -> set[Any]:
         return {tp for tp in app.consumer.assignment() if tp.topic in (source, control)}
@@ -92,14 +97,42 @@ def guarded_agent(app: StreamsApp, *, name: str, source: str, prepare: Callable[
                         value_serializer="raw")
 
     async def run(stream: Any) -> None:
-        manual = stream.noack()
-        async for event in manual.events():
+        async for event in stream.noack().events():
             started = time.perf_counter()
             record = RawRecord.from_faust(event.message)
-            outcome = await processor.process(record)
-            settled(record, outcome)
-            await manual.ack(event)
+            async with ticket_for(app, event):
+                outcome = await processor.process(record)
+                settled(record, outcome)
             processing.observe(time.perf_counter() - started)
 
     app.agent(channel, name=name)(run)
     return processor
+
+
+def outbox(app: StreamsApp) -> Outbox:
+    if app.outbox is None:
+        raise RuntimeError("the app's outbox exists once the worker has started")
+    return app.outbox
+
+
+def repartition(app: StreamsApp) -> RepartitionBatcher:
+    if app.batcher is None:
+        raise RuntimeError("the app's batcher exists once the worker has started")
+    return app.batcher
+
+
+@contextlib.asynccontextmanager
+async def ticket_for(app: StreamsApp, event: Any) -> AsyncIterator[Ticket]:
+    """Count what processing ``event`` sends; acknowledge the event once all of it is durable.
+
+    If processing raises, the ticket is never sealed: the event is not acknowledged, never committed.
+    """
+    box = outbox(app)
+    box.raise_if_failed()
+    ticket = Ticket()
+    token = CURRENT.set(ticket)
+    try:
+        yield ticket
+    finally:
+        CURRENT.reset(token)
+    box.seal(ticket, event.ack)

@@ -10,11 +10,15 @@ Choices that matter for correctness, not style:
   not durable.
 * RocksDB table stores under ``data_dir``: a restarted worker reads its tables
   from disk and replays only the changelog tail.
+* What agents write (changelogs, deltas, fan-out, dead letters) goes through
+  the ``Outbox`` (librdkafka), and an event is acknowledged once all of it is
+  durable (``streams.outbox``, ``streams.changelog``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -23,11 +27,16 @@ import faust
 from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient
 
+from streams.batching import RepartitionBatcher
+from streams.changelog import OutboxTable
+from streams.outbox import Outbox, OutboxError
 from streams.settings import Settings
 from streams.topics import TopicSpec, ensure_topics
 from streams.web.metrics import Metrics
 
 __all__ = ["StreamsApp", "build_app"]
+
+log = logging.getLogger(__name__)
 
 
 class StreamsApp(faust.App):
@@ -42,6 +51,8 @@ class StreamsApp(faust.App):
         self.streams_settings = streams_settings
         self.metrics = Metrics()
         self.topic_specs: list[TopicSpec] = []
+        self.outbox: Outbox | None = None  # created when the worker starts (it needs the running loop)
+        self.batcher: RepartitionBatcher | None = None
 
     def declare_topics(self, specs: Iterable[TopicSpec]) -> None:
         self.topic_specs.extend(specs)
@@ -57,7 +68,8 @@ class StreamsApp(faust.App):
 
         def fetch() -> dict[tuple[str, int], int]:
             request = ConsumerGroupTopicPartitions(self.conf.id, wanted)
-            futures = self.admin().list_consumer_group_offsets([request], request_timeout=10)
+            admin = self.admin()  # kept alive until the result is in: a collected client fails its futures
+            futures = admin.list_consumer_group_offsets([request], request_timeout=10)
             result = futures[self.conf.id].result(timeout=15)
             return {(tp.topic, tp.partition): tp.offset for tp in result.topic_partitions if tp.offset >= 0}
 
@@ -65,8 +77,26 @@ class StreamsApp(faust.App):
 
     async def on_first_start(self) -> None:
         await super().on_first_start()
+        loop = asyncio.get_running_loop()
         if self.topic_specs:
-            await asyncio.get_running_loop().run_in_executor(None, ensure_topics, self.admin(), self.topic_specs)
+            await loop.run_in_executor(None, ensure_topics, self.admin(), self.topic_specs)
+        self.outbox = Outbox(self.streams_settings.bootstrap_servers, client_id=f"{self.conf.id}-outbox", loop=loop,
+                             on_failure=self._outbox_failed)
+        self.batcher = RepartitionBatcher(self.outbox, self.streams_settings.topic_partitions)
+        self.add_future(self.batcher.run())
+
+    def _outbox_failed(self, error: OutboxError) -> None:
+        log.critical("stopping: %s (the events it belongs to are not committed; they are processed again "
+                     "after the restart)", error.message)
+        self.add_future(self.crash(error))
+
+    async def on_shutdown(self) -> None:
+        """After the consumer's last commit: what is still in flight goes out before the process ends."""
+        await super().on_shutdown()
+        if self.batcher is not None:
+            self.batcher.flush()
+        if self.outbox is not None:
+            self.outbox.close()
 
 
 def build_app(settings: Settings, *, app_id: str | None = None) -> StreamsApp:
@@ -78,6 +108,7 @@ def build_app(settings: Settings, *, app_id: str | None = None) -> StreamsApp:
         streams_settings=settings,
         broker=settings.broker,
         store="rocksdb://",
+        Table=OutboxTable,
         datadir=str(data_dir / "faust"),
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=1,

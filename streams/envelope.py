@@ -120,6 +120,19 @@ class Envelope:
                        causation_id=self.event_id, occurred_at=occurred_at or _now(),
                        producer=producer or self.producer)
 
+    def derived_headers(self, event_type: str, producer: str, event_id: str) -> list[tuple[str, bytes]]:
+        """``derive(...).to_headers()`` for a derived event whose parts are already known good (our own
+        ``event_type`` and ``producer``, ``event_id`` from ``derived_event_id``), without building and
+        re-checking an envelope: the per-event path of fan-out."""
+        return [
+            (h.EVENT_ID, event_id.encode()),
+            (h.EVENT_TYPE, event_type.encode()),
+            (h.CORRELATION_ID, self.correlation_id.encode()),
+            (h.CAUSATION_ID, self.event_id.encode()),
+            (h.OCCURRED_AT, _iso(self.occurred_at).encode()),
+            (h.PRODUCER, producer.encode()),
+        ]
+
     def to_headers(self) -> list[tuple[str, bytes]]:
         """The six headers, in the order of ``streams.headers.ENVELOPE``."""
         return [

@@ -16,8 +16,9 @@ from typing import Any
 
 from agents.decoding import DecodedEvent, OrderEventDecoder
 from agents.orders.projection import OrderOutcome, apply_order
+from agents.readmodels.stats import STATS_KEY
 from agents.tables import Tables
-from streams.agent import guarded_agent
+from streams.agent import guarded_agent, outbox, repartition
 from streams.app import StreamsApp
 from streams.freshness import Watermarks
 from streams.processing import Outcome, ProcessingPolicy
@@ -43,9 +44,9 @@ def register_order_agent(app: StreamsApp, *, source: str, tables: Tables, deltas
                          policy: ProcessingPolicy) -> None:
     metrics = app.metrics
     orders = tables.orders  # the order read model, across rebuild generations
-    targets = {topic: app.topic(topic, key_type=bytes, value_type=bytes, key_serializer="raw",
-                                value_serializer="raw") for topic in fanout.targets}
+    customers, skus, stats = (deltas[name].get_topic_name() for name in ("customers", "inventory", "stats"))
     fanned: dict[tuple[str, str], Any] = {}
+    counted: dict[tuple[str, str], Any] = {}
 
     async def prepare(record: RawRecord) -> Prepared:
         decoded = await decoder.decode(record)
@@ -67,19 +68,24 @@ def register_order_agent(app: StreamsApp, *, source: str, tables: Tables, deltas
             metrics.rejected_transitions.labels("orders", meta.event_type, current).inc()
             log.warning("rejected %s for order %s (event_id=%s): %s", meta.event_type,
                         prepared.decoded.event.order_id, meta.event_id, outcome.reason)
+        batcher, box = repartition(app), outbox(app)
         for delta in outcome.customers:
-            deltas["customers"].send_soon(key=delta["customer_id"], value=delta)
+            batcher.add(customers, delta["customer_id"], delta)
         for sku in outcome.skus:
-            deltas["inventory"].send_soon(key=sku["sku"], value=sku)
+            batcher.add(skus, sku["sku"], sku)
         for stat in outcome.stats:
-            deltas["stats"].send_soon(key="all", value=stat)
+            batcher.add(stats, STATS_KEY, stat)
         for out in prepared.fanout:
-            targets[out.topic].send_soon(key=out.key, value=out.value, headers=out.headers)
+            box.send(out.topic, out.key, out.value, out.headers)
             counter = fanned.get((out.rule, out.topic))
             if counter is None:
                 counter = fanned[(out.rule, out.topic)] = metrics.fanout.labels(out.rule, out.topic)
             counter.inc()
-        metrics.events.labels(AGENT, meta.event_type, outcome.kind).inc()
+        counter = counted.get((meta.event_type, outcome.kind))
+        if counter is None:  # label lookups once per (type, outcome), not per event
+            counter = counted[(meta.event_type, outcome.kind)] = metrics.events.labels(AGENT, meta.event_type,
+                                                                                       outcome.kind)
+        counter.inc()
 
     def settled(record: RawRecord, outcome: Outcome) -> None:
         if outcome != "applied":

@@ -1,7 +1,9 @@
 """Agents that apply the order agent's deltas to the customer, inventory and stats tables.
 
-Each is the same loop over a different pure ``apply`` function: read the view,
-apply the delta (``None`` back means already applied), write the view.
+Each is the same loop over a different pure ``apply`` function.  A record
+carries the deltas bound for one partition (``streams.batching``): each is
+applied in turn to its key's view (``None`` back means already applied), and
+each changed view is written once.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from agents.readmodels.customers import apply_customer
 from agents.readmodels.inventory import apply_sku
 from agents.readmodels.stats import STATS_KEY, apply_stats
 from agents.tables import Tables
+from streams.agent import ticket_for
 from streams.app import StreamsApp
+from streams.batching import ITEMS
 from streams.freshness import Watermarks
 from streams.replay import Generational
 
@@ -42,19 +46,23 @@ def _register(app: StreamsApp, name: str, topic: Any, model: Generational, apply
     processing = app.metrics.processing_seconds.labels(agent_name)
 
     async def project(stream: Any) -> None:
-        manual = stream.noack()  # acked once applied: an exception leaves the delta uncommitted
-        async for event in manual.events():
+        async for event in stream.noack().events():
             started = time.perf_counter()
-            delta = event.value
-            key = key_of(delta)
-            table = model.table
-            view = apply(table.get(key), delta)
-            if view is not None:
-                table[key] = view
-            model.applied(event.message.partition, event.message.offset)
+            async with ticket_for(app, event):  # acked once its table writes are durable
+                views: dict[str, Any] = {}
+                table = model.table
+                for delta in event.value[ITEMS]:  # a record carries many deltas, each with its source position
+                    key = key_of(delta)
+                    view = apply(views[key] if key in views else table.get(key), delta)
+                    if view is not None:
+                        views[key] = view
+                        applied.inc()
+                    else:
+                        replayed.inc()
+                for key, view in views.items():  # one table write per key per record
+                    table[key] = view
+                model.applied(event.message.partition, event.message.offset)
             marks.notify()  # wakes ?after= readers, who re-check the key's own applied positions
-            (applied if view is not None else replayed).inc()
-            await manual.ack(event)
             processing.observe(time.perf_counter() - started)
 
     app.agent(topic, name=agent_name)(project)

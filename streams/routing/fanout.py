@@ -99,9 +99,8 @@ class Fanout:
                 assert rule.command is not None
                 out_type = rule.command
                 out_value = await self._codec.encode_async(compiled.topic, compiled.command, rule.transform(record))
-            derived = envelope.derive(out_type, self._producer, occurred_at=envelope.occurred_at,
-                                      event_id=derived_event_id(envelope.event_id, rule.name))
-            result.append(Output(rule.name, compiled.topic, key, out_value, derived.to_headers()))
+            headers = envelope.derived_headers(out_type, self._producer, derived_event_id(envelope.event_id, rule.name))
+            result.append(Output(rule.name, compiled.topic, key, out_value, headers))
         return result
 
     def _match(self, event_type: str, record: Mapping[str, Any]) -> list[_Compiled]:

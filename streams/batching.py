@@ -1,0 +1,68 @@
+"""Repartition records that carry many items: one Kafka record per target partition per flush.
+
+A read model keyed differently from its source (customers from orders) is
+fed through a repartition topic.  One record per item costs a produce, a
+consume and a table write each; here the items bound for one partition of the
+topic travel together (``{"items": [...]}``, sent to that partition, where
+every item's key belongs), and the reading agent folds a whole record into
+each key's view with one table write.  Each item still carries its own source
+position, so applying them stays idempotent item by item.
+
+Every item counts on the ticket of the event that made it (``streams.outbox``):
+that event is acknowledged once the record carrying its item is durable.
+Batches go out when ``max_items`` are waiting for a partition, and every
+``max_delay_s`` (the ``run`` task).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict
+from typing import Any
+
+from streams.outbox import CURRENT, Outbox, Ticket
+from streams.position import key_partition
+
+__all__ = ["ITEMS", "RepartitionBatcher"]
+
+ITEMS = "items"
+
+
+class RepartitionBatcher:
+    def __init__(self, outbox: Outbox, partitions: int, *, max_items: int = 500, max_delay_s: float = 0.005) -> None:
+        self.outbox = outbox
+        self.partitions = partitions
+        self.max_items = max_items
+        self.max_delay_s = max_delay_s
+        self._items: dict[tuple[str, int], list[Any]] = defaultdict(list)
+        self._tickets: dict[tuple[str, int], list[Ticket]] = defaultdict(list)
+
+    def add(self, topic: str, key: str, item: Any) -> None:
+        where = (topic, key_partition(key.encode(), self.partitions))
+        self._items[where].append(item)
+        ticket = CURRENT.get()
+        if ticket is not None:
+            ticket.pending += 1  # released when the record carrying the item is durable
+            self._tickets[where].append(ticket)
+        if len(self._items[where]) >= self.max_items:
+            self._send(where)
+
+    def flush(self) -> None:
+        for where in list(self._items):
+            self._send(where)
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.max_delay_s)
+            self.flush()
+
+    def _send(self, where: tuple[str, int]) -> None:
+        items = self._items.pop(where, [])
+        tickets = self._tickets.pop(where, [])
+        if not items:
+            return
+        for ticket in tickets:
+            ticket.pending -= 1  # the record's own count takes over
+        topic, partition = where
+        self.outbox.send(topic, None, json.dumps({ITEMS: items}).encode(), partition=partition, tickets=tickets)
