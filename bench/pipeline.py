@@ -183,6 +183,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="events/s for the latency run")
     parser.add_argument("--skip-throughput", action="store_true", help="only the latency runs")
     parser.add_argument("--poison-rate", type=float, default=0.01, help="share of garbage records in (a) and (b)")
+    parser.add_argument("--memory-only", action="store_true",
+                        help="only (a), to see its peak memory with --events orders in the read models")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-"))
     settings = Settings()
@@ -193,6 +195,11 @@ def main() -> None:
         base = {"STREAMS_BROKER": broker.url, "STREAMS_SCHEMA_REGISTRY_URL": registry.url,
                 "STREAMS_TOPIC_PARTITIONS": "4", "STREAMS_LOG_LEVEL": "warning"}
         admin = AdminClient({"bootstrap.servers": broker.bootstrap_servers})
+        if args.memory_only:
+            ours = run_worker(base, root / "ours", args.events, "bench-mem", admin, poison_rate=0.0)
+            print(f"(a) {args.events} orders in the read models: peak RSS {ours['peak_mb']:.0f} MB, "
+                  f"{ours['rate']:.0f} events/s")
+            return
         if args.skip_throughput:
             lat = end_to_end(base, root, args.rate)
             print(f"end-to-end (POST /events -> GET ?after= answered) at {args.rate:g}/s: "

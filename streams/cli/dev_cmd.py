@@ -25,7 +25,8 @@ def dev(
         stack.start()
         if worker:
             base = f"http://{settings.web_host}:{settings.web_port}"
-            console.print(f"[bold cyan]dev[/] open {base}/health, {base}/orders/<id>, {base}/metrics")
+            console.print(f"[bold cyan]dev[/] open {base}/health, {base}/dashboard, {base}/orders/<id>, "
+                          f"{base}/metrics")
         code = stack.wait()
     except KeyboardInterrupt:
         code = 0
