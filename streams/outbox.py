@@ -56,11 +56,12 @@ CURRENT: contextvars.ContextVar[Ticket | None] = contextvars.ContextVar("streams
 
 class Outbox:
     def __init__(self, bootstrap_servers: str, *, client_id: str, loop: asyncio.AbstractEventLoop,
-                 on_failure: Callable[[OutboxError], None] = lambda error: None) -> None:
-        """``on_failure``: called once, on the loop, when Kafka refuses a record (stop the worker)."""
+                 on_failure: Callable[[OutboxError], None] = lambda error: None, producer: Any = None) -> None:
+        """``on_failure``: called once, on the loop, when Kafka refuses a record (stop the worker).
+        ``producer``: a confluent-kafka ``Producer`` or one with its produce/poll/flush (tests)."""
         self._loop = loop
         self._on_failure = on_failure
-        self._producer = Producer({
+        self._producer = producer or Producer({
             "bootstrap.servers": bootstrap_servers, "client.id": client_id, "acks": "all",
             "enable.idempotence": True, "partitioner": "murmur2_random", "linger.ms": 2,
             "compression.type": "lz4", "queue.buffering.max.messages": 500_000, "log_level": 3,

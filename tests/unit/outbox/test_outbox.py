@@ -1,0 +1,171 @@
+"""Outbox and batching accounting with a producer that delivers when told: an event is acked only when
+everything it wrote is delivered, never when a record of it failed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from typing import Any
+
+import pytest
+from confluent_kafka import KafkaError
+
+from streams.batching import ITEMS, RepartitionBatcher
+from streams.outbox import CURRENT, Outbox, OutboxError, Ticket
+from streams.position import key_partition
+
+
+class Message:
+    def __init__(self, topic: str, partition: int, offset: int) -> None:
+        self._t, self._p, self._o = topic, partition, offset
+
+    def topic(self) -> str:
+        return self._t
+
+    def partition(self) -> int:
+        return self._p
+
+    def offset(self) -> int:
+        return self._o
+
+
+class FakeProducer:
+    """Keeps records until ``deliver``; ``poll`` (the outbox's poll thread) runs the delivery callbacks."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self._ready: list[tuple[Any, KafkaError | None, Message]] = []
+        self._lock = threading.Lock()
+
+    def produce(self, topic: str, value: bytes | None = None, key: bytes | None = None, headers: Any = None,
+                on_delivery: Any = None, partition: int | None = None) -> None:
+        self.sent.append({"topic": topic, "key": key, "value": value, "partition": partition,
+                          "on_delivery": on_delivery})
+
+    def deliver(self, index: int, error: KafkaError | None = None) -> None:
+        record = self.sent[index]
+        with self._lock:
+            self._ready.append((record["on_delivery"], error, Message(record["topic"], record["partition"] or 0,
+                                                                      index)))
+
+    def poll(self, timeout: float) -> int:
+        with self._lock:
+            ready, self._ready = self._ready, []
+        for callback, error, message in ready:
+            callback(error, message)
+        threading.Event().wait(min(timeout, 0.005))
+        return len(ready)
+
+    def flush(self, timeout: float) -> int:
+        self.poll(0)
+        return 0
+
+
+async def settle() -> None:
+    for _ in range(40):  # the poll thread hands reports to the loop
+        await asyncio.sleep(0.005)
+
+
+async def open_outbox(failures: list[OutboxError] | None = None) -> tuple[Outbox, FakeProducer]:
+    producer = FakeProducer()
+    outbox = Outbox("unused:9092", client_id="test", loop=asyncio.get_running_loop(), producer=producer,
+                    on_failure=(failures.append if failures is not None else lambda error: None))
+    return outbox, producer
+
+
+async def test_an_event_is_acknowledged_only_when_all_it_wrote_is_delivered() -> None:
+    outbox, producer = await open_outbox()
+    acked: list[str] = []
+    ticket = Ticket()
+    token = CURRENT.set(ticket)
+    outbox.send("a", b"k", b"1")
+    outbox.send("b", b"k", b"2")
+    CURRENT.reset(token)
+    outbox.seal(ticket, lambda: acked.append("e1"))
+    producer.deliver(0)
+    await settle()
+    assert acked == []
+    producer.deliver(1)
+    await settle()
+    assert acked == ["e1"]
+    outbox.close()
+
+
+async def test_an_event_that_wrote_nothing_is_acknowledged_at_once() -> None:
+    outbox, _ = await open_outbox()
+    acked: list[int] = []
+    outbox.seal(Ticket(), lambda: acked.append(1))
+    assert acked == [1]
+    outbox.close()
+
+
+async def test_a_refused_record_never_acknowledges_its_event_and_stops_the_worker() -> None:
+    failures: list[OutboxError] = []
+    outbox, producer = await open_outbox(failures)
+    acked: list[int] = []
+    ticket = Ticket()
+    outbox.send("a", b"k", b"1", tickets=[ticket])
+    outbox.seal(ticket, lambda: acked.append(1))
+    producer.deliver(0, KafkaError(KafkaError.MSG_SIZE_TOO_LARGE))
+    await settle()
+    assert acked == []
+    assert len(failures) == 1
+    assert "refused a record for a" in failures[0].message
+    with pytest.raises(OutboxError):
+        outbox.raise_if_failed()
+    outbox.close()
+
+
+async def test_delivery_reports_the_position_for_the_store() -> None:
+    outbox, producer = await open_outbox()
+    positions: list[tuple[str, int, int]] = []
+    outbox.send("changelog", b"k", b"v", partition=3, delivered=lambda t, p, o: positions.append((t, p, o)))
+    producer.deliver(0)
+    await settle()
+    assert positions == [("changelog", 3, 0)]
+    outbox.close()
+
+
+KEYS = ("alice", "bob", "carol", "dave")
+
+
+async def test_batched_items_go_one_record_per_partition_and_ack_each_event_when_delivered() -> None:
+    outbox, producer = await open_outbox()
+    batcher = RepartitionBatcher(outbox, partitions=2, max_items=100)
+    acked: list[str] = []
+    tickets = {name: Ticket() for name in ("e1", "e2")}
+    for name, ticket in tickets.items():
+        token = CURRENT.set(ticket)
+        for key in KEYS:
+            batcher.add("deltas", key, {"key": key, "from": name})
+        CURRENT.reset(token)
+        outbox.seal(ticket, lambda name=name: acked.append(name))
+    await settle()
+    assert acked == []  # nothing sent yet
+    batcher.flush()
+    records = producer.sent
+    assert len(records) == 2  # the keys fall in both partitions: one record each
+    items = [item for r in records for item in json.loads(r["value"])[ITEMS]]
+    assert sorted((i["key"], i["from"]) for i in items) == sorted((k, e) for k in KEYS for e in ("e1", "e2"))
+    for record in records:  # every item of a record really belongs to that partition
+        assert {key_partition(i["key"].encode(), 2) for i in json.loads(record["value"])[ITEMS]} == {
+            record["partition"]}
+    producer.deliver(0)
+    await settle()
+    assert acked == []  # each event has items in the record not delivered yet
+    producer.deliver(1)
+    await settle()
+    assert sorted(acked) == ["e1", "e2"]
+    outbox.close()
+
+
+async def test_a_full_batch_goes_out_without_waiting_for_the_timer() -> None:
+    outbox, producer = await open_outbox()
+    batcher = RepartitionBatcher(outbox, partitions=1, max_items=3)
+    for i in range(7):
+        batcher.add("deltas", "k", {"i": i})
+    assert [len(json.loads(r["value"])[ITEMS]) for r in producer.sent] == [3, 3]
+    batcher.flush()
+    assert [len(json.loads(r["value"])[ITEMS]) for r in producer.sent] == [3, 3, 1]
+    outbox.close()
