@@ -23,10 +23,9 @@ Per record, in order:
    raised: the worker stops without committing the record.
 4. ``commit`` runs, and the key is freed if this record ended its redrive.
 
-Offsets: the caller acknowledges the record only after ``process`` returns,
-and every write above goes through the producer that is flushed before each
-offset commit, so a commit never covers a record that is not applied,
-dead-lettered or parked.
+Offsets: the caller acknowledges the record only after ``process`` returns
+and everything it wrote is durable (``streams.agent``, ``streams.outbox``), so a
+commit never covers a record that is not applied, dead-lettered or parked.
 """
 
 from __future__ import annotations
