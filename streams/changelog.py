@@ -7,6 +7,12 @@ acknowledged only once its table writes are durable too.  The store's
 persisted offset, what lets a restarted worker replay only the changelog's
 tail, is set when the record is delivered, as Faust does.  A write outside an
 agent's processing (no current ticket) takes Faust's own path.
+
+Memory: Faust opens one RocksDB per table partition with 3 x 64 MB memtables
+and a 2 GB block cache each, sized for one big table on a big machine.  A
+worker here holds dozens of small ones (read models x partitions, generations
+during a rebuild), so the defaults below bound each to 2 x 8 MB of memtables
+and a 16 MB cache; a table's own ``options=`` still wins, key by key.
 """
 
 from __future__ import annotations
@@ -18,10 +24,21 @@ from faust.types import TP
 
 from streams.outbox import CURRENT
 
-__all__ = ["OutboxTable"]
+__all__ = ["ROCKSDB_DEFAULTS", "OutboxTable"]
+
+ROCKSDB_DEFAULTS: dict[str, int] = {
+    "write_buffer_size": 8 * 1024**2,
+    "max_write_buffer_number": 2,
+    "target_file_size_base": 16 * 1024**2,
+    "block_cache_size": 16 * 1024**2,
+    "block_cache_compressed_size": 4 * 1024**2,
+}
 
 
 class OutboxTable(faust.Table):  # type: ignore[type-arg]  # generic in Faust, keys and values are Any here
+    def __init__(self, app: Any, *, options: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(app, options={**ROCKSDB_DEFAULTS, **(options or {})}, **kwargs)
+
     def on_key_set(self, key: Any, value: Any) -> None:
         outbox = getattr(self.app, "outbox", None)
         if outbox is None or CURRENT.get() is None:
