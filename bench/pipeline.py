@@ -128,10 +128,18 @@ def run_worker(env: dict[str, str], data_dir: Path, n: int, group: str,
     t0, base = time.perf_counter(), first
     if load_gets:
         thread.start()
+    deadline = max(900.0, n / 200)  # bounded, and long enough for a million events at a few hundred a second
+    shown = t0
     try:
-        while committed_total(admin, group, topic) < n:
-            if time.perf_counter() - t0 > 900:
-                raise SystemExit("worker did not finish within 900s")
+        while (done := committed_total(admin, group, topic)) < n:
+            now = time.perf_counter()
+            if now - t0 > deadline:
+                raise SystemExit(f"worker did not finish within {deadline:.0f}s: {done} of {n} committed, "
+                                 f"peak RSS {peak_rss_mb(pid):.0f} MB")
+            if now - shown >= 30:  # progress on long runs
+                shown = now
+                print(f"  {group}: {done}/{n} committed, {(done - base) / (now - t0):.0f} events/s, "
+                      f"peak RSS {peak_rss_mb(pid):.0f} MB", flush=True)
             time.sleep(0.25)
         elapsed = time.perf_counter() - t0
         n = n - base
