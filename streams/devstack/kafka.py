@@ -24,6 +24,7 @@ from typing import Any
 from confluent_kafka.admin import AdminClient
 
 from streams.devstack.jars import broker_classpath
+from streams.devstack.lifeline import die_with_parent
 from streams.devstack.ports import free_port, port_in_use
 from streams.errors import DevstackError
 
@@ -159,7 +160,7 @@ class KafkaBroker:
         self._proc = subprocess.Popen(
             [*base, "kafka.Kafka", str(props)],
             stdout=stdout, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True,
+            start_new_session=True, preexec_fn=die_with_parent(),
         )
         stdout.close()
         self._wait_ready(timeout)

@@ -2,7 +2,8 @@
 
 ``ChildProcess`` runs a command with its output appended to a log file, waits
 for an HTTP readiness URL, and on ``stop()`` sends SIGTERM to the whole group,
-then SIGKILL after a grace period, so no grandchild is left behind.
+then SIGKILL after a grace period, so no grandchild is left behind; and it dies
+with the process that started it (``streams.devstack.lifeline``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from streams.devstack.lifeline import die_with_parent
 from streams.errors import DevstackError
 
 __all__ = ["ChildProcess"]
@@ -36,7 +38,7 @@ class ChildProcess:
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(
                 self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env={**os.environ, **self.env}, start_new_session=True,
+                env={**os.environ, **self.env}, start_new_session=True, preexec_fn=die_with_parent(),
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -41,27 +42,46 @@ def _alive(pid: int) -> bool:
     return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def test_dev_stack_comes_up_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+def _start_dev(tmp_path: Path) -> tuple[subprocess.Popen[str], int, int]:
+    """``streams dev`` on free ports; returns once /health answers (fails with its output if it never does)."""
     web, broker, registry = free_port(), free_port(), free_port()
     env = {**os.environ, "STREAMS_BROKER": f"kafka://127.0.0.1:{broker}", "STREAMS_WEB_PORT": str(web),
            "STREAMS_SCHEMA_REGISTRY_URL": f"http://127.0.0.1:{registry}", "STREAMS_DATA_DIR": str(tmp_path)}
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "streams.cli", "dev"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    deadline = started + 90
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(f"http://127.0.0.1:{web}/health", timeout=1).status_code == 200:
+                print(f"streams dev: /health answered after {time.monotonic() - started:.1f}s")
+                return proc, web, registry
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    _kill_all(proc)
+    output, _ = proc.communicate(timeout=30)
+    pytest.fail(f"no /health after {time.monotonic() - started:.0f}s (exit code {proc.returncode}); "
+                f"streams dev printed:\n{output[-4000:]}\n(logs under {tmp_path})")
+
+
+def _kill_all(proc: subprocess.Popen[str]) -> None:
+    """Whatever happened in the test, leave no process behind (children run in sessions of their own)."""
+    for pid in [*_descendants(proc.pid), proc.pid]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _wait_gone(pids: set[int], timeout: float) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while (alive := [pid for pid in pids if _alive(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return alive
+
+
+def test_dev_stack_comes_up_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    proc, _, registry = _start_dev(tmp_path)
     try:
-        deadline = started + 90
-        ready = False
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                ready = httpx.get(f"http://127.0.0.1:{web}/health", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                ready = False
-            if ready:
-                break
-            time.sleep(0.5)
-        elapsed = time.monotonic() - started
-        assert ready, f"no /health after {elapsed:.0f}s"
-        print(f"streams dev: /health answered after {elapsed:.1f}s")
         assert httpx.get(f"http://127.0.0.1:{registry}/subjects").status_code == 200
         children = _descendants(proc.pid)
         assert len(children) >= 3  # java broker, registry, worker (and their helpers)
@@ -69,11 +89,24 @@ def test_dev_stack_comes_up_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
         output, _ = proc.communicate(timeout=60)
         assert proc.returncode == 0, output
         assert "stopped" in output
-        time.sleep(0.5)
-        assert [pid for pid in children if _alive(pid)] == []
+        assert _wait_gone(children, 2) == []
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+        _kill_all(proc)
+
+
+def test_dev_stack_children_die_with_a_killed_dev(tmp_path: Path) -> None:
+    """kill -9 of `streams dev` runs none of its cleanup: the kernel still takes broker, registry and worker."""
+    proc, _, _ = _start_dev(tmp_path)
+    children = _descendants(proc.pid)
+    try:
+        assert len(children) >= 3
+        proc.kill()
+        proc.communicate(timeout=30)
+        assert _wait_gone(children, 60) == []
+    finally:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def test_dev_refuses_a_busy_broker_port_with_one_line(tmp_path: Path) -> None:
