@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import typer
 from rich.console import Console
 
@@ -16,6 +18,9 @@ def dev(
     worker: bool = typer.Option(True, help="also start one worker"),
 ) -> None:
     """Start Kafka (KRaft), the schema registry and a worker; Ctrl-C stops all of them."""
+    # Ctrl-C must stop the stack even where SIGINT came in ignored (a shell's background job, some CI
+    # runners): Python then installs no KeyboardInterrupt handler of its own.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     console = Console(stderr=True, highlight=False)
     settings = Settings()
     stack = DevStack(settings, say=lambda line: console.print(f"[bold cyan]dev[/] {line}"),

@@ -3,8 +3,10 @@
 ``streams dev`` stops its broker, registry and worker in order on Ctrl-C; but
 a parent killed outright (``kill -9``, an OOM kill, a test runner's timeout)
 runs no cleanup, and children in their own sessions would live on, holding
-ports and CPU.  Linux's ``PR_SET_PDEATHSIG`` has the kernel send them SIGTERM
-when their parent goes.  The signal follows the *thread* that started the
+ports and CPU.  Linux's ``PR_SET_PDEATHSIG`` has the kernel send them SIGKILL
+when their parent goes: a graceful stop could hang (a worker whose broker is
+going away at the same moment), and both are built to survive SIGKILL (Kafka
+recovers its log; a worker commits only what is durable).  The signal follows the *thread* that started the
 child, so start devstack children from a thread that outlives them (the main
 thread, as ``streams dev``, the test fixtures and the benchmarks do).
 Elsewhere than Linux this is a no-op.
@@ -31,7 +33,7 @@ def die_with_parent() -> Callable[[], None] | None:
     libc = ctypes.CDLL(None, use_errno=True)
 
     def arm() -> None:  # in the child, between fork and exec
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if os.getppid() != parent:  # the parent died before the signal was armed
             os._exit(1)
 

@@ -59,17 +59,32 @@ def _start_dev(tmp_path: Path) -> tuple[subprocess.Popen[str], int, int]:
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
-    _kill_all(proc)
-    output, _ = proc.communicate(timeout=30)
+    output = _kill_all(proc)
     pytest.fail(f"no /health after {time.monotonic() - started:.0f}s (exit code {proc.returncode}); "
                 f"streams dev printed:\n{output[-4000:]}\n(logs under {tmp_path})")
 
 
-def _kill_all(proc: subprocess.Popen[str]) -> None:
-    """Whatever happened in the test, leave no process behind (children run in sessions of their own)."""
-    for pid in [*_descendants(proc.pid), proc.pid]:
+def _kill_all(proc: subprocess.Popen[str], children: set[int] | None = None) -> str:
+    """Whatever happened in the test, leave no process behind (children run in sessions of their own).
+
+    Reaps ``streams dev`` and closes its pipe; returns what it printed that was not read yet.
+    """
+    for pid in [*(children or ()), *_descendants(proc.pid), proc.pid]:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+    if proc.stdout is not None and not proc.stdout.closed:
+        return proc.communicate(timeout=30)[0] or ""
+    proc.wait(timeout=30)
+    return ""
+
+
+def _described(pids: list[int]) -> list[str]:
+    described = []
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            described.append(f"{pid}: {b' '.join(argv).decode()}")
+    return described
 
 
 def _wait_gone(pids: set[int], timeout: float) -> list[int]:
@@ -81,6 +96,7 @@ def _wait_gone(pids: set[int], timeout: float) -> list[int]:
 
 def test_dev_stack_comes_up_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
     proc, _, registry = _start_dev(tmp_path)
+    children: set[int] = set()
     try:
         assert httpx.get(f"http://127.0.0.1:{registry}/subjects").status_code == 200
         children = _descendants(proc.pid)
@@ -89,9 +105,9 @@ def test_dev_stack_comes_up_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
         output, _ = proc.communicate(timeout=60)
         assert proc.returncode == 0, output
         assert "stopped" in output
-        assert _wait_gone(children, 2) == []
+        assert _described(_wait_gone(children, 2)) == []
     finally:
-        _kill_all(proc)
+        _kill_all(proc, children)
 
 
 def test_dev_stack_children_die_with_a_killed_dev(tmp_path: Path) -> None:
@@ -102,11 +118,9 @@ def test_dev_stack_children_die_with_a_killed_dev(tmp_path: Path) -> None:
         assert len(children) >= 3
         proc.kill()
         proc.communicate(timeout=30)
-        assert _wait_gone(children, 60) == []
+        assert _described(_wait_gone(children, 30)) == []
     finally:
-        for pid in children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        _kill_all(proc, children)
 
 
 def test_dev_refuses_a_busy_broker_port_with_one_line(tmp_path: Path) -> None:
