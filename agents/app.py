@@ -12,6 +12,7 @@ from collections.abc import Callable
 from agents.consumers.order_agent import register_order_agent
 from agents.consumers.readmodel_agents import register_readmodel_agents
 from agents.decoding import OrderEventDecoder
+from agents.demo import create_demo
 from agents.events import default_schemas_dir
 from agents.fanout import RULES
 from agents.ingest import OrderIngest
@@ -28,7 +29,7 @@ from streams.routing import Fanout
 from streams.settings import Settings
 from streams.web import install_error_middleware, register_health, register_lag, register_metrics_route
 
-__all__ = ["create_app", "create_fanout", "create_ingest", "read_models"]
+__all__ = ["create_app", "create_demo", "create_fanout", "create_ingest", "read_models"]
 
 
 def create_app(settings: Settings) -> StreamsApp:

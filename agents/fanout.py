@@ -4,7 +4,9 @@ Each row: the event type it applies to (``*``: every type), an optional
 content filter (an EventBridge event pattern over the event's Avro fields),
 the target topic, and an optional transform of the event into a command.
 Only events the order lifecycle accepted go out (a rejected transition is not
-a fact to act on).  ``streams.routing.Fanout`` checks every row at start-up.
+a fact to act on), except to ``analytics``, which takes every event
+(``rejected=True``: a refused transition still happened, and is worth
+counting).  ``streams.routing.Fanout`` checks every row at start-up.
 
 Money is in minor units: the fraud-review threshold of 1000.00 in the order's
 currency is ``total_minor > 100000``.
@@ -40,5 +42,5 @@ RULES: tuple[Rule, ...] = (
     Rule("notifications", source="OrderPlaced", target="notifications"),
     Rule("fraud-review", source="OrderPlaced", target="fraud-review",
          pattern={"total_minor": [{"numeric": [">", FRAUD_REVIEW_OVER_MINOR]}]}),
-    Rule("analytics", source=ANY_EVENT, target="analytics"),
+    Rule("analytics", source=ANY_EVENT, target="analytics", rejected=True),
 )

@@ -125,14 +125,17 @@ def repartition(app: StreamsApp) -> RepartitionBatcher:
 async def ticket_for(app: StreamsApp, event: Any) -> AsyncIterator[Ticket]:
     """Count what processing ``event`` sends; acknowledge the event once all of it is durable.
 
-    If processing raises, the ticket is never sealed: the event is not acknowledged, never committed.
+    Acknowledgements reach Faust in offset order per partition (``streams.acks``). If processing
+    raises, the ticket is never sealed: the event is not acknowledged, never committed, and neither
+    is any later event of its partition.
     """
     box = outbox(app)
     box.raise_if_failed()
+    ready = app.acks.track(event.message.tp, event.ack)
     ticket = Ticket()
     token = CURRENT.set(ticket)
     try:
         yield ticket
     finally:
         CURRENT.reset(token)
-    box.seal(ticket, event.ack)
+    box.seal(ticket, ready)

@@ -12,7 +12,9 @@ Choices that matter for correctness, not style:
   from disk and replays only the changelog tail.
 * What agents write (changelogs, deltas, fan-out, dead letters) goes through
   the ``Outbox`` (librdkafka), and an event is acknowledged once all of it is
-  durable (``streams.outbox``, ``streams.changelog``).
+  durable (``streams.outbox``, ``streams.changelog``), in offset order per
+  partition (``streams.acks``: Faust's commit could otherwise pass an event
+  still in flight).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import faust
 from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient
 
+from streams.acks import InOrderAcks
 from streams.batching import RepartitionBatcher
 from streams.changelog import OutboxTable
 from streams.outbox import Outbox, OutboxError
@@ -53,6 +56,7 @@ class StreamsApp(faust.App):
         self.topic_specs: list[TopicSpec] = []
         self.outbox: Outbox | None = None  # created when the worker starts (it needs the running loop)
         self.batcher: RepartitionBatcher | None = None
+        self.acks = InOrderAcks()  # what Faust is told is acknowledged, per partition in offset order
 
     def declare_topics(self, specs: Iterable[TopicSpec]) -> None:
         self.topic_specs.extend(specs)

@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import cast
+from typing import Any, cast
 
 import faust
 
 from streams.errors import ConfigError
 from streams.settings import Settings
 
-__all__ = ["AppFactory", "load_factory"]
+__all__ = ["AppFactory", "load_callable", "load_factory"]
 
 AppFactory = Callable[[Settings], faust.App]
 
 
 def load_factory(path: str) -> AppFactory:
+    return cast(AppFactory, load_callable(path))
+
+
+def load_callable(path: str) -> Callable[..., Any]:
+    """The function named ``module:function`` (the app factory, or what its module offers beside it)."""
     module_name, _, attr = path.partition(":")
     if not module_name or not attr:
         raise ConfigError(f"app factory {path!r} is not of the form module:function")
@@ -32,4 +37,4 @@ def load_factory(path: str) -> AppFactory:
     factory = getattr(module, attr, None)
     if not callable(factory):
         raise ConfigError(f"{path!r} is not a function", hint="check STREAMS_APP_FACTORY")
-    return cast(AppFactory, factory)
+    return cast(Callable[..., Any], factory)

@@ -58,6 +58,13 @@ class Settings(BaseSettings):
         description="where the broker's jars are fetched to, once",
     )
 
+    @field_validator("api_token", mode="before")
+    @classmethod
+    def _empty_token_is_unset(cls, value: object) -> object:
+        """``STREAMS_API_TOKEN=`` (compose's ``${STREAMS_API_TOKEN:-}``) means no token, not an empty one."""
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return None if isinstance(text, str) and not text.strip() else value
+
     @field_validator("broker")
     @classmethod
     def _check_broker(cls, value: str) -> str:

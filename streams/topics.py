@@ -16,7 +16,7 @@ from confluent_kafka.cimpl import NewTopic
 
 from streams.errors import ConfigError, TransientError
 
-__all__ = ["TopicSpec", "dlq_topic", "ensure_topics"]
+__all__ = ["DLQ_SUFFIX", "TopicSpec", "dlq_topic", "ensure_topics"]
 
 DLQ_SUFFIX = ".dlq"
 

@@ -52,14 +52,18 @@ def register_order_agent(app: StreamsApp, *, source: str, tables: Tables, deltas
         decoded = await decoder.decode(record)
         outcome = apply_order(orders.table.get(decoded.event.order_id), decoded.event, decoded.meta)
         outputs: list[Output] = []
-        if outcome.kind in ("applied", "replayed") and not orders.replaying(record.partition, record.offset):
+        # A duplicate went out the first time; a rejected event only by rules that take every event.
+        if outcome.kind != "duplicate" and not orders.replaying(record.partition, record.offset):
             outputs = await fanout.outputs(decoded.meta.event_type, decoded.fields, key=record.key,
-                                           value=record.value or b"", envelope=decoded.envelope)
+                                           value=record.value or b"", envelope=decoded.envelope,
+                                           accepted=outcome.kind != "rejected")
         return Prepared(decoded, outcome, outputs)
 
     def commit(record: RawRecord, prepared: Prepared) -> None:
         meta, outcome = prepared.decoded.meta, prepared.outcome
-        if outcome.kind == "applied":
+        if outcome.kind in ("applied", "replayed"):
+            # Replayed: applied before a crash, maybe before its changelog record went out; writing the
+            # view again sends it, so a worker that restores this partition from the changelog has it too.
             orders.table[prepared.decoded.event.order_id] = outcome.view
         if orders.replaying(record.partition, record.offset):
             return  # a rebuild: only the new table; deltas and fan-out went out the first time

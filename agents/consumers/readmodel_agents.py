@@ -53,11 +53,13 @@ def _register(app: StreamsApp, name: str, topic: Any, model: Generational, apply
                 table = model.table
                 for delta in event.value[ITEMS]:  # a record carries many deltas, each with its source position
                     key = key_of(delta)
-                    view = apply(views[key] if key in views else table.get(key), delta)
+                    current = views[key] if key in views else table.get(key)
+                    view = apply(current, delta)
                     if view is not None:
                         views[key] = view
                         applied.inc()
-                    else:
+                    else:  # applied before a crash: written again, in case its changelog record never went out
+                        views[key] = current
                         replayed.inc()
                 for key, view in views.items():  # one table write per key per record
                     table[key] = view

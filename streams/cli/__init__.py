@@ -10,6 +10,7 @@ import sys
 
 import typer
 
+from streams.cli.demo_cmd import demo
 from streams.cli.dev_cmd import dev
 from streams.cli.dlq_cmd import dlq_app
 from streams.cli.lag_cmd import lag
@@ -34,6 +35,7 @@ app.command("worker")(worker)
 app.command("registry")(registry)
 app.command("produce")(produce)
 app.command("lag")(lag)
+app.command("demo")(demo)
 app.command("replay")(replay)
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(dlq_app, name="dlq")

@@ -32,7 +32,7 @@ from streams.processing import release_request
 from streams.producer import DurableProducer
 from streams.scan import scan
 from streams.settings import Settings
-from streams.topics import dlq_topic
+from streams.topics import DLQ_SUFFIX, dlq_topic
 
 __all__ = ["dlq_app"]
 
@@ -55,8 +55,13 @@ def _selection(error_class: list[str] | None, key: list[str] | None, partition: 
                      partition=partition, from_offset=from_offset, to_offset=to_offset)
 
 
+def _source(settings: Settings, topic: str) -> str:
+    """The source topic's full name; ``--topic orders.dlq`` (the dead-letter topic's own name) means orders."""
+    return f"{settings.topic_prefix}{topic.removesuffix(DLQ_SUFFIX)}"
+
+
 def _letters(settings: Settings, topic: str) -> list[DeadLetter]:
-    source = f"{settings.topic_prefix}{topic}"
+    source = _source(settings, topic)
     return [DeadLetter.from_record(r) for r in scan(settings.bootstrap_servers, dlq_topic(source), missing_ok=True)]
 
 
@@ -152,7 +157,7 @@ def redrive(topic: str = _TOPIC, error_class: list[str] | None = _ERROR_CLASS, k
     if len(redrive_plan.moves) > 200:
         table.caption = f"... and {len(redrive_plan.moves) - 200} more"
     console.print(table)
-    summary = {"redrive_id": redrive_plan.redrive_id, "topic": dlq_topic(f"{settings.topic_prefix}{topic}"),
+    summary = {"redrive_id": redrive_plan.redrive_id, "topic": dlq_topic(_source(settings, topic)),
                "selection": selection.to_json(), "selected": len(redrive_plan.moves),
                "not_selected": redrive_plan.skipped, "by_error_class": redrive_plan.counts()}
     if dry_run:
@@ -179,7 +184,7 @@ def redrive(topic: str = _TOPIC, error_class: list[str] | None = _ERROR_CLASS, k
 def release(key: str = typer.Option(..., "--key", help="the parked key to release"), topic: str = _TOPIC) -> None:
     """Let the later records of a parked key flow again; its dead letters stay in the dead-letter topic."""
     settings = Settings()
-    source = f"{settings.topic_prefix}{topic}"
+    source = _source(settings, topic)
     sequences = [letter.sequence for letter in _letters(settings, topic)
                  if letter.record.key == key.encode() and letter.sequence is not None]
     through = max(sequences, default=None)

@@ -47,7 +47,10 @@ def produce(
                 payload = json.loads(data)
             except ValueError as exc:
                 raise ValidationError(f"--data is not JSON: {exc}") from None
-            receipt = asyncio.run(_one(ingest, {"type": event_type, "data": payload}))
+            try:
+                receipt = asyncio.run(_one(ingest, {"type": event_type, "data": payload}))
+            except ValidationError as exc:  # the one line names every bad field
+                raise ValidationError(_describe(exc), hint=exc.hint) from None
             typer.echo(json.dumps(receipt))
             return
         assert file is not None

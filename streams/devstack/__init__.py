@@ -1,0 +1,6 @@
+"""A local stack on real components: the KRaft broker from Maven jars, the registry, workers."""
+
+from streams.devstack.kafka import KafkaBroker
+from streams.devstack.stack import DevStack
+
+__all__ = ["DevStack", "KafkaBroker"]

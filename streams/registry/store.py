@@ -42,9 +42,13 @@ from confluent_kafka.admin import AdminClient
 
 from streams.errors import TransientError
 from streams.registry.state import RegistryState
+from streams.retry import RetryPolicy
 from streams.topics import TopicSpec, ensure_topics
 
 __all__ = ["KafkaStore", "Lost", "Records"]
+
+_WRITE_RETRY = RetryPolicy(max_attempts=12, base_delay_s=0.02, max_delay_s=0.5)
+"""Writes lost to another instance or a failed transaction: about 3 s in all at worst."""
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -233,26 +237,36 @@ class KafkaStore:
             raise TransientError(f"could not write to {self.topic}: no delivery report")
         return last["offset"] + 1
 
-    def write(self, attempt: Callable[[RegistryState], tuple[Records, Callable[[], T]]], retries: int = 5) -> T:
+    def write(self, attempt: Callable[[RegistryState], tuple[Records, Callable[[], T]]]) -> T:
         """Serialize a write: take the epoch, catch up, plan records from that state, commit, verify.
 
         ``attempt(state)`` returns the records to append (possibly none) and a function that, called
         under the state lock once the records are applied, returns the result or raises ``Lost``.
+        Planning again is always safe (a write whose commit did land is found in the state and not
+        repeated), so contention with another instance, a fenced or failed transaction, is retried
+        after a jittered backoff: two instances that keep taking the epoch from each other drift apart.
         """
         with self._write_lock:
-            for _ in range(retries):
+            for tries in range(1, _WRITE_RETRY.max_attempts + 1):
                 if self._stop.is_set():
                     raise TransientError("the registry is stopping")
+                if tries > 1:
+                    time.sleep(_WRITE_RETRY.delay(tries - 1))
                 self._writer()
                 self.catch_up()
                 with self._cond:
                     records, finish = attempt(self.state)
                 if records:
                     try:
-                        self.wait_position(self._append(records))
+                        end = self._append(records)
                     except _Fenced:
                         log.info("registry store: another instance wrote to %s; planning again", self.topic)
                         continue
+                    except TransientError as exc:
+                        log.warning("registry store: %s; planning again", exc)
+                        self._producer = None  # a new one aborts whatever this one left open
+                        continue
+                    self.wait_position(end)
                 try:
                     with self._cond:
                         return finish()

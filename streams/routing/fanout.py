@@ -42,6 +42,8 @@ class Rule:
     pattern: Mapping[str, Any] | None = None
     command: str | None = None  # the command's short name; with ``transform``
     transform: Transform | None = None
+    rejected: bool = False
+    """Also for events the domain refused to apply: they happened, and some consumers (analytics) want them all."""
 
 
 @dataclass(frozen=True)
@@ -82,15 +84,18 @@ class Fanout:
     def targets(self) -> list[str]:
         return sorted({c.topic for rules in self._by_source.values() for c in rules})
 
-    def matching(self, event_type: str, record: Mapping[str, Any]) -> list[Rule]:
-        """The rules ``record`` (an event of ``event_type``, as decoded) goes out by, in rule order."""
-        return [c.rule for c in self._match(event_type, record)]
+    def matching(self, event_type: str, record: Mapping[str, Any], *, accepted: bool = True) -> list[Rule]:
+        """The rules ``record`` (an event of ``event_type``, as decoded) goes out by, in rule order.
+
+        ``accepted=False``: the domain refused the event; only rules with ``rejected=True`` take it.
+        """
+        return [c.rule for c in self._match(event_type, record, accepted)]
 
     async def outputs(self, event_type: str, record: Mapping[str, Any], *, key: bytes | None, value: bytes,
-                      envelope: Envelope) -> list[Output]:
+                      envelope: Envelope, accepted: bool = True) -> list[Output]:
         """The records to send for one event (``value``: its bytes as received)."""
         result = []
-        for compiled in self._match(event_type, record):
+        for compiled in self._match(event_type, record, accepted):
             rule = compiled.rule
             if compiled.command is None:
                 out_type, out_value = event_type, value
@@ -103,8 +108,9 @@ class Fanout:
             result.append(Output(rule.name, compiled.topic, key, out_value, headers))
         return result
 
-    def _match(self, event_type: str, record: Mapping[str, Any]) -> list[_Compiled]:
-        return [c for c in self._by_source.get(event_type, ()) if c.pattern is None or c.pattern.matches(record)]
+    def _match(self, event_type: str, record: Mapping[str, Any], accepted: bool) -> list[_Compiled]:
+        return [c for c in self._by_source.get(event_type, ())
+                if (accepted or c.rule.rejected) and (c.pattern is None or c.pattern.matches(record))]
 
 
 def _compile(rule: Rule, events: Mapping[str, AvroSchema], commands: Mapping[str, AvroSchema],

@@ -40,3 +40,9 @@ def test_settings_are_frozen() -> None:
 def test_bad_broker_url_is_refused() -> None:
     with pytest.raises(ValidationError, match="not a broker URL"):
         Settings(broker="nonsense")
+
+
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_api_token_means_no_token(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("STREAMS_API_TOKEN", value)
+    assert Settings().api_token is None

@@ -49,6 +49,7 @@ def test_produce_invalid_event_is_one_line_and_exit_1(stack_env: dict[str, str])
     assert result.returncode == 1
     assert result.stderr.strip().startswith("streams: error: OrderPlaced is not valid")
     assert len(result.stderr.strip().splitlines()) == 1
+    assert "total_minor" in result.stderr  # the field, not only a count of errors
     result = streams(stack_env, "produce", "OrderPlaced", "--data", "{nope")
     assert result.returncode == 1
     assert "not JSON" in result.stderr

@@ -128,11 +128,16 @@ def test_sigkill_mid_batch_with_poison_loses_nothing_and_double_counts_nothing(
     worker.kill()
     restarted = Worker(env=stack_env, data_dir=tmp_path / "w").start()
     try:
-        def done() -> bool:
-            stats = restarted.get("/stats").json()
-            return bool(stats["orders_by_status"].get("paid") == count)
+        seen: dict[str, Any] = {}
 
-        wait_until(done, timeout=120, what=f"{count} paid orders after the restart")
+        def done() -> bool:
+            seen.update(restarted.get("/stats").json())
+            return bool(seen["orders_by_status"].get("paid") == count)
+
+        try:
+            wait_until(done, timeout=120, what=f"{count} paid orders after the restart")
+        except AssertionError as exc:  # say how far it got
+            raise AssertionError(f"{exc}; orders by status: {seen.get('orders_by_status')}") from None
         time.sleep(2)  # anything double-counted would show up now
         stats = restarted.get("/stats").json()
         assert {k: v for k, v in stats["orders_by_status"].items() if v} == {"paid": count}

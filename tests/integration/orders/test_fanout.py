@@ -15,7 +15,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from streams import headers as h
 from streams.records import RawRecord, header
 from tests.integration.harness import Worker, metric, wait_until
-from tests.integration.orders.builders import body, paid, placed, read
+from tests.integration.orders.builders import body, paid, placed, read, shipped
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +30,8 @@ def test_fanout_routes_by_type_and_content_keeping_key_and_ids(stack_env: dict[s
         receipts: dict[str, dict[str, Any]] = {}
         events = [("big-placed", "OrderPlaced", placed(big, qty=3, price=50_000)),  # 1500.00 EUR: fraud review
                   ("small-placed", "OrderPlaced", placed(small, qty=1, price=100_000)),  # exactly 1000.00: not over
-                  ("big-paid", "PaymentAuthorized", paid(big, 150_000))]
+                  ("big-paid", "PaymentAuthorized", paid(big, 150_000)),
+                  ("small-shipped", "OrderShipped", shipped(small))]  # unpaid: the lifecycle refuses it
         for name, event_type, data in events:
             response = httpx.post(f"{worker.url}/events", json={**body(event_type, data),
                                                                 "correlation_id": f"corr-{name}"}, timeout=30)
@@ -40,12 +41,12 @@ def test_fanout_routes_by_type_and_content_keeping_key_and_ids(stack_env: dict[s
         def out(topic: str) -> list[RawRecord]:
             return [r for r in read(stack_env, topic) if (r.key or b"").startswith(tag.encode())]
 
-        wait_until(lambda: len(out("analytics")) == 3, timeout=60, what="every event in analytics")
+        wait_until(lambda: len(out("analytics")) == 4, timeout=60, what="every event in analytics")
         outputs = {topic: out(topic) for topic in TARGETS}
         routed = {topic: sorted((r.key or b"").decode() for r in records) for topic, records in outputs.items()}
         assert routed == {
             "payments": [big, small], "inventory": [big, small], "notifications": [big, small],
-            "fraud-review": [big], "analytics": [big, big, small],
+            "fraud-review": [big], "analytics": [big, big, small, small],  # the refused one too
         }
         by_event = {receipt["event_id"]: name for name, receipt in receipts.items()}
         for records in outputs.values():
@@ -72,6 +73,7 @@ def test_fanout_routes_by_type_and_content_keeping_key_and_ids(stack_env: dict[s
 
         text = worker.get("/metrics").text
         assert metric(text, "streams_fanout_total", rule="fraud-review") == 1
-        assert metric(text, "streams_fanout_total", rule="analytics") == 3
+        assert metric(text, "streams_fanout_total", rule="analytics") == 4
+        assert metric(text, "streams_rejected_transitions_total", event_type="OrderShipped") == 1
     finally:
         worker.stop()

@@ -69,6 +69,24 @@ def test_other_events_go_to_analytics_only() -> None:
     assert topics(fanout(), "NotAnEventType", PAYMENT) == []
 
 
+def test_an_event_the_lifecycle_refused_goes_to_analytics_only() -> None:
+    router = fanout()
+    assert [r.name for r in router.matching("OrderPlaced", order(150_000), accepted=False)] == ["analytics"]
+    assert [r.name for r in router.matching("PaymentAuthorized", PAYMENT, accepted=False)] == ["analytics"]
+    assert [r.name for r in router.matching("OrderPlaced", order(150_000))][-1] == "analytics"
+
+
+async def test_a_refused_event_goes_out_as_it_came_with_a_derived_envelope() -> None:
+    codec = AvroCodec(MemoryRegistry())
+    source = Source(codec, "OrderPlaced", order(150_000))
+    [out] = await fanout(codec=codec).outputs(source.event_type, source.record, key=b"o-1", value=source.value,
+                                              envelope=source.envelope, accepted=False)
+    assert (out.rule, out.topic, out.key, out.value) == ("analytics", "p.analytics", b"o-1", source.value)
+    headers = dict(out.headers)
+    assert headers[h.CAUSATION_ID] == source.envelope.event_id.encode()
+    assert headers[h.EVENT_TYPE] == b"OrderPlaced"
+
+
 def test_the_targets_are_every_topic_a_rule_writes() -> None:
     assert fanout().targets == sorted(ALL)
 

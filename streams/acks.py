@@ -1,0 +1,55 @@
+"""Acknowledging each partition's events in offset order, whatever order their writes become durable in.
+
+An event is acknowledged once everything it wrote is durable (``streams.outbox``),
+and that happens out of order: one event's records wait in a repartition batch
+while the next one's single dead letter is delivered at once.  Faust then commits
+the first run of consecutive acknowledged offsets, but faust-streaming 0.15.3
+(``Consumer._new_offset``) does not check that the run starts right after the
+committed offset: not at all while nothing is committed yet, and one offset too
+far otherwise.  So an early acknowledgement could commit past an event whose
+writes are still in flight, and a crash then would lose them.  Handing Faust
+each partition's acknowledgements in offset order makes its acknowledged
+offsets one run that starts where the commit is: the commit can only ever cover
+events that are durable.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Hashable
+
+__all__ = ["InOrderAcks"]
+
+
+class _Pending:
+    __slots__ = ("ack", "ready")
+
+    def __init__(self, ack: Callable[[], None]) -> None:
+        self.ack = ack
+        self.ready = False
+
+
+class InOrderAcks:
+    """Per partition, runs acknowledgements in the order their events were taken, each once its own is ready."""
+
+    def __init__(self) -> None:
+        self._queues: dict[Hashable, deque[_Pending]] = {}
+
+    def track(self, partition: Hashable, ack: Callable[[], None]) -> Callable[[], None]:
+        """Take the next event of ``partition``; call the returned function once it may be acknowledged."""
+        queue = self._queues.get(partition)
+        if queue is None:
+            queue = self._queues[partition] = deque()
+        pending = _Pending(ack)
+        queue.append(pending)
+
+        def ready() -> None:
+            pending.ready = True
+            while queue and queue[0].ready:
+                queue.popleft().ack()
+
+        return ready
+
+    def waiting(self, partition: Hashable) -> int:
+        """Events of ``partition`` taken and not acknowledged yet (ready or not)."""
+        return len(self._queues.get(partition, ()))

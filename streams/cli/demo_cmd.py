@@ -1,0 +1,99 @@
+"""``streams demo``: tell the domain's stories to a running stack and show what its read models made of them.
+
+The stories come from the app factory's module (``<module>:create_demo`` next
+to ``create_app``), produced through its ``create_ingest``.  Run it against
+``make run`` (``streams dev``) or the docker compose stack.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from streams import headers as h
+from streams.demo import DemoRunner, Outcome, Scenario
+from streams.errors import StreamsError
+from streams.loader import load_callable
+from streams.records import header
+from streams.settings import Settings
+
+__all__ = ["demo"]
+
+
+def demo(
+    orders: int = typer.Option(12, "--orders", min=1, max=10_000, help="how many orders to tell the story of"),
+    seed: int | None = typer.Option(None, "--seed", help="same seed, same stories and ids (default: new ones)"),
+    poison: bool = typer.Option(True, "--poison/--no-poison", help="also send one record that is not Avro"),
+    worker_url: str | None = typer.Option(None, "--worker", help="a worker's URL (default from STREAMS_WEB_*)"),
+    wait: float = typer.Option(10.0, "--wait", min=0.1, max=30, help="seconds a read may wait for its write"),
+) -> None:
+    """Produce orders through their lifecycles (and one poison record), then read the read models back."""
+    settings = Settings()
+    module = settings.app_factory.partition(":")[0]
+    scenario: Scenario = load_callable(f"{module}:create_demo")(
+        settings, orders=orders, seed=seed if seed is not None else _fresh_seed())
+    url = worker_url or f"http://{settings.web_host}:{settings.web_port}"
+    console = Console(stderr=True, soft_wrap=True)
+    ingest = load_callable(f"{module}:create_ingest")(settings)
+    runner = DemoRunner(ingest, url, settings.bootstrap_servers, wait_s=wait)
+    try:
+        runner.wait_ready()
+        with Progress(TextColumn("producing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console) as progress:
+            task = progress.add_task("produce", total=len(scenario.steps))
+            positions = runner.produce(scenario, advance=lambda: progress.advance(task))
+        console.print(f"produced {len(positions)} events of {orders} orders to {ingest.topic}")
+        poisoned = runner.poison(scenario.poison_key) if poison else None
+        if poisoned is not None:
+            console.print(f"sent one record that is not Avro (key {scenario.poison_key}) to "
+                          f"{poisoned.topic} {poisoned.token}")
+        outcomes = [runner.check(check, positions) for check in scenario.checks]
+        dead = runner.dead_letter(poisoned) if poisoned is not None else None
+    finally:
+        runner.close()
+        ingest.close()
+    Console().print(_table(outcomes))
+    failed = [o for o in outcomes if not o.ok]
+    if poisoned is not None:
+        if dead is None:
+            failed_poison = f"the poison record at {poisoned.topic} {poisoned.token} is not in its dead-letter topic"
+            console.print(f"[red]{failed_poison}[/]")
+        else:
+            reason = (header(dead.headers, h.DLQ_ERROR_CLASS) or b"?").decode()
+            console.print(f"dead letter: {dead.topic} {dead.partition}:{dead.offset}, error class {reason} "
+                          f"(see `streams dlq list`, `streams dlq show --key {scenario.poison_key}`)")
+    console.print("open: " + "  ".join(f"{url}{link}" for link in scenario.links))
+    problems = len(failed) + (1 if poisoned is not None and dead is None else 0)
+    if problems:
+        raise _DemoFailedError(f"{problems} of {len(outcomes) + (poisoned is not None)} checks failed",
+                          hint=f"is the worker at {url} consuming {ingest.topic}? see its log")
+    console.print(f"[green]all {len(outcomes) + (poisoned is not None)} checks passed[/]")
+
+
+class _DemoFailedError(StreamsError):
+    dead_letter = False
+    code = "demo_failed"
+
+
+def _table(outcomes: list[Outcome]) -> Table:
+    table = Table(title="what the read models say")
+    for column in ("check", "expected", "served", ""):
+        table.add_column(column)
+    for outcome in outcomes:
+        table.add_row(outcome.check.label, _fields(outcome.check.expect),
+                      outcome.error or _fields(outcome.got), "[green]ok[/]" if outcome.ok else "[red]FAILED[/]")
+    return table
+
+
+def _fields(values: Any) -> str:
+    return ", ".join(f"{k}={v}" for k, v in values.items())
+
+
+def _fresh_seed() -> int:
+    return secrets.randbelow(2**31)
+
