@@ -112,3 +112,15 @@ def unique_id() -> str:
 @pytest.fixture
 def work_dir(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture
+def worker(stack_env: dict[str, str], tmp_path: Path) -> Iterator[Any]:
+    """One worker of this test's stack (its own topics and group), stopped after the test."""
+    from tests.integration.harness import Worker
+
+    started = Worker(env=stack_env, data_dir=tmp_path / "w1").start()
+    try:
+        yield started
+    finally:
+        started.stop()

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from agents.demo import scenario
@@ -15,15 +12,6 @@ from tests.integration.harness import Worker, streams_cli
 from tests.integration.orders.builders import read
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def worker(stack_env: dict[str, str], tmp_path: Path) -> Iterator[Worker]:
-    w = Worker(env=stack_env, data_dir=tmp_path / "w1").start()
-    try:
-        yield w
-    finally:
-        w.stop()
 
 
 def test_demo_tells_its_stories_and_every_check_passes(worker: Worker, stack_env: dict[str, str]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +16,6 @@ from tests.integration.harness import Worker, wait_until
 
 pytestmark = pytest.mark.integration
 SCHEMAS = Path(__file__).resolve().parents[3] / "schemas"
-
-
-@pytest.fixture
-def worker(stack_env: dict[str, str], tmp_path: Path) -> Iterator[Worker]:
-    w = Worker(env=stack_env, data_dir=tmp_path / "w1").start()
-    try:
-        yield w
-    finally:
-        w.stop()
 
 
 def test_health_answers_ready(worker: Worker) -> None:
