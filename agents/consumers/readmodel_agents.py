@@ -59,7 +59,8 @@ def _register(app: StreamsApp, name: str, topic: Any, model: Generational, apply
                         views[key] = view
                         applied.inc()
                     else:  # applied before a crash: written again, in case its changelog record never went out
-                        views[key] = current
+                        if current is not None:
+                            views[key] = current
                         replayed.inc()
                 for key, view in views.items():  # one table write per key per record
                     table[key] = view
