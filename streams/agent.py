@@ -60,7 +60,8 @@ def guarded_agent(app: StreamsApp, *, name: str, source: str, prepare: Callable[
     metrics.parked_keys.labels(source).set_function(lambda: float(len(parked)))
     retries: dict[str, Any] = {}
 
-    async def send(topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]) -> None:
+    async def send(topic: str, key: bytes | None, value: bytes | None,
+                   headers: list[tuple[str, bytes | None]]) -> None:
         outbox(app).send(topic, key, value, headers)
 
     def mine() -> set[Any]:

@@ -75,7 +75,7 @@ class Outbox:
         self._poller.start()
 
     def send(self, topic: str, key: bytes | None, value: bytes | None,
-             headers: Sequence[tuple[str, bytes]] | None = None, *, partition: int | None = None,
+             headers: Sequence[tuple[str, bytes | None]] | None = None, *, partition: int | None = None,
              tickets: Sequence[Ticket] | None = None, delivered: Delivered | None = None) -> None:
         """Produce one record, counted on ``tickets`` (default: the current event's).
 

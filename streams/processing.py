@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Outcome = Literal["applied", "dead_lettered", "parked", "released", "skipped"]
 
-SendFn = Callable[[str, bytes | None, bytes | None, list[tuple[str, bytes]]], Awaitable[None]]
+SendFn = Callable[[str, bytes | None, bytes | None, list[tuple[str, bytes | None]]], Awaitable[None]]
 
 
 @dataclass(frozen=True)

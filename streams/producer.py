@@ -56,7 +56,7 @@ class DurableProducer:
             self._producer.poll(0.05)
 
     def produce(self, topic: str, key: bytes | None, value: bytes | None,
-                headers: Sequence[tuple[str, bytes]] = (), *, partition: int | None = None) -> Future[Position]:
+                headers: Sequence[tuple[str, bytes | None]] = (), *, partition: int | None = None) -> Future[Position]:
         """Enqueue one record (to ``partition``, else the key's); the future resolves with its position once durable."""
         future: Future[Position] = Future()
 

@@ -7,7 +7,11 @@ from typing import Any
 
 from streams.position import Position
 
-__all__ = ["RawRecord", "header"]
+__all__ = ["Headers", "RawRecord", "header"]
+
+
+Headers = tuple[tuple[str, bytes | None], ...]
+"""Kafka headers as a record has them, in order: a value may be null (``None``), which is not empty."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +22,7 @@ class RawRecord:
     timestamp_ms: int
     key: bytes | None
     value: bytes | None
-    headers: tuple[tuple[str, bytes], ...]
+    headers: Headers
 
     @property
     def position(self) -> Position:
@@ -34,12 +38,12 @@ class RawRecord:
             topic=message.topic, partition=message.partition, offset=message.offset,
             timestamp_ms=int(message.timestamp * 1000) if message.timestamp else 0,
             key=message.key, value=message.value,
-            headers=tuple((str(k), bytes(v) if v is not None else b"") for k, v in headers),
+            headers=tuple((str(k), bytes(v) if v is not None else None) for k, v in headers),
         )
 
 
-def header(headers: tuple[tuple[str, bytes], ...], name: str) -> bytes | None:
-    """The last value of header ``name``, or None."""
+def header(headers: Headers, name: str) -> bytes | None:
+    """The last value of header ``name``, or None (absent, or null)."""
     found = None
     for key, value in headers:
         if key == name:

@@ -90,6 +90,6 @@ def _read_partition(consumer: Any, topic: str, partition: int, low: int, high: i
             deadline = time.monotonic() + _TIMEOUT
             yield RawRecord(topic=topic, partition=partition, offset=offset,
                             timestamp_ms=int(message.timestamp()[1]), key=message.key(), value=message.value(),
-                            headers=tuple((k, v or b"") for k, v in (message.headers() or ())))
+                            headers=tuple((k, v) for k, v in (message.headers() or ())))
             if offset >= high - 1:
                 return

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from streams import headers as h
-from streams.records import RawRecord, header
+from streams.records import Headers, RawRecord, header
 
 __all__ = ["PARKED", "DeadLetter", "RedriveMark", "dead_letter_headers", "describe", "is_dlq_header"]
 
@@ -35,7 +35,7 @@ def describe(error: BaseException) -> tuple[str, str]:
 
 
 def dead_letter_headers(record: RawRecord, error_class: str, message: str, *, agent: str, attempts: int,
-                        sequence: int | None = None, now: datetime | None = None) -> list[tuple[str, bytes]]:
+                        sequence: int | None = None, now: datetime | None = None) -> list[tuple[str, bytes | None]]:
     """The original headers followed by the dead-letter headers (original ones kept first, in order).
 
     A record dead-lettered again after a redrive carries one set of ``dlq_*`` headers, this time's: the
@@ -68,7 +68,7 @@ class RedriveMark:
     last: bool
 
     @classmethod
-    def from_headers(cls, headers: tuple[tuple[str, bytes], ...]) -> RedriveMark | None:
+    def from_headers(cls, headers: Headers) -> RedriveMark | None:
         redrive_id = header(headers, h.DLQ_REDRIVE_ID)
         if redrive_id is None:
             return None
@@ -95,7 +95,7 @@ class DeadLetter:
     sequence: int | None
 
     @property
-    def original_headers(self) -> tuple[tuple[str, bytes], ...]:
+    def original_headers(self) -> Headers:
         """The headers the record had before it was dead-lettered, byte for byte, in order."""
         return tuple((name, value) for name, value in self.record.headers if not is_dlq_header(name))
 

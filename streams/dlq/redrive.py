@@ -63,7 +63,7 @@ class Selection:
 @dataclass(frozen=True)
 class Move:
     letter: DeadLetter
-    headers: list[tuple[str, bytes]]
+    headers: list[tuple[str, bytes | None]]
     last_of_key: bool
 
     @property
@@ -107,7 +107,7 @@ def plan(letters: Iterable[DeadLetter], selection: Selection, redrive_id: str) -
     return result
 
 
-def _headers(letter: DeadLetter, redrive_id: str, *, last: bool) -> list[tuple[str, bytes]]:
+def _headers(letter: DeadLetter, redrive_id: str, *, last: bool) -> list[tuple[str, bytes | None]]:
     headers = list(letter.original_headers)
     if header(tuple(headers), h.EVENT_ID) is None:
         event_id = position_event_id(letter.original_topic, letter.original_partition, letter.original_offset)

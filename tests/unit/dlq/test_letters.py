@@ -28,7 +28,8 @@ def test_long_messages_are_cut() -> None:
 
 
 def test_a_dead_letter_reads_back_with_the_original_headers_byte_for_byte() -> None:
-    original = (("event_id", b"abc"), ("trace", b"\x00\xff"), ("event_id", b"second"))
+    original = (("event_id", b"abc"), ("trace", b"\x00\xff"), ("event_id", b"second"), ("empty", b""),
+                ("null", None))  # a null header stays null, not empty
     rec = record(b"\x07garbage", key=b"k", offset=17, partition=2, headers=original)
     headers = dead_letter_headers(rec, "BadMagicByteError", "magic byte 7", agent="orders-projection", attempts=2,
                                   sequence=1)
@@ -41,3 +42,4 @@ def test_a_dead_letter_reads_back_with_the_original_headers_byte_for_byte() -> N
     body = letter.to_json()
     assert body["key"] == "k"
     assert body["headers"]["trace"] == "0x00ff"  # not UTF-8: shown as hex
+    assert (body["headers"]["empty"], body["headers"]["null"]) == ("", None)
