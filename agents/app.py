@@ -7,7 +7,7 @@ returns the app; nothing runs until a worker starts it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from agents.consumers.order_agent import register_order_agent
 from agents.consumers.readmodel_agents import register_readmodel_agents
@@ -25,14 +25,15 @@ from streams.freshness import Watermarks, seed_watermarks
 from streams.processing import ProcessingPolicy
 from streams.producer import DurableProducer
 from streams.replay import Generational
-from streams.routing import Fanout
+from streams.routing import Fanout, Rule
 from streams.settings import Settings
 from streams.web import install_error_middleware, register_health, register_lag, register_metrics_route
 
 __all__ = ["create_app", "create_demo", "create_fanout", "create_ingest", "read_models"]
 
 
-def create_app(settings: Settings) -> StreamsApp:
+def create_app(settings: Settings, *, rules: Sequence[Rule] = RULES) -> StreamsApp:
+    """``rules``: the fan-out rules (``agents.fanout.RULES``; the benchmark also runs without any)."""
     app = build_app(settings)
     app.declare_topics(topic_specs(settings))
     partitions = settings.topic_partitions
@@ -48,7 +49,7 @@ def create_app(settings: Settings) -> StreamsApp:
     marks = Watermarks()
     decoder = OrderEventDecoder(settings)
     register_order_agent(app, source=orders_topic(settings), tables=tables, deltas=deltas, decoder=decoder,
-                         fanout=create_fanout(settings, decoder), marks=marks,
+                         fanout=create_fanout(settings, decoder, rules), marks=marks,
                          policy=ProcessingPolicy.from_settings(settings))
     register_readmodel_agents(app, deltas=deltas, tables=tables, marks=marks)
     seed_watermarks(app, marks, *(model_seed(model) for model in tables.all()))
@@ -72,10 +73,10 @@ def model_seed(model: Generational) -> Callable[[str, int, int], None]:
     return seed
 
 
-def create_fanout(settings: Settings, decoder: OrderEventDecoder) -> Fanout:
-    """The fan-out rules of ``agents.fanout``, checked against the event and command schemas."""
+def create_fanout(settings: Settings, decoder: OrderEventDecoder, rules: Sequence[Rule] = RULES) -> Fanout:
+    """The fan-out rules (those of ``agents.fanout``), checked against the event and command schemas."""
     commands = load_schemas((settings.schemas_dir or default_schemas_dir()) / "commands")
-    return Fanout(RULES, events=decoder.catalog.schemas, commands=commands, codec=decoder.codec,
+    return Fanout(rules, events=decoder.catalog.schemas, commands=commands, codec=decoder.codec,
                   topic=lambda target: topic_name(settings, target), producer=settings.producer_name)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from agents.app import create_fanout
 from agents.decoding import OrderEventDecoder
+from agents.fanout import RULES
 from agents.orders.projection import apply_order
 from agents.readmodels.customers import apply_customer
 from agents.readmodels.inventory import apply_sku
@@ -26,7 +27,7 @@ from streams.topics import TopicSpec, dlq_topic
 from streams.web import register_health
 
 
-def create_app(settings: Settings) -> StreamsApp:
+def create_app(settings: Settings, *, fan_out: bool = True) -> StreamsApp:
     app = build_app(settings)
     n = settings.topic_partitions
     app.declare_topics([*topic_specs(settings), TopicSpec(f"{settings.topic_prefix}naive-deltas", n)])
@@ -38,7 +39,7 @@ def create_app(settings: Settings) -> StreamsApp:
     inventory = app.Table("inventory", default=None, key_type=str, partitions=n)
     stats = app.Table("stats", default=None, key_type=str, partitions=n)
     decoder = OrderEventDecoder(settings)
-    fanout = create_fanout(settings, decoder)
+    fanout = create_fanout(settings, decoder, RULES if fan_out else ())
 
     @app.agent(source, name="naive")
     async def naive(stream: Any) -> None:
@@ -73,3 +74,8 @@ def create_app(settings: Settings) -> StreamsApp:
     del naive
     register_health(app)
     return app
+
+
+def create_app_without_fanout(settings: Settings) -> StreamsApp:
+    """The naive agent doing only decode, the four read models and the delta sends (issue 4's baseline)."""
+    return create_app(settings, fan_out=False)

@@ -2,12 +2,13 @@
 
     python -m bench.pipeline [--events N] [--rate R]
 
-(a) our agents on one worker (decode, four read models, fan-out, dead letters,
-commit), (b) the naive Faust agent in bench/naive_app.py doing the same, both
-with ``--poison-rate`` garbage records (1% by default), (c) raw confluent-kafka
-consume (the ceiling); then end-to-end latency at a fixed moderate rate (POST /events ->
-GET ?after= answered), GET latency while a backlog is processed, and the
-worker's peak memory (VmHWM).
+(a) our agents on one worker, (b) the naive Faust agent in bench/naive_app.py
+doing the same, twice: decode, four read models and commit only (issue 4's
+workload), then with fan-out and ``--poison-rate`` garbage records (1% by
+default: dead letters); (c) raw confluent-kafka consume (the ceiling); then
+end-to-end latency at a fixed moderate rate (POST /events -> GET ?after=
+answered), GET latency while a backlog is processed, and the worker's peak
+memory (VmHWM).
 """
 
 from __future__ import annotations
@@ -213,6 +214,13 @@ def main() -> None:
             print(f"end-to-end (POST /events -> GET ?after= answered) at {args.rate:g}/s: "
                   f"p50 {pct(lat, 0.5) * 1000:.1f} ms, p99 {pct(lat, 0.99) * 1000:.1f} ms")
             return
+        # Issue 4's workload: decode, four read models, commit; then issue 5's: the same with fan-out and poison.
+        plain_ours = run_worker({**base, "STREAMS_APP_FACTORY": "bench.ours_without_fanout:create_app"},
+                                root / "plain-ours", args.events, "bench-plain-ours", admin)
+        print(f"(a) read models only: {plain_ours['rate']:.0f} events/s", flush=True)
+        plain_naive = run_worker({**base, "STREAMS_APP_FACTORY": "bench.naive_app:create_app_without_fanout"},
+                                 root / "plain-naive", args.events, "bench-plain-naive", admin)
+        print(f"(b) read models only: {plain_naive['rate']:.0f} events/s", flush=True)
         ours = run_worker(base, root / "ours", args.events, "bench-ours", admin, poison_rate=args.poison_rate)
         print(f"(a) done: {ours['rate']:.0f} events/s, {ours['dead_letters']} dead letters", flush=True)
         naive_env = {**base, "STREAMS_APP_FACTORY": "bench.naive_app:create_app"}
@@ -227,8 +235,12 @@ def main() -> None:
         print(f"(c) raw consume: {ceiling:.0f} events/s; peak RSS (a) {ours['peak_mb']:.0f} MB, "
               f"(b) {naive['peak_mb']:.0f} MB", flush=True)
         lat = end_to_end(base, root, args.rate)
-        print(f"\nN = {args.events} records ({args.poison_rate:.1%} poison), OrderPlaced fanned out to 4 topics, "
-              f"4 partitions, one worker, Kafka {broker.url}")
+        print(f"\nN = {args.events} OrderPlaced records, 4 partitions, one worker, Kafka {broker.url}")
+        print("decode, four read models, commit (no fan-out, no poison):")
+        for label, run in (("(a) our agents: ", plain_ours), ("(b) naive Faust:", plain_naive)):
+            print(f"{label}  {run['rate']:8.0f} events/s  ({run['seconds']:.1f}s, peak RSS {run['peak_mb']:.0f} MB)")
+        print(f"ratio: a/b = {plain_ours['rate'] / plain_naive['rate']:.2f}")
+        print(f"the same with fan-out to 4 topics and {args.poison_rate:.1%} poison:")
         for label, run in (("(a) our agents: ", ours), ("(b) naive Faust:", naive)):
             print(f"{label}  {run['rate']:8.0f} events/s  ({run['seconds']:.1f}s, peak RSS {run['peak_mb']:.0f} MB, "
                   f"{run['dead_letters']} dead letters of {run['poison']} poison: "
