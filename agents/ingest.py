@@ -6,6 +6,8 @@ once Kafka has it on all in-sync replicas (``DurableProducer``).
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,5 +72,9 @@ class OrderIngest:
         self.producer.close()
         self.codec.close()
 
+    def enqueue(self, prepared: Prepared) -> Future[Position]:
+        """Produce without waiting; the future resolves with the record's position once it is durable."""
+        return self.producer.produce(self.topic, prepared.key, prepared.value, prepared.envelope.to_headers())
+
     async def send(self, prepared: Prepared) -> Position:
-        return await self.producer.send(self.topic, prepared.key, prepared.value, prepared.envelope.to_headers())
+        return await asyncio.wrap_future(self.enqueue(prepared))

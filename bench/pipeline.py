@@ -54,11 +54,10 @@ def produce(settings: Settings, n: int, poison_rate: float = 0.0) -> int:
             ingest.producer.produce(ingest.topic, f"poison-{i}".encode(), b"\x07not avro")
             poison += 1
             continue
-        prepared = ingest.prepare({"type": "OrderPlaced", "data": {
+        ingest.enqueue(ingest.prepare({"type": "OrderPlaced", "data": {
             "order_id": f"o-{i}", "customer_id": f"c-{i % 5000}", "currency": "EUR",
             "placed_at": "2026-11-22T10:00:00Z", "total_minor": 1500,
-            "items": [{"sku": f"sku-{i % 300}", "quantity": 3, "unit_price_minor": 500}]}})
-        ingest.producer.produce(ingest.topic, prepared.key, prepared.value, prepared.envelope.to_headers())
+            "items": [{"sku": f"sku-{i % 300}", "quantity": 3, "unit_price_minor": 500}]}}))
     ingest.close()
     print(f"produced {n - poison} OrderPlaced and {poison} poison records in {time.perf_counter() - t0:.1f}s",
           flush=True)

@@ -49,7 +49,3 @@ class InOrderAcks:
                 queue.popleft().ack()
 
         return ready
-
-    def waiting(self, partition: Hashable) -> int:
-        """Events of ``partition`` taken and not acknowledged yet (ready or not)."""
-        return len(self._queues.get(partition, ()))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -80,6 +81,8 @@ class Ingest(Protocol):
 
     def prepare(self, body: Any) -> Any: ...
 
+    def enqueue(self, prepared: Any) -> Future[Position]: ...
+
 
 class DemoRunner:
     def __init__(self, ingest: Ingest, worker_url: str, bootstrap_servers: str, wait_s: float = 10.0) -> None:
@@ -111,10 +114,7 @@ class DemoRunner:
     def produce(self, scenario: Scenario, advance: Callable[[], None] = lambda: None) -> list[Position]:
         """Every step, in order (validated first: a bad step stops the demo before anything is sent)."""
         prepared = [self.ingest.prepare(step.body) for step in scenario.steps]
-        futures = []
-        for record in prepared:
-            futures.append(self.ingest.producer.produce(self.ingest.topic, record.key, record.value,
-                                                        record.envelope.to_headers()))
+        futures = [self.ingest.enqueue(record) for record in prepared]
         positions = []
         for future in futures:
             positions.append(future.result(timeout=60))

@@ -15,7 +15,7 @@ import faust
 from streams.errors import ConfigError
 from streams.settings import Settings
 
-__all__ = ["AppFactory", "load_callable", "load_factory"]
+__all__ = ["AppFactory", "beside_factory", "load_callable", "load_factory"]
 
 AppFactory = Callable[[Settings], faust.App]
 
@@ -38,3 +38,10 @@ def load_callable(path: str) -> Callable[..., Any]:
     if not callable(factory):
         raise ConfigError(f"{path!r} is not a function", hint="check STREAMS_APP_FACTORY")
     return cast(Callable[..., Any], factory)
+
+
+def beside_factory(settings: Settings, name: str) -> Callable[..., Any]:
+    """The function ``name`` of the app factory's module: what the domain offers the CLI beside ``create_app``
+    (``create_ingest``, ``create_demo``, ``read_models``)."""
+    module = settings.app_factory.partition(":")[0]
+    return load_callable(f"{module}:{name}")

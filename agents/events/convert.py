@@ -38,8 +38,9 @@ def parse(model: type[E], data: Any) -> E:
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
-        raise ValidationError(f"{model.__name__} is not valid: {exc.error_count()} error(s)",
-                              details=field_errors(exc)) from None
+        details = field_errors(exc)  # named in the message too, so a one-line error says what to fix
+        raise ValidationError(f"{model.__name__} is not valid: "
+                              + "; ".join(f"{d['field']}: {d['message']}" for d in details), details=details) from None
 
 
 def field_errors(exc: pydantic.ValidationError) -> list[dict[str, str]]:

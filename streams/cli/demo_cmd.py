@@ -18,7 +18,7 @@ from rich.table import Table
 from streams import headers as h
 from streams.demo import DemoRunner, Outcome, Scenario
 from streams.errors import StreamsError
-from streams.loader import load_callable
+from streams.loader import beside_factory
 from streams.records import header
 from streams.settings import Settings
 
@@ -34,12 +34,11 @@ def demo(
 ) -> None:
     """Produce orders through their lifecycles (and one poison record), then read the read models back."""
     settings = Settings()
-    module = settings.app_factory.partition(":")[0]
-    scenario: Scenario = load_callable(f"{module}:create_demo")(
+    scenario: Scenario = beside_factory(settings, "create_demo")(
         settings, orders=orders, seed=seed if seed is not None else _fresh_seed())
     url = worker_url or f"http://{settings.web_host}:{settings.web_port}"
     console = Console(stderr=True, soft_wrap=True)
-    ingest = load_callable(f"{module}:create_ingest")(settings)
+    ingest = beside_factory(settings, "create_ingest")(settings)
     runner = DemoRunner(ingest, url, settings.bootstrap_servers, wait_s=wait)
     try:
         runner.wait_ready()
@@ -58,21 +57,22 @@ def demo(
         runner.close()
         ingest.close()
     Console().print(_table(outcomes))
-    failed = [o for o in outcomes if not o.ok]
+    checks, problems = len(outcomes), sum(not o.ok for o in outcomes)
     if poisoned is not None:
+        checks += 1
         if dead is None:
-            failed_poison = f"the poison record at {poisoned.topic} {poisoned.token} is not in its dead-letter topic"
-            console.print(f"[red]{failed_poison}[/]")
+            problems += 1
+            console.print(f"[red]the poison record at {poisoned.topic} {poisoned.token} is not in its "
+                          "dead-letter topic[/]")
         else:
             reason = (header(dead.headers, h.DLQ_ERROR_CLASS) or b"?").decode()
             console.print(f"dead letter: {dead.topic} {dead.partition}:{dead.offset}, error class {reason} "
                           f"(see `streams dlq list`, `streams dlq show --key {scenario.poison_key}`)")
     console.print("open: " + "  ".join(f"{url}{link}" for link in scenario.links))
-    problems = len(failed) + (1 if poisoned is not None and dead is None else 0)
     if problems:
-        raise _DemoFailedError(f"{problems} of {len(outcomes) + (poisoned is not None)} checks failed",
-                          hint=f"is the worker at {url} consuming {ingest.topic}? see its log")
-    console.print(f"[green]all {len(outcomes) + (poisoned is not None)} checks passed[/]")
+        raise _DemoFailedError(f"{problems} of {checks} checks failed",
+                               hint=f"is the worker at {url} consuming {ingest.topic}? see its log")
+    console.print(f"[green]all {checks} checks passed[/]")
 
 
 class _DemoFailedError(StreamsError):

@@ -17,15 +17,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from streams.errors import ConfigError, StreamsError, ValidationError
-from streams.loader import load_factory
+from streams.loader import beside_factory
 from streams.settings import Settings
 
 __all__ = ["produce"]
-
-
-def _ingest(settings: Settings) -> Any:
-    module = settings.app_factory.partition(":")[0]
-    return load_factory(f"{module}:create_ingest")(settings)
 
 
 def produce(
@@ -38,7 +33,7 @@ def produce(
         raise ConfigError("give either EVENT_TYPE --data '<json>' or --file events.ndjson",
                           hint="see `streams produce --help`")
     settings = Settings()
-    ingest = _ingest(settings)
+    ingest = beside_factory(settings, "create_ingest")(settings)
     try:
         if data is not None:
             if event_type is None:
@@ -47,10 +42,7 @@ def produce(
                 payload = json.loads(data)
             except ValueError as exc:
                 raise ValidationError(f"--data is not JSON: {exc}") from None
-            try:
-                receipt = asyncio.run(_one(ingest, {"type": event_type, "data": payload}))
-            except ValidationError as exc:  # the one line names every bad field
-                raise ValidationError(_describe(exc), hint=exc.hint) from None
+            receipt = asyncio.run(_one(ingest, {"type": event_type, "data": payload}))
             typer.echo(json.dumps(receipt))
             return
         assert file is not None
@@ -79,9 +71,7 @@ def _many(ingest: Any, file: Path) -> None:
                 progress.advance(task)
                 continue
             try:
-                prepared = ingest.prepare(json.loads(line))
-                futures.append((number, ingest.producer.produce(ingest.topic, prepared.key, prepared.value,
-                                                                prepared.envelope.to_headers())))
+                futures.append((number, ingest.enqueue(ingest.prepare(json.loads(line)))))
             except (ValueError, StreamsError) as exc:
                 failed += 1
                 errors.append(f"line {number}: {_describe(exc)}")
@@ -104,7 +94,5 @@ def _many(ingest: Any, file: Path) -> None:
 
 
 def _describe(exc: Exception) -> str:
-    if isinstance(exc, StreamsError):
-        details = "; ".join(f"{d['field']}: {d['message']}" for d in exc.details or [])
-        return f"{exc.message}" + (f" ({details})" if details else "")
-    return f"not JSON: {exc}"
+    """A validation error's message names its fields (``details`` carry them for HTTP clients)."""
+    return exc.message if isinstance(exc, StreamsError) else f"not JSON: {exc}"

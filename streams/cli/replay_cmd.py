@@ -17,7 +17,7 @@ from rich.table import Table
 
 from streams.audit import AuditLog
 from streams.errors import ConfigError
-from streams.loader import load_factory
+from streams.loader import beside_factory
 from streams.replay import (
     GroupOffsets,
     Move,
@@ -130,8 +130,7 @@ def _target(settings: Settings, topic: str | None,
     """The topic (and partitions) to reset; with --rebuild, the read model's source topic."""
     read_models: dict[str, str] = {}
     if rebuild is not None:
-        module = settings.app_factory.partition(":")[0]
-        read_models = load_factory(f"{module}:read_models")(settings)  # type: ignore[assignment]
+        read_models = beside_factory(settings, "read_models")(settings)
         if rebuild not in read_models:
             raise ConfigError(f"no read model {rebuild!r}; the app has {', '.join(sorted(read_models))}")
         source = read_models[rebuild]

@@ -70,6 +70,8 @@ def test_each_check_waits_for_every_write_that_changes_its_read_model() -> None:
                       and s.body["data"]["customer_id"] == customer]
             assert check.expect == {"order_count": len(placed)}
             assert check.after == tuple(placed)  # orders of one customer live on several partitions
+    counts = [c.expect["order_count"] for c in demo.checks if c.path.startswith("/customers/")]
+    assert sum(counts) == 12  # every order belongs to exactly one customer
 
 
 def test_every_story_is_told_and_only_the_first_order_goes_to_fraud_review() -> None:
