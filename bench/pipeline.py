@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from confluent_kafka import Consumer, ConsumerGroupTopicPartitions
+from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from agents.app import create_ingest
@@ -72,6 +72,25 @@ def committed_total(admin: AdminClient, group: str, topic: str) -> int:
     return sum(tp.offset for tp in result.topic_partitions if tp.topic == topic and tp.offset > 0)
 
 
+def backlog(admin: AdminClient, watermarks: Consumer, group: str) -> int | None:
+    """Records still to commit on every topic the group consumes (changelogs aside): the repartition topics
+    of the read models too, so a run is over only once every read model has applied everything.
+    ``None`` while the group has no assignment."""
+    description = admin.describe_consumer_groups([group])[group].result(10)
+    assigned = {(tp.topic, tp.partition) for member in description.members if member.assignment is not None
+                for tp in member.assignment.topic_partitions if not tp.topic.endswith("-changelog")}
+    if not assigned:
+        return None
+    result = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])[group].result(10)
+    committed = {(tp.topic, tp.partition): tp.offset for tp in result.topic_partitions}
+    left = 0
+    for topic, partition in assigned:
+        low, high = watermarks.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+        done = committed.get((topic, partition), -1)
+        left += max(0, high - (done if done >= 0 else low))
+    return left
+
+
 def settings_from(env: dict[str, str]) -> Settings:
     """Settings for the bench process itself, from a worker's STREAMS_* env (os.environ stays untouched)."""
     return Settings(**{key.removeprefix("STREAMS_").lower(): value for key, value in env.items()
@@ -97,12 +116,13 @@ def peak_rss_mb(pid: int) -> float:
 
 def run_worker(env: dict[str, str], data_dir: Path, n: int, group: str,
                admin: AdminClient, load_gets: bool = False, poison_rate: float = 0.0) -> dict[str, Any]:
-    """Start a worker on empty topics (its own prefix), then produce N events and time until all are committed."""
+    """Produce N events to empty topics (the run's own prefix), start a worker, and time it from its first commit
+    until everything is committed: the events and every repartition record the read models apply."""
     prefix = f"{group}."
     env = {**env, "STREAMS_TOPIC_PREFIX": prefix, "STREAMS_APP_ID": group}
     topic = f"{prefix}orders"
+    poison = produce(settings_from(env), n, poison_rate)  # first: the producer does not share the cores with the run
     worker = Worker(env=env, data_dir=data_dir).start(timeout=120)
-    poison = produce(settings_from(env), n, poison_rate)
     assert worker.process is not None
     assert worker.process.pid is not None
     pid = worker.process.pid
@@ -130,8 +150,15 @@ def run_worker(env: dict[str, str], data_dir: Path, n: int, group: str,
         thread.start()
     deadline = max(900.0, n / 200)  # bounded, and long enough for a million events at a few hundred a second
     shown = t0
+    watermarks = Consumer({"bootstrap.servers": settings_from(env).bootstrap_servers, "group.id": f"{group}-bench"})
+
+    def finished() -> tuple[bool, int]:
+        done = committed_total(admin, group, topic)
+        return done >= n and backlog(admin, watermarks, group) == 0, done
+
     try:
-        while (done := committed_total(admin, group, topic)) < n:
+        while not (state := finished())[0]:
+            done = state[1]
             now = time.perf_counter()
             if now - t0 > deadline:
                 raise SystemExit(f"worker did not finish within {deadline:.0f}s: {done} of {n} committed, "
@@ -144,6 +171,7 @@ def run_worker(env: dict[str, str], data_dir: Path, n: int, group: str,
         elapsed = time.perf_counter() - t0
         n = n - base
     finally:
+        watermarks.close()
         stop.set()
         rss = peak_rss_mb(pid)
         worker.stop()

@@ -29,6 +29,7 @@ import faust
 from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient
 
+from streams import heap
 from streams.acks import InOrderAcks
 from streams.batching import RepartitionBatcher
 from streams.changelog import OutboxTable
@@ -57,6 +58,7 @@ class StreamsApp(faust.App):
         self.outbox: Outbox | None = None  # created when the worker starts (it needs the running loop)
         self.batcher: RepartitionBatcher | None = None
         self.acks = InOrderAcks()  # what Faust is told is acknowledged, per partition in offset order
+        self.on_rebalance_complete.connect(_settle_heap)  # type: ignore[arg-type]  # mode types bare Signal handlers oddly
 
     def declare_topics(self, specs: Iterable[TopicSpec]) -> None:
         self.topic_specs.extend(specs)
@@ -86,7 +88,8 @@ class StreamsApp(faust.App):
             await loop.run_in_executor(None, ensure_topics, self.admin(), self.topic_specs)
         self.outbox = Outbox(self.streams_settings.bootstrap_servers, client_id=f"{self.conf.id}-outbox", loop=loop,
                              on_failure=self._outbox_failed)
-        self.batcher = RepartitionBatcher(self.outbox, self.streams_settings.topic_partitions)
+        self.batcher = RepartitionBatcher(self.outbox, self.streams_settings.topic_partitions,
+                                          max_delay_s=self.streams_settings.repartition_linger_ms / 1000)
         self.add_future(self.batcher.run())
 
     def _outbox_failed(self, error: OutboxError) -> None:
@@ -101,6 +104,11 @@ class StreamsApp(faust.App):
             self.batcher.flush()
         if self.outbox is not None:
             self.outbox.close()
+
+
+async def _settle_heap(sender: Any, **kwargs: Any) -> None:
+    """Recovery after a rebalance is over: what exists now lives as long as the worker (``streams.heap``)."""
+    heap.settle()
 
 
 def build_app(settings: Settings, *, app_id: str | None = None) -> StreamsApp:

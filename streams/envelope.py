@@ -18,6 +18,7 @@ Two ways to read headers back:
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -35,6 +36,7 @@ HeaderInput = Iterable[tuple[str, bytes | None]] | Mapping[str, bytes | None]
 
 _NAMESPACE = uuid.UUID("6f1c1a52-3f5e-4d0b-9a57-1c0b7f1f0e11")
 _MAX_TEXT = 512
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class MissingHeaderError(DecodeError):
@@ -212,6 +214,8 @@ def _check_text(name: str, value: str) -> None:
 
 
 def _check_uuid(name: str, value: str) -> str:
+    if type(value) is str and _CANONICAL_UUID.fullmatch(value):
+        return value  # already what str(uuid.UUID(value)) would give
     try:
         return str(uuid.UUID(value))
     except (ValueError, TypeError, AttributeError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 from aiokafka.partitioner import murmur2
@@ -30,6 +31,7 @@ def parse_after(value: str) -> tuple[int, int]:
     return int(partition), int(offset)
 
 
+@lru_cache(maxsize=1 << 16)  # murmur2 is pure Python; the same keys come back (customers, SKUs, stats)
 def key_partition(key: bytes, partitions: int) -> int:
     """The partition Kafka's standard partitioner (Java's default, murmur2) gives a non-null ``key``."""
     return int(murmur2(key) & 0x7FFFFFFF) % partitions

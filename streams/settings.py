@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     producer_name: str = Field(default="streams", description="the `producer` header of events we write")
     topic_partitions: int = Field(default=4, ge=1, description="partitions of topics the app creates")
     read_wait_timeout_s: float = Field(default=5.0, gt=0, description="default bound of ?after= waits")
+    repartition_linger_ms: float = Field(
+        default=50.0, gt=0, le=10_000,
+        description="how long deltas wait for others bound to the same read-model partition (one record for all)",
+    )
     retry_max_attempts: int = Field(default=5, ge=1, description="attempts of a record failing transiently")
     retry_base_delay_s: float = Field(default=0.1, gt=0, description="first backoff (doubles, full jitter)")
     retry_max_delay_s: float = Field(default=5.0, gt=0, description="longest backoff between attempts")

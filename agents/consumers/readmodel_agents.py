@@ -51,19 +51,22 @@ def _register(app: StreamsApp, name: str, topic: Any, model: Generational, apply
             async with ticket_for(app, event):  # acked once its table writes are durable
                 views: dict[str, Any] = {}
                 table = model.table
-                for delta in event.value[ITEMS]:  # a record carries many deltas, each with its source position
+                items = event.value[ITEMS]
+                again = 0
+                for delta in items:  # a record carries many deltas, each with its source position
                     key = key_of(delta)
-                    current = views[key] if key in views else table.get(key)
+                    current = views[key] if key in views else table.read(key)
                     view = apply(current, delta)
                     if view is not None:
                         views[key] = view
-                        applied.inc()
                     else:  # applied before a crash: written again, in case its changelog record never went out
                         if current is not None:
                             views[key] = current
-                        replayed.inc()
+                        again += 1
                 for key, view in views.items():  # one table write per key per record
-                    table[key] = view
+                    table.write(key, view)
+                applied.inc(len(items) - again)  # counted once per record, not per delta
+                replayed.inc(again)
                 model.applied(event.message.partition, event.message.offset)
             marks.notify()  # wakes ?after= readers, who re-check the key's own applied positions
             processing.observe(time.perf_counter() - started)

@@ -46,3 +46,14 @@ def test_bad_broker_url_is_refused() -> None:
 def test_an_empty_api_token_means_no_token(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.setenv("STREAMS_API_TOKEN", value)
     assert Settings().api_token is None
+
+
+def test_repartition_linger_defaults_to_50_ms_and_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STREAMS_REPARTITION_LINGER_MS", raising=False)
+    assert Settings().repartition_linger_ms == 50.0
+    monkeypatch.setenv("STREAMS_REPARTITION_LINGER_MS", "5")
+    assert Settings().repartition_linger_ms == 5.0
+    for bad in ("0", "-1", "60000"):
+        monkeypatch.setenv("STREAMS_REPARTITION_LINGER_MS", bad)
+        with pytest.raises(ValidationError, match="repartition_linger_ms"):
+            Settings()

@@ -1,0 +1,33 @@
+"""``streams.heap.settle``: collectable cycles are freed first, and what survives is frozen."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Iterator
+
+import pytest
+
+from streams import heap
+
+
+class Node:
+    def __init__(self) -> None:
+        self.me = self  # a reference cycle: only the collector frees it
+
+
+@pytest.fixture
+def unfrozen() -> Iterator[None]:
+    yield
+    gc.unfreeze()
+
+
+def test_settle_frees_cycles_then_freezes_the_survivors(unfrozen: None) -> None:
+    garbage = Node()
+    gone = weakref.ref(garbage)
+    del garbage
+    kept = Node()
+    heap.settle()
+    assert gone() is None
+    assert gc.get_freeze_count() > 0
+    assert not any(obj is kept for obj in gc.get_objects())  # frozen objects are no longer tracked
