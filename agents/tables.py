@@ -1,7 +1,10 @@
-"""The read models' tables: changelog-backed, RocksDB-stored, keyed by raw UTF-8 strings, one per generation.
+"""The read models' tables: changelog-backed, RocksDB-stored, keyed by strings, one per generation.
 
-Keys use the ``raw`` serializer so a table key's bytes equal the source
-record's key bytes.  Each read model is a ``Generational``: normally one
+Keys and values are stored, and written to the changelogs, as Faust's tables
+serialize them by default: JSON (the key ``o-1`` is ``"o-1"``).  A key lives
+in the partition of the record that wrote it, which Kafka chose from the
+record's raw key bytes; that is also how reads are routed to the worker that
+owns a key (``agents.views``).  Each read model is a ``Generational``: normally one
 table; during a blue/green rebuild (``streams replay --rebuild``), the old
 generation serving and the new one being built (``streams.replay``).
 """
@@ -51,7 +54,7 @@ def declare_tables(app: StreamsApp) -> Tables:
     settings = app.streams_settings
 
     def table(name: str, read_model: str) -> Any:
-        # key_serializer "raw" and value_serializer "json" are the app-wide defaults (streams.app)
+        # Faust's table defaults: JSON keys and values (the app-wide raw keys are for topics)
         return app.Table(name, default=None, key_type=str, partitions=settings.topic_partitions,
                          help=HELP[read_model])
 

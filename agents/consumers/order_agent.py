@@ -50,7 +50,7 @@ def register_order_agent(app: StreamsApp, *, source: str, tables: Tables, deltas
 
     async def prepare(record: RawRecord) -> Prepared:
         decoded = await decoder.decode(record)
-        outcome = apply_order(orders.table.read(decoded.event.order_id), decoded.event, decoded.meta)
+        outcome = apply_order(orders.table.get(decoded.event.order_id), decoded.event, decoded.meta)
         outputs: list[Output] = []
         # A duplicate went out the first time; a rejected event only by rules that take every event.
         if outcome.kind != "duplicate" and not orders.replaying(record.partition, record.offset):

@@ -55,7 +55,7 @@ def _register(app: StreamsApp, name: str, topic: Any, model: Generational, apply
                 again = 0
                 for delta in items:  # a record carries many deltas, each with its source position
                     key = key_of(delta)
-                    current = views[key] if key in views else table.read(key)
+                    current = views[key] if key in views else table.get(key)
                     view = apply(current, delta)
                     if view is not None:
                         views[key] = view
