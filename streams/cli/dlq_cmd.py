@@ -24,6 +24,7 @@ from rich.table import Table
 from streams.agent import control_topic
 from streams.audit import AuditLog, operator
 from streams.avro import AvroCodec, ConfluentRegistry
+from streams.cli.options import DRY_RUN, EXECUTE, executing
 from streams.dlq import DeadLetter
 from streams.dlq.redrive import Selection, execute, plan
 from streams.dlq.tally import DeadLetterTally
@@ -138,11 +139,11 @@ def _decoded(codec: AvroCodec, value: bytes | None) -> Any:
 @dlq_app.command("redrive")
 def redrive(topic: str = _TOPIC, error_class: list[str] | None = _ERROR_CLASS, key: list[str] | None = _KEY,
             partition: int | None = _PARTITION, from_offset: int | None = _FROM, to_offset: int | None = _TO,
-            dry_run: bool = typer.Option(True, "--dry-run/--execute",
-                                         help="show what would move (default), or move it"),
+            dry_run: bool = DRY_RUN, act: bool = EXECUTE,
             rate: float | None = typer.Option(None, "--rate", min=0.1, help="at most this many records per second"),
             ) -> None:
     """Send dead letters back to their original topic, in original order per key (a dry run unless --execute)."""
+    dry_run = not executing(dry_run, act)
     settings = Settings()
     selection = _selection(error_class, key, partition, from_offset, to_offset)
     redrive_plan = plan(_letters(settings, topic), selection, str(uuid.uuid4()))

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from streams.audit import AuditLog
+from streams.cli.options import DRY_RUN, EXECUTE, executing
 from streams.errors import ConfigError
 from streams.loader import beside_factory
 from streams.replay import (
@@ -44,12 +45,14 @@ def replay(
     to_datetime: str | None = typer.Option(None, "--to-datetime", help="first offset at or after this ISO time"),
     to_offset: int | None = typer.Option(None, "--to-offset", help="this offset (clamped into the log)"),
     shift_by: int | None = typer.Option(None, "--shift-by", help="committed offset plus N (may be negative)"),
-    dry_run: bool = typer.Option(True, "--dry-run/--execute", help="show the plan (default), or reset"),
+    dry_run: bool = DRY_RUN,
+    act: bool = EXECUTE,
     rebuild: str | None = typer.Option(None, "--rebuild", help="rebuild this read model into a new generation"),
     history: bool = typer.Option(False, "--history", help="show every reset and rebuild from the audit log"),
     as_json: bool = typer.Option(False, "--json", help="JSON instead of a table"),
 ) -> None:
     """Reset a group's offsets (a dry run unless --execute); --rebuild a read model blue/green."""
+    dry_run = not executing(dry_run, act)
     settings = Settings()
     if history:
         _history(settings, as_json)
