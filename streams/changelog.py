@@ -10,9 +10,8 @@ agent's processing (no current ticket) takes Faust's own path.
 
 Two shortcuts, measured worth it (``bench.pipeline``): ``get`` looks a key
 up once, where Faust's looks a present key up twice (``__contains__``, then
-``__getitem__``); and agents write with ``write``, which does what
-``table[key] = value`` does but encodes the value once, not twice (store,
-changelog): the same bytes go to the store and the changelog record, which is
+``__getitem__``); and ``table[key] = value`` encodes the value once, not
+twice (store, changelog): the same bytes go to the store and the changelog record, which is
 what Faust's own recovery assumes (it copies changelog bytes into the store as
 they are).  The encodings are Faust's own codecs, checked byte for byte
 against Faust's serializers in ``tests/unit/outbox/test_changelog_table.py``.
@@ -61,12 +60,12 @@ class OutboxTable(faust.Table):  # type: ignore[type-arg]  # generic in Faust, k
         raw = store._get(self._key_bytes(key))
         return default if raw is None else self._value_codec.loads(raw)
 
-    def write(self, key: Any, value: Any) -> None:
-        """``table[key] = value`` with the value encoded once, for the store and the changelog alike."""
+    def __setitem__(self, key: Any, value: Any) -> None:
+        """Faust's write (changelog, then store) with the value encoded once for both."""
         outbox = getattr(self.app, "outbox", None)
         store = self.data
         if outbox is None or CURRENT.get() is None or not isinstance(store, SerializedStore):
-            self[key] = value
+            super().__setitem__(key, value)
             return
         key_bytes = self._key_bytes(key)
         value_bytes = self._value_bytes(value)
@@ -88,7 +87,8 @@ class OutboxTable(faust.Table):  # type: ignore[type-arg]  # generic in Faust, k
         self._send(outbox, key, self._key_bytes(key), None)  # a tombstone
 
     def _key_bytes(self, key: Any) -> bytes:
-        """What Faust's serializers make of a key: a str through the table's key codec directly, else their way."""
+        """What Faust's serializers make of a key: a str through the table's key codec directly (all the registry
+        would do), bytes as they are, anything else their way."""
         if type(key) is str:
             return self._key_codec.dumps(key)  # type: ignore[no-any-return]
         if type(key) is bytes:
@@ -97,10 +97,7 @@ class OutboxTable(faust.Table):  # type: ignore[type-arg]  # generic in Faust, k
         return key_bytes  # type: ignore[no-any-return]
 
     def _value_bytes(self, value: Any) -> bytes:
-        """A plain dict through the table's value codec directly, else Faust's way.
-
-        For a str key or a dict value, Faust's registry only picks the codec and calls it; done once here.
-        """
+        """A plain dict through the table's value codec directly (all Faust's registry would do), else its way."""
         if type(value) is dict:
             return self._value_codec.dumps(value)  # type: ignore[no-any-return]
         value_bytes, _ = self.changelog_topic.prepare_value(value, self.value_serializer)

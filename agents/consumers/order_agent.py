@@ -64,7 +64,7 @@ def register_order_agent(app: StreamsApp, *, source: str, tables: Tables, deltas
         if outcome.kind in ("applied", "replayed"):
             # Replayed: applied before a crash, maybe before its changelog record went out; writing the
             # view again sends it, so a worker that restores this partition from the changelog has it too.
-            orders.table.write(prepared.decoded.event.order_id, outcome.view)
+            orders.table[prepared.decoded.event.order_id] = outcome.view
         if orders.replaying(record.partition, record.offset):
             return  # a rebuild: only the new table; deltas and fan-out went out the first time
         if outcome.kind == "rejected":

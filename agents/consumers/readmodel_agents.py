@@ -64,7 +64,7 @@ def _register(app: StreamsApp, name: str, topic: Any, model: Generational, apply
                             views[key] = current
                         again += 1
                 for key, view in views.items():  # one table write per key per record
-                    table.write(key, view)
+                    table[key] = view
                 applied.inc(len(items) - again)  # counted once per record, not per delta
                 replayed.inc(again)
                 model.applied(event.message.partition, event.message.offset)
