@@ -15,6 +15,9 @@ Choices that matter for correctness, not style:
   durable (``streams.outbox``, ``streams.changelog``), in offset order per
   partition (``streams.acks``: Faust's commit could otherwise pass an event
   still in flight).
+* The streams are held at the end of each recovery until Faust has emptied
+  its queues (``streams.resume``): otherwise the records fetched while it
+  seeks are thrown away unprocessed, and the commit stops at the hole.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from streams.acks import InOrderAcks
 from streams.batching import RepartitionBatcher
 from streams.changelog import OutboxTable
 from streams.outbox import Outbox, OutboxError
+from streams.resume import hold_streams
 from streams.settings import Settings
 from streams.topics import TopicSpec, ensure_topics
 from streams.web.metrics import Metrics
@@ -58,7 +62,9 @@ class StreamsApp(faust.App):
         self.outbox: Outbox | None = None  # created when the worker starts (it needs the running loop)
         self.batcher: RepartitionBatcher | None = None
         self.acks = InOrderAcks()  # what Faust is told is acknowledged, per partition in offset order
-        self.on_rebalance_complete.connect(_settle_heap)  # type: ignore[arg-type]  # mode types bare Signal handlers oddly
+        # mode types bare Signal handlers oddly, hence the ignores
+        self.on_rebalance_complete.connect(hold_streams)  # type: ignore[arg-type]
+        self.on_rebalance_complete.connect(_settle_heap)  # type: ignore[arg-type]
 
     def declare_topics(self, specs: Iterable[TopicSpec]) -> None:
         self.topic_specs.extend(specs)
