@@ -23,7 +23,11 @@ OrderPlaced was in the hole was rejected.
 
 * it suspends flow control, so the first record fetched after 2 waits at the
   queue's door (Faust's ``on_message`` waits for flow control first) and
-  nothing is queued until 4 has emptied the queues: nothing is lost;
+  nothing is queued until 4 has emptied the queues: nothing is lost.  It
+  empties the queues too, as Faust does whenever it suspends: an agent that
+  takes an event while flow is suspended skips it and acknowledges it.  None
+  should be queued at 1 (the stream partitions were paused during recovery),
+  and one that was is fetched again after the seek below;
 * it seeks the stream partitions to their committed offsets itself, before 2,
   so that first record is the one at the committed offset.  Faust's own seek
   in 3 comes too late for it: after a rebalance, a partition this worker kept
@@ -37,6 +41,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from aiokafka.errors import KafkaError as AIOKafkaError
+from confluent_kafka import KafkaException
+
 __all__ = ["hold_streams"]
 
 log = logging.getLogger(__name__)
@@ -46,10 +53,20 @@ async def hold_streams(sender: Any, **kwargs: Any) -> None:
     """``on_rebalance_complete`` receiver: hold the streams until Faust has emptied its queues (see above)."""
     app = sender
     app.flow_control.suspend()
+    app.flow_control.clear()  # as Faust does when it suspends: a queued event would be skipped *and acked*
     changelogs = app.tables.changelog_topics
     streams = {tp for tp in app.consumer.assignment() if tp.topic not in changelogs}
     if not streams:
         return
+    try:
+        await _seek_to_committed(app, streams)
+    except (TimeoutError, KafkaException, AIOKafkaError) as exc:  # still held; Faust's own seek follows
+        log.warning("could not seek %d stream partitions before Faust resumes them (%s: %s); a partition kept "
+                    "through this rebalance may skip what its queue held until the worker restarts",
+                    len(streams), type(exc).__name__, exc)
+
+
+async def _seek_to_committed(app: Any, streams: set[Any]) -> None:
     committed = await app.committed_offsets(streams)
     at = {tp: committed[(tp.topic, tp.partition)] for tp in streams if (tp.topic, tp.partition) in committed}
     never = [tp for tp in streams if tp not in at]

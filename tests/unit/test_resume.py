@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from faust.types import TP
 from mode.utils.queues import FlowControlEvent, FlowControlQueue
 
@@ -54,8 +55,11 @@ class FakeApp:
 
 def test_holds_flow_and_seeks_streams_to_committed_or_log_start() -> None:
     app = FakeApp({ORDERS_0, ORDERS_1, DELTAS_0, CHANGELOG_0}, {("orders", 0): 88, ("deltas", 0): 5})
+    queue: FlowControlQueue[str] = FlowControlQueue(flow_control=app.flow_control, clear_on_resume=True)
+    queue.put_nowait("queued before the hold: fetched again after the seek")
     asyncio.run(hold_streams(app))
     assert not app.flow_control.is_active()
+    assert queue.empty()  # an agent would skip it and acknowledge it while flow is held
     assert app.asked == {ORDERS_0, ORDERS_1, DELTAS_0}  # changelogs are Faust's recovery's business
     assert app.consumer.sought == {ORDERS_0: 88, DELTAS_0: 5, ORDERS_1: 3}
 
@@ -86,3 +90,16 @@ def test_a_record_held_at_the_door_survives_the_queues_being_emptied() -> None:
         return [queue.get_nowait() for _ in range(queue.qsize())]
 
     assert asyncio.run(scenario()) == ["fetched after the hold"]
+
+
+def test_a_broker_that_does_not_answer_still_leaves_the_flow_held(caplog: pytest.LogCaptureFixture) -> None:
+    app = FakeApp({ORDERS_0}, {})
+
+    async def unreachable(tps: Any) -> dict[tuple[str, int], int]:
+        raise TimeoutError("no answer from the group coordinator")
+
+    app.committed_offsets = unreachable  # type: ignore[method-assign]
+    asyncio.run(hold_streams(app))
+    assert not app.flow_control.is_active()
+    assert app.consumer.sought == {}
+    assert "could not seek 1 stream partitions" in caplog.text

@@ -1,0 +1,68 @@
+"""Stopping a worker in the middle of a backlog and starting it again loses nothing and counts nothing twice."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Consumer, TopicPartition
+
+from tests.integration.harness import Worker, metric, wait_until
+from tests.integration.orders.builders import RawProducer, body, ingest_for, paid, placed
+
+pytestmark = pytest.mark.integration
+
+
+def _behind(env: dict[str, str], topic: str) -> int:
+    """How many records of ``topic`` the worker's group has not committed yet."""
+    consumer = Consumer({"bootstrap.servers": env["STREAMS_BROKER"].removeprefix("kafka://"),
+                         "group.id": env["STREAMS_APP_ID"], "enable.auto.commit": False})
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        committed = consumer.committed([TopicPartition(topic, p) for p in partitions], timeout=10)
+        return sum(consumer.get_watermark_offsets(tp, timeout=10)[1] - max(tp.offset, 0) for tp in committed)
+    finally:
+        consumer.close()
+
+
+def test_stop_mid_backlog_then_restart_applies_every_event_once(stack_env: dict[str, str], tmp_path: Path) -> None:
+    tag = uuid.uuid4().hex[:6]
+    orders = f"{stack_env['STREAMS_TOPIC_PREFIX']}orders"
+    count = 1500
+    Worker(env=stack_env, data_dir=tmp_path / "w").start().stop()  # creates the topics with their partitions
+    producer = RawProducer(stack_env)
+    with ingest_for(stack_env) as ingest:
+        for i in range(count):
+            order = f"{tag}-o{i}"
+            producer.send_prepared(orders, ingest.prepare(body("OrderPlaced", placed(order, price=100 + i))))
+            producer.send_prepared(orders, ingest.prepare(body("PaymentAuthorized", paid(order, 100 + i))))
+    producer.flush()
+
+    def applied(worker: Worker) -> dict[str, int]:
+        return {k: v for k, v in worker.get("/stats").json()["orders_by_status"].items() if v}
+
+    worker = Worker(env=stack_env, data_dir=tmp_path / "w").start()
+    try:
+        wait_until(lambda: sum(applied(worker).values()) > 0, timeout=30, what="the first events applied")
+    finally:
+        worker.stop()  # SIGTERM with the agents' queues full of fetched events
+    restarted = Worker(env=stack_env, data_dir=tmp_path / "w").start()
+    try:
+        seen: dict[str, int] = {}
+
+        def done() -> bool:
+            seen.clear()
+            seen.update(applied(restarted))
+            return seen.get("paid") == count
+
+        try:
+            wait_until(done, timeout=120, what=f"{count} paid orders after the restart")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; orders by status: {seen}") from None
+        wait_until(lambda: _behind(stack_env, orders) == 0, timeout=30, what="the commit at the end of orders")
+        assert applied(restarted) == {"paid": count}
+        metrics = restarted.get("/metrics").text
+        assert metric(metrics, "streams_rejected_transitions_total") == 0  # no payment came before its order
+    finally:
+        restarted.stop()
