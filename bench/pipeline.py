@@ -24,12 +24,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, TopicPartition
+from confluent_kafka import Consumer, ConsumerGroupTopicPartitions
 from confluent_kafka.admin import AdminClient
 
 from agents.app import create_ingest
 from agents.topics import topic_specs
 from streams.devstack.kafka import KafkaBroker
+from streams.lag import LagSampler
 from streams.registry.threaded import ThreadedRegistry
 from streams.scan import scan
 from streams.settings import Settings
@@ -70,25 +71,6 @@ def committed_total(admin: AdminClient, group: str, topic: str) -> int:
     except Exception:
         return 0
     return sum(tp.offset for tp in result.topic_partitions if tp.topic == topic and tp.offset > 0)
-
-
-def backlog(admin: AdminClient, watermarks: Consumer, group: str) -> int | None:
-    """Records still to commit on every topic the group consumes (changelogs aside): the repartition topics
-    of the read models too, so a run is over only once every read model has applied everything.
-    ``None`` while the group has no assignment."""
-    description = admin.describe_consumer_groups([group])[group].result(10)
-    assigned = {(tp.topic, tp.partition) for member in description.members if member.assignment is not None
-                for tp in member.assignment.topic_partitions if not tp.topic.endswith("-changelog")}
-    if not assigned:
-        return None
-    result = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])[group].result(10)
-    committed = {(tp.topic, tp.partition): tp.offset for tp in result.topic_partitions}
-    left = 0
-    for topic, partition in assigned:
-        low, high = watermarks.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
-        done = committed.get((topic, partition), -1)
-        left += max(0, high - (done if done >= 0 else low))
-    return left
 
 
 def settings_from(env: dict[str, str]) -> Settings:
@@ -150,15 +132,11 @@ def run_worker(env: dict[str, str], data_dir: Path, n: int, group: str,
         thread.start()
     deadline = max(900.0, n / 200)  # bounded, and long enough for a million events at a few hundred a second
     shown = t0
-    watermarks = Consumer({"bootstrap.servers": settings_from(env).bootstrap_servers, "group.id": f"{group}-bench"})
-
-    def finished() -> tuple[bool, int]:
-        done = committed_total(admin, group, topic)
-        return done >= n and backlog(admin, watermarks, group) == 0, done
-
+    # Over once every read model has applied everything: nothing left to commit on any topic the group
+    # consumes, the repartition topics that feed the customer, inventory and stats read models too.
+    lag = LagSampler(settings_from(env).bootstrap_servers)
     try:
-        while not (state := finished())[0]:
-            done = state[1]
+        while (done := committed_total(admin, group, topic)) < n or lag.sample([group], seconds=False)[0].total_lag:
             now = time.perf_counter()
             if now - t0 > deadline:
                 raise SystemExit(f"worker did not finish within {deadline:.0f}s: {done} of {n} committed, "
@@ -171,7 +149,7 @@ def run_worker(env: dict[str, str], data_dir: Path, n: int, group: str,
         elapsed = time.perf_counter() - t0
         n = n - base
     finally:
-        watermarks.close()
+        lag.close()
         stop.set()
         rss = peak_rss_mb(pid)
         worker.stop()

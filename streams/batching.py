@@ -35,7 +35,8 @@ ITEMS = "items"
 
 
 class RepartitionBatcher:
-    def __init__(self, outbox: Outbox, partitions: int, *, max_items: int = 500, max_delay_s: float = 0.05) -> None:
+    def __init__(self, outbox: Outbox, partitions: int, *, max_delay_s: float, max_items: int = 500) -> None:
+        """``max_delay_s``: the linger (``Settings.repartition_linger_ms``, the one place it is defaulted)."""
         self.outbox = outbox
         self.partitions = partitions
         self.max_items = max_items

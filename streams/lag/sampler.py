@@ -60,17 +60,18 @@ class LagSampler:
             names.update(g.group_id for g in listing.valid if g.group_id.startswith(self.group_prefixes))
         return sorted(names)
 
-    def sample(self, groups: Iterable[str]) -> list[GroupLag]:
+    def sample(self, groups: Iterable[str], *, seconds: bool = True) -> list[GroupLag]:
+        """``seconds=False``: records behind only; ``lag_seconds`` stays 0 and no record is read for it."""
         names = list(groups)
         if not names:
             return []
         try:
-            return self._sample(names)
+            return self._sample(names, timed=seconds)
         except KafkaException as exc:
             raise TransientError(f"cannot sample consumer lag: {exc.args[0]}",
                                  hint="is the broker reachable? check STREAMS_BROKER") from exc
 
-    def _sample(self, names: list[str]) -> list[GroupLag]:
+    def _sample(self, names: list[str], *, timed: bool) -> list[GroupLag]:
         now = time.time()
         described = self._admin.describe_consumer_groups(names, request_timeout=_TIMEOUT)
         result: list[GroupLag] = []
@@ -103,7 +104,7 @@ class LagSampler:
                         for committed in committed_by_group.values()
                         for (topic, partition), offset in committed.items()
                         if start_of((topic, partition), offset) < log_end.get((topic, partition), 0)}
-        timestamps = self._timestamps_at(wanted_times)
+        timestamps = self._timestamps_at(wanted_times) if timed else {}
         for group in result:
             for (topic, partition), offset in sorted(committed_by_group[group.group].items()):
                 end = log_end.get((topic, partition), 0)

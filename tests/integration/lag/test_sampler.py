@@ -77,6 +77,9 @@ def test_lag_per_partition_is_log_end_minus_committed_and_seconds_come_from_the_
     assert later[1].lag_seconds >= partitions[1].lag_seconds + 1.0  # grows while the consumer is stopped
     assert later[1].lag == 5
 
+    counted = by_partition(sampler.sample([group], seconds=False), group)  # records behind only, no reads
+    assert {p: (s.lag, s.lag_seconds) for p, s in counted.items()} == {0: (0, 0), 1: (5, 0), 2: (4, 0)}
+
 
 def test_a_group_with_no_member_still_shows_its_lag(kafka_broker: KafkaBroker, make_topic: Callable[..., str],
                                                     sampler: LagSampler) -> None:

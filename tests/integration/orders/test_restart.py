@@ -6,8 +6,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
 
+from streams.lag import LagSampler
 from tests.integration.harness import Worker, metric, wait_until
 from tests.integration.orders.builders import RawProducer, body, ingest_for, paid, placed
 
@@ -16,14 +16,12 @@ pytestmark = pytest.mark.integration
 
 def _behind(env: dict[str, str], topic: str) -> int:
     """How many records of ``topic`` the worker's group has not committed yet."""
-    consumer = Consumer({"bootstrap.servers": env["STREAMS_BROKER"].removeprefix("kafka://"),
-                         "group.id": env["STREAMS_APP_ID"], "enable.auto.commit": False})
+    sampler = LagSampler(env["STREAMS_BROKER"].removeprefix("kafka://"))
     try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        committed = consumer.committed([TopicPartition(topic, p) for p in partitions], timeout=10)
-        return sum(consumer.get_watermark_offsets(tp, timeout=10)[1] - max(tp.offset, 0) for tp in committed)
+        [group] = sampler.sample([env["STREAMS_APP_ID"]], seconds=False)
+        return sum(p.lag for p in group.partitions if p.topic == topic)
     finally:
-        consumer.close()
+        sampler.close()
 
 
 def test_stop_mid_backlog_then_restart_applies_every_event_once(stack_env: dict[str, str], tmp_path: Path) -> None:

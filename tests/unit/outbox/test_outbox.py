@@ -132,7 +132,7 @@ KEYS = ("alice", "bob", "carol", "dave")
 
 async def test_batched_items_go_one_record_per_partition_and_ack_each_event_when_delivered() -> None:
     outbox, producer = await open_outbox()
-    batcher = RepartitionBatcher(outbox, partitions=2, max_items=100)
+    batcher = RepartitionBatcher(outbox, partitions=2, max_items=100, max_delay_s=0.05)
     acked: list[str] = []
     tickets = {name: Ticket() for name in ("e1", "e2")}
     for name, ticket in tickets.items():
@@ -162,7 +162,7 @@ async def test_batched_items_go_one_record_per_partition_and_ack_each_event_when
 
 async def test_a_full_batch_goes_out_without_waiting_for_the_timer() -> None:
     outbox, producer = await open_outbox()
-    batcher = RepartitionBatcher(outbox, partitions=1, max_items=3)
+    batcher = RepartitionBatcher(outbox, partitions=1, max_items=3, max_delay_s=0.05)
     for i in range(7):
         batcher.add("deltas", "k", {"i": i})
     assert [len(json.loads(r["value"])[ITEMS]) for r in producer.sent] == [3, 3]
