@@ -7,7 +7,7 @@ faust-streaming 0.15.3 ends recovery (``Recovery.on_recovery_completed``, and
 2. it resumes the stream partitions: the fetcher starts putting their records
    in the agents' queues, and counts each as read;
 3. it seeks every assigned partition to its committed offset, one request per
-   partition (about 400 ms for the 44 partitions of a worker here);
+   partition (about 400 ms for the 41 partitions of a busy worker here);
 4. ``flow_control.resume()`` empties every agent's queue.
 
 What was fetched during 3 is in the queues at 4 and is thrown away.  Faust has
