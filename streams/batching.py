@@ -22,9 +22,10 @@ read models trail the orders by up to the linger.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import defaultdict
 from typing import Any
+
+import orjson
 
 from streams.outbox import CURRENT, Outbox, Ticket
 from streams.position import key_partition
@@ -71,4 +72,4 @@ class RepartitionBatcher:
         for ticket in tickets:
             ticket.pending -= 1  # the record's own count takes over
         topic, partition = where
-        self.outbox.send(topic, None, json.dumps({ITEMS: items}).encode(), partition=partition, tickets=tickets)
+        self.outbox.send(topic, None, orjson.dumps({ITEMS: items}), partition=partition, tickets=tickets)
