@@ -18,6 +18,9 @@ Choices that matter for correctness, not style:
 * The streams are held at the end of each recovery until Faust has emptied
   its queues (``streams.resume``): otherwise the records fetched while it
   seeks are thrown away unprocessed, and the commit stops at the hole.
+* Fetched records reach the agents' queues through ``streams.drain``: Faust's
+  drain loop, without the four tasks it makes per record; a record is still
+  delivered or abandoned at the same points.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from streams import heap
 from streams.acks import InOrderAcks
 from streams.batching import RepartitionBatcher
 from streams.changelog import OutboxTable
+from streams.drain import LeanTransport
 from streams.outbox import Outbox, OutboxError
 from streams.resume import hold_streams
 from streams.settings import Settings
@@ -65,6 +69,13 @@ class StreamsApp(faust.App):
         # mode types bare Signal handlers oddly, hence the ignores
         self.on_rebalance_complete.connect(hold_streams)  # type: ignore[arg-type]
         self.on_rebalance_complete.connect(_settle_heap)  # type: ignore[arg-type]
+
+    def _new_transport(self) -> Any:
+        """Faust's aiokafka transport, with the drain loop of ``streams.drain``."""
+        url = self.conf.broker_consumer[0]
+        if url.scheme in ("kafka", "aiokafka"):
+            return LeanTransport(self.conf.broker_consumer, self)
+        return super()._new_transport()
 
     def declare_topics(self, specs: Iterable[TopicSpec]) -> None:
         self.topic_specs.extend(specs)

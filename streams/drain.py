@@ -1,0 +1,139 @@
+"""Faust's consumer, with a drain loop that does not make four tasks per record.
+
+faust-streaming's ``Consumer._drain_messages`` hands each fetched record to
+the conductor with ``wait_first(callback(message), suspend_flow.wait())``:
+the callback, the suspend event, the consumer's stopped and crashed events
+become four tasks and an ``asyncio.wait``, about 56 us a record here, an
+eighth of the worker's event-loop time.  The callback almost never waits:
+it waits only while flow control is held (a rebalance), the producer buffer
+is full, or an agent's queue is full.
+
+``LeanConsumer`` runs the callback inline up to its first wait.  When it
+finishes without waiting (the common case) nothing else is made.  When it
+does wait, it is finished under ``wait_first`` exactly as Faust would have:
+abandoned if the flow is suspended, the consumer stops or crashes.  Either
+way a record is delivered, or abandoned, at the same points as Faust's loop.
+
+The loop is faust-streaming 0.15.3's, with that one change (marked).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Coroutine, Generator
+from typing import Any, cast
+
+from faust.transport.consumer import CONSUMER_FETCHING
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from mode import Service
+
+__all__ = ["LeanConsumer", "LeanTransport"]
+
+
+class _Rest:
+    """The rest of a coroutine that has already run up to its first wait (on ``waiting``)."""
+
+    __slots__ = ("coro", "waiting")
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], waiting: Any) -> None:
+        self.coro = coro
+        self.waiting = waiting
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coro, sent = self.coro, self.waiting
+        while True:
+            try:
+                value = yield sent
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # noqa: BLE001 - cancellation and all: into the coroutine, as a task would
+                try:
+                    sent = coro.throw(exc)
+                except StopIteration as done:
+                    return done.value
+            else:
+                try:
+                    sent = coro.send(value)
+                except StopIteration as done:
+                    return done.value
+
+
+async def deliver(service: Service, callback: Any, message: Any, suspended: asyncio.Event) -> None:
+    """Run ``callback(message)``; if it has to wait, finish it unless ``suspended`` is set first."""
+    coro = callback(message)
+    try:
+        waiting = coro.send(None)
+    except StopIteration:
+        return  # delivered without waiting
+    await service.wait_first(_Rest(coro, waiting), suspended.wait())
+
+
+class LeanConsumer(faust_aiokafka.Consumer):
+    async def _drain_messages(self, fetcher: Any) -> None:  # pragma: no cover - Faust's loop, run by its Fetcher
+        callback = self.callback
+        getmany = self.getmany
+        consumer_should_stop = cast(Service, self)._stopped.is_set
+        fetcher_should_stop = cast(Service, fetcher)._stopped.is_set
+
+        get_read_offset = self._read_offset.__getitem__
+        set_read_offset = self._read_offset.__setitem__
+        flag_consumer_fetching = CONSUMER_FETCHING
+        set_flag = self.diag.set_flag
+        unset_flag = self.diag.unset_flag
+        commit_every = self._commit_every
+        acks_enabled_for = self.app.topics.acks_enabled_for
+
+        yield_every = 100
+        num_since_yield = 0
+        sleep = asyncio.sleep
+
+        try:
+            while not (consumer_should_stop() or fetcher_should_stop()):
+                set_flag(flag_consumer_fetching)
+                ait = cast(AsyncIterator[Any], getmany(timeout=1.0))
+                await self.sleep(0)
+                if not self.should_stop:
+                    async for tp, message in ait:
+                        num_since_yield += 1
+                        if num_since_yield > yield_every:
+                            await sleep(0)
+                            num_since_yield = 0
+
+                        offset = message.offset
+                        r_offset = get_read_offset(tp)
+                        if r_offset is None or offset >= r_offset:
+                            gap = offset - (r_offset or 0)
+                            if gap > 1 and r_offset:
+                                acks_enabled = acks_enabled_for(message.topic)
+                                if acks_enabled:
+                                    await self._add_gap(tp, r_offset + 1, offset)
+                            if commit_every is not None and self._n_acked >= commit_every:
+                                self._n_acked = 0
+                                await self.commit()
+                            # changed: Faust's ``await self.wait_first(callback(message), self.suspend_flow.wait())``
+                            await deliver(self, callback, message, self.suspend_flow)
+                            set_read_offset(tp, offset)
+                        else:
+                            self.log.dev("DROPPED MESSAGE ROFF %r: k=%r v=%r", offset, message.key, message.value)
+                    unset_flag(flag_consumer_fetching)
+
+        except self.consumer_stopped_errors:
+            if self.transport.app.should_stop:
+                self.log.info("Broker stopped consumer, shutting down...")
+                return
+            raise
+        except asyncio.CancelledError:
+            if self.transport.app.should_stop:
+                self.log.info("Consumer shutting down for user cancel.")
+                return
+            raise
+        except Exception as exc:
+            self.log.exception("Drain messages raised: %r", exc)
+            raise
+        finally:
+            unset_flag(flag_consumer_fetching)
+
+
+class LeanTransport(faust_aiokafka.Transport):
+    Consumer = LeanConsumer
