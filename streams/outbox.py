@@ -27,7 +27,7 @@ from confluent_kafka import KafkaError, Message, Producer
 
 from streams.errors import StreamsError
 
-__all__ = ["CURRENT", "Outbox", "OutboxError", "Ticket"]
+__all__ = ["CURRENT", "Outbox", "OutboxError", "Ticket", "TicketScope"]
 
 Delivered = Callable[[str, int, int], None]  # (topic, partition, offset), on the event loop
 
@@ -52,6 +52,30 @@ class Ticket:
 
 CURRENT: contextvars.ContextVar[Ticket | None] = contextvars.ContextVar("streams_outbox_ticket", default=None)
 """The ticket of the event being processed: what is sent now counts on it."""
+
+
+class TicketScope:
+    """``with outbox.open(done):`` a new ticket is current inside; on a clean exit it is sealed with ``done``.
+
+    If the block raises, the ticket is never sealed and ``done`` never runs: the event is not acknowledged.
+    A plain (not async) context manager: it is entered once per event, and has nothing to wait for.
+    """
+
+    __slots__ = ("_done", "_outbox", "_token", "ticket")
+
+    def __init__(self, outbox: Outbox, done: Callable[[], None]) -> None:
+        self._outbox = outbox
+        self._done = done
+        self.ticket = Ticket()
+
+    def __enter__(self) -> Ticket:
+        self._token = CURRENT.set(self.ticket)
+        return self.ticket
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        CURRENT.reset(self._token)
+        if exc_type is None:
+            self._outbox.seal(self.ticket, self._done)
 
 
 class Outbox:
@@ -101,6 +125,10 @@ class Outbox:
                 return
             except BufferError:
                 self._producer.poll(0.05)  # the local queue is full: let deliveries drain
+
+    def open(self, done: Callable[[], None]) -> TicketScope:
+        """A ticket for one event, current inside the ``with`` block; ``done`` once it is sealed and durable."""
+        return TicketScope(self, done)
 
     def seal(self, ticket: Ticket, done: Callable[[], None]) -> None:
         """Nothing more will be sent for this event: run ``done`` once its records are durable."""

@@ -48,7 +48,7 @@ def _register(app: StreamsApp, name: str, topic: Any, model: Generational, apply
     async def project(stream: Any) -> None:
         async for event in stream.noack().events():
             started = time.perf_counter()
-            async with ticket_for(app, event):  # acked once its table writes are durable
+            with ticket_for(app, event):  # acked once its table writes are durable
                 views: dict[str, Any] = {}
                 table = model.table
                 items = event.value[ITEMS]

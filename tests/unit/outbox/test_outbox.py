@@ -169,3 +169,39 @@ async def test_a_full_batch_goes_out_without_waiting_for_the_timer() -> None:
     batcher.flush()
     assert [len(json.loads(r["value"])[ITEMS]) for r in producer.sent] == [3, 3, 1]
     outbox.close()
+
+
+async def test_a_ticket_scope_counts_what_is_sent_inside_and_seals_on_a_clean_exit() -> None:
+    outbox, producer = await open_outbox()
+    acked: list[str] = []
+    with outbox.open(lambda: acked.append("e1")) as ticket:
+        assert CURRENT.get() is ticket
+        outbox.send("a", b"k", b"1")
+    assert CURRENT.get() is None
+    assert ticket.sealed
+    assert acked == []
+    producer.deliver(0)
+    await settle()
+    assert acked == ["e1"]
+    outbox.close()
+
+
+async def test_a_ticket_scope_that_raises_never_acknowledges_its_event() -> None:
+    outbox, producer = await open_outbox()
+    acked: list[str] = []
+    scope = outbox.open(lambda: acked.append("e1"))
+
+    def process() -> None:
+        with scope:
+            outbox.send("a", b"k", b"1")
+            raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        process()
+    ticket = scope.ticket
+    assert CURRENT.get() is None
+    producer.deliver(0)
+    await settle()
+    assert not ticket.sealed
+    assert acked == []
+    outbox.close()
