@@ -8,11 +8,15 @@ eighth of the worker's event-loop time.  The callback almost never waits:
 it waits only while flow control is held (a rebalance), the producer buffer
 is full, or an agent's queue is full.
 
-``LeanConsumer`` runs the callback inline up to its first wait.  When it
-finishes without waiting (the common case) nothing else is made.  When it
-does wait, it is finished under ``wait_first`` exactly as Faust would have:
-abandoned if the flow is suspended, the consumer stops or crashes.  Either
-way a record is delivered, or abandoned, at the same points as Faust's loop.
+``LeanConsumer`` runs the callback at once, up to its first wait (on 3.12+
+as an eager task; on 3.11 by stepping the coroutine in a context of its
+own).  When it finishes without waiting (the common case) nothing else is
+made.  When it does wait, it is finished under ``wait_first`` exactly as
+Faust would have: abandoned if the flow is suspended, the consumer stops or
+crashes.  Either way a record is delivered, or abandoned, at the same points
+as in Faust's loop.  One difference: Faust's loop lets other tasks run after
+every record; this one after each record that waits, and (Faust's own rule)
+after every hundred.
 
 The loop is faust-streaming 0.15.3's, with that one change (marked).
 """
@@ -20,6 +24,8 @@ The loop is faust-streaming 0.15.3's, with that one change (marked).
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import sys
 from collections.abc import AsyncIterator, Coroutine, Generator
 from typing import Any, cast
 
@@ -27,7 +33,10 @@ from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from mode import Service
 
-__all__ = ["LeanConsumer", "LeanTransport"]
+__all__ = ["EAGER_TASKS", "LeanConsumer", "LeanTransport", "deliver"]
+
+EAGER_TASKS = sys.version_info >= (3, 12)
+"""Python 3.12 runs a task's first step at once (``eager_start``); 3.11 steps the callback itself."""
 
 
 class _Rest:
@@ -61,12 +70,30 @@ class _Rest:
 
 async def deliver(service: Service, callback: Any, message: Any, suspended: asyncio.Event) -> None:
     """Run ``callback(message)``; if it has to wait, finish it unless ``suspended`` is set first."""
+    if EAGER_TASKS:
+        # 3.12+: a task of its own that runs at once, up to its first wait. What the callback binds to
+        # its task (``asyncio.timeout``, which ``wait_for`` uses from 3.12 on) binds to this one.
+        loop = asyncio.get_running_loop()
+        task = asyncio.Task(callback(message), loop=loop, eager_start=True)  # type: ignore[call-arg]  # 3.12+
+        if task.done():
+            task.result()  # an error reaches the loop, as with wait_first
+            return
+        await service.wait_first(task, suspended.wait())
+        return
+    # 3.11: the first step inline, in a context of its own (what it sets stays with it); nothing on the
+    # callback's way (Faust's conductor, mode's flow control, 3.11's wait_for) binds to the current task.
+    context = contextvars.copy_context()
     coro = callback(message)
     try:
-        waiting = coro.send(None)
+        waiting = context.run(coro.send, None)
     except StopIteration:
         return  # delivered without waiting
-    await service.wait_first(_Rest(coro, waiting), suspended.wait())
+    rest = asyncio.get_running_loop().create_task(_finish(coro, waiting), context=context)
+    await service.wait_first(rest, suspended.wait())
+
+
+async def _finish(coro: Coroutine[Any, Any, Any], waiting: Any) -> Any:
+    return await _Rest(coro, waiting)
 
 
 class LeanConsumer(faust_aiokafka.Consumer):
