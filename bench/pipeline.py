@@ -1,6 +1,6 @@
 """Throughput and latency of the order pipeline, side by side in one run on one broker.
 
-    python -m bench.pipeline [--events N] [--rate R]
+    python -m bench.pipeline [--events N] [--rate R] [--rounds K]
 
 (a) our agents on one worker, (b) the naive Faust agent in bench/naive_app.py
 doing the same, twice: decode, four read models and commit only (issue 4's
@@ -8,13 +8,16 @@ workload), then with fan-out and ``--poison-rate`` garbage records (1% by
 default: dead letters); (c) raw confluent-kafka consume (the ceiling); then
 end-to-end latency at a fixed moderate rate (POST /events -> GET ?after=
 answered), GET latency while a backlog is processed, and the worker's peak
-memory (VmHWM).
+memory (VmHWM).  With ``--rounds K`` the (a)/(b) pairs run K times, alternating,
+and the ratios are given per round and as their median: runs on a shared
+machine vary by 20% or more, the naive agent's most.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import sys
 import tempfile
 import threading
@@ -191,12 +194,20 @@ async def latency(url: str, count: int, rate: float) -> list[float]:
     return out
 
 
+def print_median(rounds: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    if len(rounds) > 1:
+        ratios = sorted(a["rate"] / b["rate"] for a, b in rounds)
+        print(f"median a/b over {len(rounds)} rounds = {statistics.median(ratios):.2f} "
+              f"(each: {', '.join(f'{r:.2f}' for r in ratios)})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--rate", type=float, default=50.0, help="events/s for the latency run")
     parser.add_argument("--skip-throughput", action="store_true", help="only the latency runs")
     parser.add_argument("--poison-rate", type=float, default=0.01, help="share of garbage records in (a) and (b)")
+    parser.add_argument("--rounds", type=int, default=1, help="(a)/(b) pairs per workload; ratios: each and median")
     parser.add_argument("--memory-only", action="store_true",
                         help="only (a), to see its peak memory with --events orders in the read models")
     args = parser.parse_args()
@@ -220,18 +231,27 @@ def main() -> None:
                   f"p50 {pct(lat, 0.5) * 1000:.1f} ms, p99 {pct(lat, 0.99) * 1000:.1f} ms")
             return
         # Issue 4's workload: decode, four read models, commit; then issue 5's: the same with fan-out and poison.
-        plain_ours = run_worker({**base, "STREAMS_APP_FACTORY": "bench.ours_without_fanout:create_app"},
-                                root / "plain-ours", args.events, "bench-plain-ours", admin)
-        print(f"(a) read models only: {plain_ours['rate']:.0f} events/s", flush=True)
-        plain_naive = run_worker({**base, "STREAMS_APP_FACTORY": "bench.naive_app:create_app_without_fanout"},
-                                 root / "plain-naive", args.events, "bench-plain-naive", admin)
-        print(f"(b) read models only: {plain_naive['rate']:.0f} events/s", flush=True)
-        ours = run_worker(base, root / "ours", args.events, "bench-ours", admin, poison_rate=args.poison_rate)
-        print(f"(a) done: {ours['rate']:.0f} events/s, {ours['dead_letters']} dead letters", flush=True)
-        naive_env = {**base, "STREAMS_APP_FACTORY": "bench.naive_app:create_app"}
-        naive = run_worker(naive_env, root / "naive", args.events, "bench-naive", admin, poison_rate=args.poison_rate)
-        print(f"(b) done: {naive['rate']:.0f} events/s, {naive['dead_letters']} dead letters", flush=True)
-        ceiling = raw_consume(broker.bootstrap_servers, "bench-ours.orders", args.events)
+        plain_rounds: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        fanout_rounds: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        for r in range(1, args.rounds + 1):
+            tag = "" if args.rounds == 1 else f"-r{r}"
+            rnd = "" if args.rounds == 1 else f"round {r}: "
+            plain_ours = run_worker({**base, "STREAMS_APP_FACTORY": "bench.ours_without_fanout:create_app"},
+                                    root / f"plain-ours{tag}", args.events, f"bench-plain-ours{tag}", admin)
+            print(f"{rnd}(a) read models only: {plain_ours['rate']:.0f} events/s", flush=True)
+            plain_naive = run_worker({**base, "STREAMS_APP_FACTORY": "bench.naive_app:create_app_without_fanout"},
+                                     root / f"plain-naive{tag}", args.events, f"bench-plain-naive{tag}", admin)
+            print(f"{rnd}(b) read models only: {plain_naive['rate']:.0f} events/s", flush=True)
+            plain_rounds.append((plain_ours, plain_naive))
+            ours = run_worker(base, root / f"ours{tag}", args.events, f"bench-ours{tag}", admin,
+                              poison_rate=args.poison_rate)
+            print(f"{rnd}(a) done: {ours['rate']:.0f} events/s, {ours['dead_letters']} dead letters", flush=True)
+            naive_env = {**base, "STREAMS_APP_FACTORY": "bench.naive_app:create_app"}
+            naive = run_worker(naive_env, root / f"naive{tag}", args.events, f"bench-naive{tag}", admin,
+                               poison_rate=args.poison_rate)
+            print(f"{rnd}(b) done: {naive['rate']:.0f} events/s, {naive['dead_letters']} dead letters", flush=True)
+            fanout_rounds.append((ours, naive))
+        ceiling = raw_consume(broker.bootstrap_servers, f"bench-ours{tag}.orders", args.events)
         # GET latency while a worker works through the backlog, then end-to-end latency at a fixed rate
         loaded = run_worker(base, root / "lat", args.events, "bench-lat", admin, load_gets=True)
         gets = loaded["gets"]
@@ -242,16 +262,22 @@ def main() -> None:
         lat = end_to_end(base, root, args.rate)
         print(f"\nN = {args.events} OrderPlaced records, 4 partitions, one worker, Kafka {broker.url}")
         print("decode, four read models, commit (no fan-out, no poison):")
-        for label, run in (("(a) our agents: ", plain_ours), ("(b) naive Faust:", plain_naive)):
-            print(f"{label}  {run['rate']:8.0f} events/s  ({run['seconds']:.1f}s, peak RSS {run['peak_mb']:.0f} MB)")
-        print(f"ratio: a/b = {plain_ours['rate'] / plain_naive['rate']:.2f}")
+        for plain_ours, plain_naive in plain_rounds:
+            for label, run in (("(a) our agents: ", plain_ours), ("(b) naive Faust:", plain_naive)):
+                print(f"{label}  {run['rate']:8.0f} events/s  ({run['seconds']:.1f}s, "
+                      f"peak RSS {run['peak_mb']:.0f} MB)")
+            print(f"ratio: a/b = {plain_ours['rate'] / plain_naive['rate']:.2f}")
+        print_median(plain_rounds)
         print(f"the same with fan-out to 4 topics and {args.poison_rate:.1%} poison:")
-        for label, run in (("(a) our agents: ", ours), ("(b) naive Faust:", naive)):
-            print(f"{label}  {run['rate']:8.0f} events/s  ({run['seconds']:.1f}s, peak RSS {run['peak_mb']:.0f} MB, "
-                  f"{run['dead_letters']} dead letters of {run['poison']} poison: "
-                  f"{run['dead_letters'] / run['seconds']:.0f}/s)")
+        for ours, naive in fanout_rounds:
+            for label, run in (("(a) our agents: ", ours), ("(b) naive Faust:", naive)):
+                print(f"{label}  {run['rate']:8.0f} events/s  ({run['seconds']:.1f}s, peak RSS "
+                      f"{run['peak_mb']:.0f} MB, {run['dead_letters']} dead letters of {run['poison']} poison: "
+                      f"{run['dead_letters'] / run['seconds']:.0f}/s)")
+            print(f"ratio: a/b = {ours['rate'] / naive['rate']:.2f}")
+        print_median(fanout_rounds)
         print(f"(c) raw consume:  {ceiling:8.0f} events/s")
-        print(f"ratios: a/b = {ours['rate'] / naive['rate']:.2f}, a/c = {ours['rate'] / ceiling:.3f}")
+        print(f"ratio: a/c = {fanout_rounds[-1][0]['rate'] / ceiling:.3f}")
         print(f"end-to-end (POST /events -> GET ?after= answered) at {args.rate:g}/s: "
               f"p50 {pct(lat, 0.5) * 1000:.1f} ms, p99 {pct(lat, 0.99) * 1000:.1f} ms")
 
