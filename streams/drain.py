@@ -38,6 +38,10 @@ __all__ = ["EAGER_TASKS", "LeanConsumer", "LeanTransport", "deliver"]
 EAGER_TASKS = sys.version_info >= (3, 12)
 """Python 3.12 runs a task's first step at once (``eager_start``); 3.11 steps the callback itself."""
 
+YIELD_EVERY = 10
+"""Records delivered between two turns of the event loop (Faust: 100, and a turn for every record anyway):
+HTTP reads and the agents get the loop at least this often while a backlog is drained."""
+
 
 class _Rest:
     """The rest of a coroutine that has already run up to its first wait (on ``waiting``)."""
@@ -111,7 +115,7 @@ class LeanConsumer(faust_aiokafka.Consumer):
         commit_every = self._commit_every
         acks_enabled_for = self.app.topics.acks_enabled_for
 
-        yield_every = 100
+        yield_every = YIELD_EVERY
         num_since_yield = 0
         sleep = asyncio.sleep
 
