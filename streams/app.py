@@ -21,6 +21,9 @@ Choices that matter for correctness, not style:
 * Fetched records reach the agents' queues through ``streams.drain``: Faust's
   drain loop, without the four tasks it makes per record; a record is still
   delivered or abandoned at the same points.
+* Faust's Monitor is not a sensor here: it keeps per-event statistics for
+  Faust's /stats pages, which this app does not serve; about 3% of the CPU
+  per event, side by side.
 """
 
 from __future__ import annotations
@@ -69,6 +72,13 @@ class StreamsApp(faust.App):
         # mode types bare Signal handlers oddly, hence the ignores
         self.on_rebalance_complete.connect(hold_streams)  # type: ignore[arg-type]
         self.on_rebalance_complete.connect(_settle_heap)  # type: ignore[arg-type]
+
+    def on_init_dependencies(self) -> Iterable[Any]:
+        """Faust's, without its Monitor as a sensor: it keeps per-event statistics for Faust's /stats pages,
+        which this app does not serve (``web_stats_enabled=False``); lag and processing metrics are ours."""
+        dependencies = super().on_init_dependencies()
+        self.sensors.remove(self.monitor)
+        return dependencies
 
     def _new_transport(self) -> Any:
         """Faust's aiokafka transport, with the drain loop of ``streams.drain``."""

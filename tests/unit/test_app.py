@@ -1,0 +1,23 @@
+"""``streams.app.StreamsApp``: what it changes of Faust's app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import faust
+import pytest
+
+from streams.app import build_app
+from streams.settings import Settings
+
+
+async def test_the_app_keeps_no_monitor_sensor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def faust_part(app: Any) -> list[Any]:  # what Faust's on_init_dependencies does with the monitor
+        app.sensors.add(app.monitor)
+        return []
+
+    monkeypatch.setattr(faust.App, "on_init_dependencies", faust_part)
+    app = build_app(Settings(data_dir=tmp_path, app_id="sensors"))
+    app.on_init_dependencies()
+    assert app.monitor not in list(app.sensors)
