@@ -11,15 +11,22 @@ Faust then commits only offsets of acknowledged events.
 
 A record Kafka refuses for good stops the worker (``raise_if_failed``): the
 event it belongs to is never acknowledged, so it is processed again after the
-restart; nothing is lost.  Delivery reports arrive on a poll thread and are
-handed to the event loop in batches, one wake-up per batch.
+restart; nothing is lost.
+
+Delivery reports are served on the event loop, by a timer that polls the
+producer every ``POLL_INTERVAL_S`` while records are in flight (and not at all
+when none are), never by a thread of its own.  A poll thread has to take the
+GIL for each report, and under load the event loop holds it: CPython makes a
+waiting thread wait up to its switch interval (5 ms) each time, so reports fell
+seconds behind (19,000 events awaiting their acknowledgement at once,
+``bench.pipeline``), holding their records and events in memory for the
+garbage collector to scan again and again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -27,9 +34,13 @@ from confluent_kafka import KafkaError, Message, Producer
 
 from streams.errors import StreamsError
 
-__all__ = ["CURRENT", "Outbox", "OutboxError", "Ticket", "TicketScope"]
+__all__ = ["CURRENT", "POLL_INTERVAL_S", "Outbox", "OutboxError", "Ticket", "TicketScope"]
 
 Delivered = Callable[[str, int, int], None]  # (topic, partition, offset), on the event loop
+
+POLL_INTERVAL_S = 0.005
+"""How often the loop serves delivery reports while records are in flight: what an acknowledgement may wait
+beyond its records' delivery.  A poll with nothing ready costs a few microseconds."""
 
 
 class OutboxError(StreamsError):
@@ -79,24 +90,23 @@ class TicketScope:
 
 
 class Outbox:
+    """One producer for everything agents write. Use it on the event loop's thread only."""
+
     def __init__(self, bootstrap_servers: str, *, client_id: str, loop: asyncio.AbstractEventLoop,
                  on_failure: Callable[[OutboxError], None] = lambda error: None, producer: Any = None) -> None:
         """``on_failure``: called once, on the loop, when Kafka refuses a record (stop the worker).
-        ``producer``: a confluent-kafka ``Producer`` or one with its produce/poll/flush (tests)."""
+        ``producer``: a confluent-kafka ``Producer`` or one with its produce/poll/flush/len (tests)."""
         self._loop = loop
         self._on_failure = on_failure
-        self._producer = producer or Producer({
+        self._producer = producer if producer is not None else Producer({
             "bootstrap.servers": bootstrap_servers, "client.id": client_id, "acks": "all",
             "enable.idempotence": True, "partitioner": "murmur2_random", "linger.ms": 2,
             "compression.type": "lz4", "queue.buffering.max.messages": 500_000, "log_level": 3,
         })
         self._reports: list[tuple[Sequence[Ticket], Delivered | None, KafkaError | None, str, int, int]] = []
-        self._lock = threading.Lock()
-        self._draining = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._closed = False
         self.failed: OutboxError | None = None
-        self._stop = threading.Event()
-        self._poller = threading.Thread(target=self._poll, name=f"{client_id}-outbox", daemon=True)
-        self._poller.start()
 
     def send(self, topic: str, key: bytes | None, value: bytes | None,
              headers: Sequence[tuple[str, bytes | None]] | None = None, *, partition: int | None = None,
@@ -112,19 +122,19 @@ class Outbox:
         for ticket in tickets:
             ticket.pending += 1
 
-        def report(err: KafkaError | None, msg: Message) -> None:  # poll thread
-            entry = (tickets, delivered, err, topic, int(msg.partition() or 0), int(msg.offset() or 0))
-            with self._lock:
-                self._reports.append(entry)
+        def report(err: KafkaError | None, msg: Message) -> None:  # inside poll or flush, on this thread
+            self._reports.append((tickets, delivered, err, topic, int(msg.partition() or 0), int(msg.offset() or 0)))
 
         extra: dict[str, Any] = {"partition": partition} if partition is not None else {}
         while True:
             try:
                 self._producer.produce(topic, value=value, key=key, headers=list(headers or ()), on_delivery=report,
                                        **extra)
-                return
+                break
             except BufferError:
                 self._producer.poll(0.05)  # the local queue is full: let deliveries drain
+        if self._timer is None and not self._closed:
+            self._timer = self._loop.call_later(POLL_INTERVAL_S, self._tick)
 
     def open(self, done: Callable[[], None]) -> TicketScope:
         """A ticket for one event, current inside the ``with`` block; ``done`` once it is sealed and durable."""
@@ -150,26 +160,22 @@ class Outbox:
 
     def close(self) -> None:
         self.flush()
-        self._stop.set()
-        self._poller.join(timeout=2)
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
-    def _poll(self) -> None:
-        while not self._stop.is_set():
-            self._producer.poll(0.05)
-            with self._lock:
-                if not self._reports or self._draining:
-                    continue
-                self._draining = True
-            try:
-                self._loop.call_soon_threadsafe(self._drain)
-            except RuntimeError:  # the loop is closed: shutting down
-                return
+    def _tick(self) -> None:
+        """The poll timer: serve the delivery reports that are in, apply them; again while records are in flight."""
+        self._timer = None
+        self._producer.poll(0)
+        self._drain()
+        if len(self._producer) and not self._closed:
+            self._timer = self._loop.call_later(POLL_INTERVAL_S, self._tick)
 
     def _drain(self) -> None:
-        """On the loop: apply delivery reports, run the acknowledgements they complete."""
-        with self._lock:
-            reports, self._reports = self._reports, []
-            self._draining = False
+        """Apply delivery reports, run the acknowledgements they complete."""
+        reports, self._reports = self._reports, []
         for tickets, delivered, err, topic, partition, offset in reports:
             if err is not None:
                 if self.failed is None:

@@ -31,39 +31,42 @@ class Message:
 
 
 class FakeProducer:
-    """Keeps records until ``deliver``; ``poll`` (the outbox's poll thread) runs the delivery callbacks."""
+    """Keeps records until ``deliver``; ``poll`` runs the delivery callbacks of the delivered ones."""
 
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
+        self.polled_on: list[int] = []  # the thread of each poll
         self._ready: list[tuple[Any, KafkaError | None, Message]] = []
-        self._lock = threading.Lock()
+        self._in_flight = 0
 
     def produce(self, topic: str, value: bytes | None = None, key: bytes | None = None, headers: Any = None,
                 on_delivery: Any = None, partition: int | None = None) -> None:
         self.sent.append({"topic": topic, "key": key, "value": value, "partition": partition,
                           "on_delivery": on_delivery})
+        self._in_flight += 1
 
     def deliver(self, index: int, error: KafkaError | None = None) -> None:
         record = self.sent[index]
-        with self._lock:
-            self._ready.append((record["on_delivery"], error, Message(record["topic"], record["partition"] or 0,
-                                                                      index)))
+        self._ready.append((record["on_delivery"], error, Message(record["topic"], record["partition"] or 0, index)))
 
     def poll(self, timeout: float) -> int:
-        with self._lock:
-            ready, self._ready = self._ready, []
+        self.polled_on.append(threading.get_ident())
+        ready, self._ready = self._ready, []
         for callback, error, message in ready:
+            self._in_flight -= 1
             callback(error, message)
-        threading.Event().wait(min(timeout, 0.005))
         return len(ready)
 
     def flush(self, timeout: float) -> int:
         self.poll(0)
-        return 0
+        return self._in_flight
+
+    def __len__(self) -> int:
+        return self._in_flight
 
 
 async def settle() -> None:
-    for _ in range(40):  # the poll thread hands reports to the loop
+    for _ in range(40):  # a few turns of the outbox's poll timer
         await asyncio.sleep(0.005)
 
 
@@ -189,4 +192,40 @@ async def test_a_ticket_scope_that_raises_never_acknowledges_its_event() -> None
     await settle()
     assert not ticket.sealed
     assert acked == []
+    outbox.close()
+
+
+async def test_delivery_reports_are_served_on_the_event_loop_thread() -> None:
+    # A poll thread would wait for the GIL at every report while the loop is busy; under load they fell behind.
+    outbox, producer = await open_outbox()
+    acked: list[str] = []
+    with outbox.open(lambda: acked.append("e1")):
+        outbox.send("a", b"k", b"1")
+    producer.deliver(0)
+    await settle()
+    assert acked == ["e1"]
+    assert producer.polled_on
+    assert set(producer.polled_on) == {threading.get_ident()}
+    outbox.close()
+
+
+async def test_the_outbox_polls_only_while_records_are_in_flight() -> None:
+    outbox, producer = await open_outbox()
+    acked: list[str] = []
+    await settle()
+    assert producer.polled_on == []  # nothing sent: no timer
+    with outbox.open(lambda: acked.append("e1")):
+        outbox.send("a", b"k", b"1")
+    await settle()
+    assert len(producer.polled_on) > 1  # in flight: polled again and again
+    producer.deliver(0)
+    await settle()
+    polls = len(producer.polled_on)
+    await settle()
+    assert len(producer.polled_on) == polls  # all delivered: polling stopped
+    with outbox.open(lambda: acked.append("e2")):
+        outbox.send("a", b"k", b"2")
+    producer.deliver(1)
+    await settle()
+    assert acked == ["e1", "e2"]  # and starts again with the next record
     outbox.close()
