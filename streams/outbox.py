@@ -170,7 +170,7 @@ class Outbox:
         self._timer = None
         self._producer.poll(0)
         self._drain()
-        if len(self._producer) and not self._closed:
+        if self._timer is None and len(self._producer) and not self._closed:  # (a send in _drain may have armed it)
             self._timer = self._loop.call_later(POLL_INTERVAL_S, self._tick)
 
     def _drain(self) -> None:
