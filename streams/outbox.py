@@ -34,7 +34,7 @@ from confluent_kafka import KafkaError, Message, Producer
 
 from streams.errors import StreamsError
 
-__all__ = ["CURRENT", "POLL_INTERVAL_S", "Outbox", "OutboxError", "Ticket", "TicketScope"]
+__all__ = ["CURRENT", "Outbox", "OutboxError", "Ticket", "TicketScope"]
 
 Delivered = Callable[[str, int, int], None]  # (topic, partition, offset), on the event loop
 
@@ -133,8 +133,7 @@ class Outbox:
                 break
             except BufferError:
                 self._producer.poll(0.05)  # the local queue is full: let deliveries drain
-        if self._timer is None and not self._closed:
-            self._timer = self._loop.call_later(POLL_INTERVAL_S, self._tick)
+        self._arm()
 
     def open(self, done: Callable[[], None]) -> TicketScope:
         """A ticket for one event, current inside the ``with`` block; ``done`` once it is sealed and durable."""
@@ -165,13 +164,18 @@ class Outbox:
             self._timer.cancel()
             self._timer = None
 
+    def _arm(self) -> None:
+        """Poll in ``POLL_INTERVAL_S`` unless a poll is already due."""
+        if self._timer is None and not self._closed:
+            self._timer = self._loop.call_later(POLL_INTERVAL_S, self._tick)
+
     def _tick(self) -> None:
         """The poll timer: serve the delivery reports that are in, apply them; again while records are in flight."""
         self._timer = None
         self._producer.poll(0)
         self._drain()
-        if self._timer is None and len(self._producer) and not self._closed:  # (a send in _drain may have armed it)
-            self._timer = self._loop.call_later(POLL_INTERVAL_S, self._tick)
+        if len(self._producer):
+            self._arm()
 
     def _drain(self) -> None:
         """Apply delivery reports, run the acknowledgements they complete."""
