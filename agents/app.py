@@ -22,8 +22,8 @@ from agents.views import register_views
 from streams.app import StreamsApp, build_app
 from streams.avro import load_schemas
 from streams.freshness import Watermarks, seed_watermarks
-from streams.processing import ProcessingPolicy
 from streams.producer import DurableProducer
+from streams.recordpath.processing import ProcessingPolicy
 from streams.replay import Generational
 from streams.routing import Fanout, Rule
 from streams.settings import Settings
@@ -51,7 +51,7 @@ def create_app(settings: Settings, *, rules: Sequence[Rule] = RULES) -> StreamsA
     register_order_agent(app, source=orders_topic(settings), tables=tables, deltas=deltas, decoder=decoder,
                          fanout=create_fanout(settings, decoder, rules), marks=marks,
                          policy=ProcessingPolicy.from_settings(settings))
-    register_readmodel_agents(app, deltas=deltas, tables=tables, marks=marks)
+    inboxes = register_readmodel_agents(app, deltas=deltas, tables=tables, marks=marks)
     seed_watermarks(app, marks, *(model_seed(model) for model in tables.all()))
     install_error_middleware(app)
     register_health(app)
@@ -61,7 +61,7 @@ def create_app(settings: Settings, *, rules: Sequence[Rule] = RULES) -> StreamsA
         producer = DurableProducer(settings.bootstrap_servers, client_id=f"{settings.app_id}-http")
         return OrderIngest(decoder.catalog, decoder.codec, producer, settings.producer_name, orders_topic(settings))
 
-    register_views(app, tables, marks, {"orders": source, **deltas}, make_ingest=make_ingest)
+    register_views(app, tables, marks, {"orders": source, **deltas}, inboxes, make_ingest=make_ingest)
     return app
 
 

@@ -16,7 +16,7 @@ from agents.orders.projection import EventMeta
 from streams.avro import AvroCodec, ConfluentRegistry
 from streams.envelope import Envelope
 from streams.errors import ValidationError
-from streams.records import RawRecord
+from streams.recordpath.records import RawRecord
 from streams.settings import Settings
 
 __all__ = ["DecodedEvent", "OrderEventDecoder"]

@@ -16,7 +16,7 @@ from typing import Any
 
 from agents.topics import CUSTOMER_DELTAS, SKU_DELTAS, STATS_DELTAS, internal, orders_topic
 from streams.app import StreamsApp
-from streams.replay import Generational, declare_generations
+from streams.replay import Generational, declare_generations, rebuilding_topics
 from streams.settings import Settings
 
 __all__ = ["HELP", "Tables", "declare_tables", "read_models"]
@@ -59,4 +59,5 @@ def declare_tables(app: StreamsApp) -> Tables:
                          help=HELP[read_model])
 
     generations = declare_generations(settings, app.conf.id, read_models(settings), table)
+    app.recovery.rebuilding.update(rebuilding_topics(generations))
     return Tables(**generations)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agents.fanout import RULES
-from streams.agent import control_topic
+from streams.recordpath.agent import control_topic
 from streams.settings import Settings
 from streams.topics import TopicSpec, dlq_topic
 

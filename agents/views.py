@@ -23,6 +23,7 @@ from streams.app import StreamsApp
 from streams.errors import NotFoundError, ValidationError
 from streams.freshness import Watermarks
 from streams.position import key_partition
+from streams.recordpath.inbox import DeltaInbox
 from streams.replay import Generational
 from streams.web.auth import check_bearer
 from streams.web.views import JsonView, after_param, routed, wait_param
@@ -31,8 +32,9 @@ __all__ = ["register_views"]
 
 
 def register_views(app: StreamsApp, tables: Tables, marks: Watermarks, topics: dict[str, Any],
-                   make_ingest: Callable[[], OrderIngest]) -> None:
-    """``topics``: the source topic of each read model, by name, for routing GETs to the key's owner."""
+                   inboxes: dict[str, DeltaInbox], make_ingest: Callable[[], OrderIngest]) -> None:
+    """``topics``: the source topic of each read model, by name, for routing GETs to the key's owner;
+    ``inboxes``: what the delta-fed read models have applied, per partition (``_meta.applied``, ``?after=``)."""
     settings = app.streams_settings
     orders = orders_topic(settings)
     metrics = app.metrics
@@ -45,6 +47,11 @@ def register_views(app: StreamsApp, tables: Tables, marks: Watermarks, topics: d
     def meta(read_model: str, applied: Any, generation: dict[str, Any]) -> dict[str, Any]:
         return {"read_model": read_model, "applied": applied, **generation}
 
+    def applied_in(model: Generational, key: str) -> dict[str, int]:
+        """Per orders partition, the last offset whose deltas the key's partition of ``model`` has applied."""
+        partition = key_partition(key.encode(), settings.topic_partitions)
+        return inboxes[model.name].applied(partition, model.meta(partition)["generation"])
+
     async def wait_key_applied(request: Request, model: Generational, key: str, what: str) -> None:
         after = after_param(request)
         if after is None:
@@ -53,8 +60,7 @@ def register_views(app: StreamsApp, tables: Tables, marks: Watermarks, topics: d
         mark = f"{orders}:{partition}"
 
         def applied() -> bool:
-            view = serving(model, key)[0].get(key)
-            return view is not None and view["applied"].get(mark, -1) >= offset
+            return applied_in(model, key).get(mark, -1) >= offset
 
         await marks.until(applied, wait_param(request, settings.read_wait_timeout_s),
                           f"{what} (after {partition}:{offset})")
@@ -90,7 +96,7 @@ def register_views(app: StreamsApp, tables: Tables, marks: Watermarks, topics: d
                 metrics.query_seconds.labels(path).observe(time.perf_counter() - started)
                 if view is None:
                     raise NotFoundError(f"no {label} {key!r}")
-                return self.json({**view, "_meta": meta(model.name, view["applied"], generation)})
+                return self.json({**view, "_meta": meta(model.name, applied_in(model, key), generation)})
 
         del KeyedView
 
@@ -104,10 +110,10 @@ def register_views(app: StreamsApp, tables: Tables, marks: Watermarks, topics: d
             started = time.perf_counter()
             await wait_key_applied(request, tables.stats, STATS_KEY, "stats")
             table, generation = serving(tables.stats, STATS_KEY)
-            view = table.get(STATS_KEY) or {
-                "orders_by_status": {}, "revenue_minor_by_hour": {}, "revenue_minor_total": {}, "applied": {}}
+            view = table.get(STATS_KEY) or {"orders_by_status": {}, "revenue_minor_by_hour": {},
+                                             "revenue_minor_total": {}}
             metrics.query_seconds.labels("/stats").observe(time.perf_counter() - started)
-            return self.json({**view, "_meta": meta("stats", view["applied"], generation)})
+            return self.json({**view, "_meta": meta("stats", applied_in(tables.stats, STATS_KEY), generation)})
 
     ingest_ref: dict[str, OrderIngest] = {}
 

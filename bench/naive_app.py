@@ -21,7 +21,7 @@ from agents.topics import orders_topic, topic_specs
 from streams.app import StreamsApp, build_app
 from streams.dlq import dead_letter_headers, describe
 from streams.errors import StreamsError
-from streams.records import RawRecord
+from streams.recordpath.records import RawRecord
 from streams.settings import Settings
 from streams.topics import TopicSpec, dlq_topic
 from streams.web import register_health

@@ -2,7 +2,7 @@
 
 Choices that matter for correctness, not style:
 
-* Agents acknowledge events themselves (``streams.agent``), only once an
+* Agents acknowledge events themselves (``streams.recordpath.agent``), only once an
   event is applied, dead-lettered or parked: Faust's automatic acks would
   acknowledge an event its agent raised on (faust-streaming ignores
   ``stream_ack_exceptions``), and its offset would then be committed.
@@ -12,13 +12,16 @@ Choices that matter for correctness, not style:
   from disk and replays only the changelog tail.
 * What agents write (changelogs, deltas, fan-out, dead letters) goes through
   the ``Outbox`` (librdkafka), and an event is acknowledged once all of it is
-  durable (``streams.outbox``, ``streams.changelog``), in offset order per
-  partition (``streams.acks``: Faust's commit could otherwise pass an event
+  durable (``streams.recordpath.outbox``, ``streams.recordpath.faust_internals.changelog``), in offset order per
+  partition (``streams.recordpath.acks``: Faust's commit could otherwise pass an event
   still in flight).
+* Every table partition is restored to exactly the effects of the source
+  records below its source partition's resume point, and agents skip what is
+  below it (``streams.recordpath.protocol``, the commit protocol).
 * The streams are held at the end of each recovery until Faust has emptied
-  its queues (``streams.resume``): otherwise the records fetched while it
+  its queues (``streams.recordpath.faust_internals.resume``): otherwise the records fetched while it
   seeks are thrown away unprocessed, and the commit stops at the hole.
-* Fetched records reach the agents' queues through ``streams.drain``: Faust's
+* Fetched records reach the agents' queues through ``streams.recordpath.faust_internals.drain``: Faust's
   drain loop, without the four tasks it makes per record; a record is still
   delivered or abandoned at the same points.
 * Faust's Monitor is not a sensor here: it keeps per-event statistics for
@@ -32,6 +35,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -39,12 +43,12 @@ from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from streams import heap
-from streams.acks import InOrderAcks
-from streams.batching import RepartitionBatcher
-from streams.changelog import OutboxTable
-from streams.drain import LeanTransport
-from streams.outbox import Outbox, OutboxError
-from streams.resume import hold_streams
+from streams.recordpath.acks import InOrderAcks
+from streams.recordpath.batching import RepartitionBatcher
+from streams.recordpath.faust_internals import LeanTransport, OutboxTable, hold_streams
+from streams.recordpath.faust_internals.recovery import StateRecovery
+from streams.recordpath.outbox import Outbox, OutboxError
+from streams.recordpath.protocol import Positions
 from streams.settings import Settings
 from streams.topics import TopicSpec, ensure_topics
 from streams.web.metrics import Metrics
@@ -69,6 +73,14 @@ class StreamsApp(faust.App):
         self.outbox: Outbox | None = None  # created when the worker starts (it needs the running loop)
         self.batcher: RepartitionBatcher | None = None
         self.acks = InOrderAcks()  # what Faust is told is acknowledged, per partition in offset order
+        self.positions = Positions()  # per source partition: the first offset not yet in the state
+        self.recovery = StateRecovery(
+            state_file=Path(self.conf.tabledir) / "recovery.json", positions=self.positions,
+            committed=self._committed_now, actives=lambda: set(self.assignor.assigned_actives()),
+            streams=lambda: {tp for tp in self.consumer.assignment() if tp.topic not in self.tables.changelog_topics},
+            generation=lambda: int(self.consumer_generation_id),
+        )
+        self.on_partitions_revoked.connect(_forget_revoked)  # type: ignore[arg-type]
         # mode types bare Signal handlers oddly, hence the ignores
         self.on_rebalance_complete.connect(hold_streams)  # type: ignore[arg-type]
         self.on_rebalance_complete.connect(_settle_heap)  # type: ignore[arg-type]
@@ -81,7 +93,7 @@ class StreamsApp(faust.App):
         return dependencies
 
     def _new_transport(self) -> Any:
-        """Faust's aiokafka transport, with the drain loop of ``streams.drain``."""
+        """Faust's aiokafka transport, with the drain loop of ``streams.recordpath.faust_internals.drain``."""
         url = self.conf.broker_consumer[0]
         if url.scheme in ("kafka", "aiokafka"):
             return LeanTransport(self.conf.broker_consumer, self)
@@ -95,18 +107,18 @@ class StreamsApp(faust.App):
 
     async def committed_offsets(self, tps: Iterable[Any]) -> dict[tuple[str, int], int]:
         """Committed offsets of this app's group for ``tps`` (confluent-kafka AdminClient, in a thread)."""
-        wanted = [TopicPartition(tp.topic, tp.partition) for tp in tps]
-        if not wanted:
+        wanted = [(tp.topic, tp.partition) for tp in tps]
+        return await asyncio.get_running_loop().run_in_executor(None, self._committed_now, wanted)
+
+    def _committed_now(self, tps: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        """The same, blocking (recovery needs them before Faust reads a changelog)."""
+        if not tps:
             return {}
-
-        def fetch() -> dict[tuple[str, int], int]:
-            request = ConsumerGroupTopicPartitions(self.conf.id, wanted)
-            admin = self.admin()  # kept alive until the result is in: a collected client fails its futures
-            futures = admin.list_consumer_group_offsets([request], request_timeout=10)
-            result = futures[self.conf.id].result(timeout=15)
-            return {(tp.topic, tp.partition): tp.offset for tp in result.topic_partitions if tp.offset >= 0}
-
-        return await asyncio.get_running_loop().run_in_executor(None, fetch)
+        request = ConsumerGroupTopicPartitions(self.conf.id, [TopicPartition(t, p) for t, p in tps])
+        admin = self.admin()  # kept alive until the result is in: a collected client fails its futures
+        futures = admin.list_consumer_group_offsets([request], request_timeout=10)
+        result = futures[self.conf.id].result(timeout=15)
+        return {(tp.topic, tp.partition): tp.offset for tp in result.topic_partitions if tp.offset >= 0}
 
     async def on_first_start(self) -> None:
         await super().on_first_start()
@@ -130,7 +142,17 @@ class StreamsApp(faust.App):
         if self.batcher is not None:
             self.batcher.flush()
         if self.outbox is not None:
-            self.outbox.close()
+            undelivered = self.outbox.close()
+            if undelivered or self.outbox.failed is not None:
+                log.warning("%d records undelivered at shutdown: the next start restores every table from its "
+                            "changelog", undelivered)
+                return
+        self.recovery.stopped_cleanly()
+
+
+async def _forget_revoked(sender: Any, revoked: Any, **kwargs: Any) -> None:
+    """Partitions given up: their local stores go stale here (``StateRecovery.revoked``)."""
+    sender.recovery.revoked(revoked, set(sender.tables.changelog_topics))
 
 
 async def _settle_heap(sender: Any, **kwargs: Any) -> None:

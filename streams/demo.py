@@ -23,7 +23,7 @@ from streams import headers as h
 from streams.errors import ConfigError, DeadlineError
 from streams.position import Position
 from streams.producer import DurableProducer
-from streams.records import RawRecord, header
+from streams.recordpath.records import RawRecord, header
 from streams.scan import scan
 from streams.topics import dlq_topic
 

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 
 from streams import headers as h
 from streams.errors import DecodeError, ValidationError
-from streams.records import RawRecord
+from streams.recordpath.records import RawRecord
 
 __all__ = ["BadHeaderError", "Envelope", "HeaderInput", "MissingHeaderError", "derive", "derived_event_id",
            "position_event_id"]
@@ -189,7 +189,7 @@ def derive(parent: Envelope, event_type: str, producer: str | None = None) -> En
 
 
 def _values(headers: HeaderInput) -> dict[str, bytes | None]:
-    """Header values by name; the last one wins when a name repeats, as ``streams.records.header``."""
+    """Header values by name; the last one wins when a name repeats, as ``streams.recordpath.records.header``."""
     pairs = headers.items() if isinstance(headers, Mapping) else headers
     values: dict[str, bytes | None] = {}
     for name, value in pairs:

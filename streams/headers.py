@@ -27,6 +27,7 @@ __all__ = [
     "EVENT_TYPE",
     "OCCURRED_AT",
     "PRODUCER",
+    "SOURCE",
 ]
 
 EVENT_ID = "event_id"
@@ -63,3 +64,6 @@ DLQ_REDRIVE_LAST = "dlq_redrive_last"
 """``1`` on the last record of a key in a redrive run: once it is applied, the key is no longer parked."""
 DLQ_REDRIVEN_FROM = "dlq_redriven_from"
 """``<dlq topic>:<partition>:<offset>`` the record was redriven from."""
+
+SOURCE = "streams_source"
+"""On changelog records: ``<topic>:<partition>:<offset>`` of the source record whose processing wrote it."""

@@ -15,7 +15,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from streams.errors import NotFoundError, TransientError
-from streams.records import RawRecord
+from streams.recordpath.records import RawRecord
 
 __all__ = ["scan", "topic_exists"]
 

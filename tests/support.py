@@ -11,7 +11,7 @@ from fastavro.schema import to_parsing_canonical_form
 
 from agents.events import OrderPlaced
 from streams.avro.errors import UnknownSchemaIdError
-from streams.records import RawRecord
+from streams.recordpath.records import RawRecord
 
 
 class MemoryRegistry:

@@ -4,7 +4,7 @@ Thin by design.  ``prepare`` (may fail, no side effects, so it can be retried)
 decodes the record, runs the pure projection and builds the fan-out records;
 ``commit`` writes the order view and sends the deltas and fan-out records.
 Dead letters, parking, retries and the breaker are the platform's
-(``streams.processing``); every decision about orders is in
+(``streams.recordpath.processing``); every decision about orders is in
 ``agents.orders.projection`` and ``agents.fanout``.
 """
 
@@ -18,11 +18,11 @@ from agents.decoding import DecodedEvent, OrderEventDecoder
 from agents.orders.projection import OrderOutcome, apply_order
 from agents.readmodels.stats import STATS_KEY
 from agents.tables import Tables
-from streams.agent import guarded_agent, outbox, repartition
 from streams.app import StreamsApp
 from streams.freshness import Watermarks
-from streams.processing import Outcome, ProcessingPolicy
-from streams.records import RawRecord
+from streams.recordpath.agent import guarded_agent, outbox, repartition
+from streams.recordpath.processing import Outcome, ProcessingPolicy
+from streams.recordpath.records import RawRecord
 from streams.routing import Fanout, Output
 
 __all__ = ["AGENT", "register_order_agent"]
@@ -61,9 +61,7 @@ def register_order_agent(app: StreamsApp, *, source: str, tables: Tables, deltas
 
     def commit(record: RawRecord, prepared: Prepared) -> None:
         meta, outcome = prepared.decoded.meta, prepared.outcome
-        if outcome.kind in ("applied", "replayed"):
-            # Replayed: applied before a crash, maybe before its changelog record went out; writing the
-            # view again sends it, so a worker that restores this partition from the changelog has it too.
+        if outcome.kind == "applied":
             orders.table[prepared.decoded.event.order_id] = outcome.view
         if orders.replaying(record.partition, record.offset):
             return  # a rebuild: only the new table; deltas and fan-out went out the first time

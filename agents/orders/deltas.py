@@ -3,27 +3,19 @@
 The customer, inventory and stats read models are keyed by customer id, SKU
 and a single global key, not by order id, so the order agent sends them these
 deltas through internal topics keyed by their own keys (the repartition
-pattern).  Every delta carries the source position of the order event; the
-receiving read model skips a delta at or below the position it already
-applied for that source partition, so a replayed event never counts twice.
+pattern).  The platform gives each delta its id (the order event's position and
+its rank among that event's deltas) and hands each to its read model once
+(``streams.recordpath.inbox``).
 """
 
 from __future__ import annotations
 
 from typing import TypedDict
 
-__all__ = ["CustomerDelta", "SkuDelta", "Source", "StatsDelta"]
-
-
-class Source(TypedDict):
-    topic: str
-    partition: int
-    offset: int
-    event_id: str
+__all__ = ["CustomerDelta", "SkuDelta", "StatsDelta"]
 
 
 class CustomerDelta(TypedDict):
-    source: Source
     customer_id: str
     order_id: str
     orders: int
@@ -32,14 +24,12 @@ class CustomerDelta(TypedDict):
 
 
 class SkuDelta(TypedDict):
-    source: Source
     sku: str
     reserved: int
     released: int
 
 
 class StatsDelta(TypedDict):
-    source: Source
     from_status: str | None
     to_status: str
     revenue_minor: int

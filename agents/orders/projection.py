@@ -1,15 +1,13 @@
 """Pure order projection: (view before, event) -> outcome.  No Faust, no Kafka.
 
 The agent calls ``apply_order`` for each decoded event and then writes the
-outcome's view to the orders table and sends its deltas.  Four outcomes:
+outcome's view to the orders table and sends its deltas.  Each record is
+judged once (the platform never hands over a record already in the state), so
+three outcomes:
 
 * ``applied``: a new view and the deltas it causes;
-* ``replayed``: the event is already in the view at this very position (a
-  reprocessing after a crash or an offset reset): nothing changes, but its
-  deltas are sent again, because downstream read models dedupe by position and
-  may not have received them before the crash;
-* ``duplicate``: the same event id arrived again at another position (a
-  producer retry, a redrive): ignored, nothing sent;
+* ``duplicate``: the same event id arrived again (a producer retry, a redrive,
+  a re-send): ignored, nothing sent;
 * ``rejected``: the lifecycle does not allow this transition: counted, logged,
   not applied.
 """
@@ -20,14 +18,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from agents.orders.deltas import CustomerDelta, SkuDelta, Source, StatsDelta
+from agents.orders.deltas import CustomerDelta, SkuDelta, StatsDelta
 from agents.orders.state_machine import next_status
 from agents.orders.view import HistoryEntry, Item, OrderView
 from streams.position import Position
 
 __all__ = ["EventMeta", "OrderOutcome", "apply_order", "deltas_for"]
 
-Kind = Literal["applied", "replayed", "duplicate", "rejected"]
+Kind = Literal["applied", "duplicate", "rejected"]
 
 
 @dataclass(frozen=True)
@@ -52,14 +50,8 @@ class OrderOutcome:
 
 def apply_order(view: OrderView | None, event: Any, meta: EventMeta) -> OrderOutcome:
     """Apply one order event (a typed model with ``order_id``) to the order's view."""
-    if view is not None:
-        for entry in view["history"]:
-            if entry["event_id"] == meta.event_id:
-                same_place = (entry["partition"], entry["offset"]) == (meta.position.partition,
-                                                                      meta.position.offset)
-                if same_place:
-                    return _with_deltas("replayed", view, event, entry, meta)
-                return OrderOutcome("duplicate", view)
+    if view is not None and any(entry["event_id"] == meta.event_id for entry in view["history"]):
+        return OrderOutcome("duplicate", view)
     current = view["status"] if view is not None else None
     target = next_status(current, meta.event_type)
     if target is None:
@@ -115,30 +107,28 @@ def _with_deltas(kind: Kind, view: OrderView, event: Any, entry: HistoryEntry,
 
 def deltas_for(view: OrderView, event: Any, entry: HistoryEntry,
                meta: EventMeta) -> tuple[list[CustomerDelta], list[SkuDelta], list[StatsDelta]]:
-    """The deltas one history entry causes; a pure function of the view after it, so replays agree."""
-    source = Source(topic=meta.position.topic, partition=entry["partition"], offset=entry["offset"],
-                    event_id=entry["event_id"])
+    """The deltas one history entry causes: a pure function of the view after it."""
     kind = entry["event_type"]
     customers: list[CustomerDelta] = []
     skus: list[SkuDelta] = []
     revenue = 0
     if kind == "OrderPlaced":
-        customers.append(CustomerDelta(source=source, customer_id=view["customer_id"],
+        customers.append(CustomerDelta(customer_id=view["customer_id"],
                                        order_id=view["order_id"], orders=1,
                                        value_minor=view["total_minor"], currency=view["currency"]))
     elif kind == "PaymentAuthorized":
         revenue = int(event.amount_minor)
     elif kind == "PaymentRefunded":
         revenue = -int(event.amount_minor)
-        customers.append(CustomerDelta(source=source, customer_id=view["customer_id"],
+        customers.append(CustomerDelta(customer_id=view["customer_id"],
                                        order_id=view["order_id"], orders=0,
                                        value_minor=-int(event.amount_minor), currency=view["currency"]))
     elif kind in ("InventoryReserved", "InventoryReleased"):
         reserved = kind == "InventoryReserved"
-        skus = [SkuDelta(source=source, sku=item["sku"],
+        skus = [SkuDelta(sku=item["sku"],
                          reserved=item["quantity"] if reserved else 0,
                          released=0 if reserved else item["quantity"]) for item in view["items"]]
-    stats = [StatsDelta(source=source, from_status=entry["from_status"], to_status=entry["to_status"],
+    stats = [StatsDelta(from_status=entry["from_status"], to_status=entry["to_status"],
                         revenue_minor=revenue, currency=view["currency"], hour=_hour(meta.occurred_at))]
     return customers, skus, stats
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TypedDict
 
 from agents.orders.deltas import CustomerDelta
-from agents.readmodels.tracking import already_applied, mark_applied
 
 __all__ = ["CustomerView", "apply_customer"]
 
@@ -17,16 +16,13 @@ class CustomerView(TypedDict):
     order_ids: list[str]
     order_count: int
     lifetime_value_minor: dict[str, int]
-    applied: dict[str, int]
 
 
-def apply_customer(view: CustomerView | None, delta: CustomerDelta) -> CustomerView | None:
-    """The view after the delta, or ``None`` when the delta was already applied."""
+def apply_customer(view: CustomerView | None, delta: CustomerDelta) -> CustomerView:
+    """The view after the delta (each delta is handed over once: ``streams.recordpath.inbox``)."""
     if view is None:
         view = CustomerView(customer_id=delta["customer_id"], order_ids=[], order_count=0,
-                            lifetime_value_minor={}, applied={})
-    if already_applied(view["applied"], delta["source"]):
-        return None
+                            lifetime_value_minor={})
     order_ids = view["order_ids"]
     if delta["orders"] and delta["order_id"] not in order_ids:
         order_ids = [*order_ids, delta["order_id"]][-MAX_ORDER_IDS:]
@@ -35,5 +31,4 @@ def apply_customer(view: CustomerView | None, delta: CustomerDelta) -> CustomerV
     return CustomerView(
         customer_id=view["customer_id"], order_ids=order_ids,
         order_count=view["order_count"] + delta["orders"], lifetime_value_minor=value,
-        applied=mark_applied(view["applied"], delta["source"]),
     )

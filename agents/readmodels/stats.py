@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import TypedDict
 
 from agents.orders.deltas import StatsDelta
-from agents.readmodels.tracking import already_applied, mark_applied
 
 __all__ = ["STATS_KEY", "StatsView", "apply_stats"]
 
@@ -20,15 +19,12 @@ class StatsView(TypedDict):
     orders_by_status: dict[str, int]
     revenue_minor_by_hour: dict[str, dict[str, int]]
     revenue_minor_total: dict[str, int]
-    applied: dict[str, int]
 
 
-def apply_stats(view: StatsView | None, delta: StatsDelta) -> StatsView | None:
-    """The view after the delta, or ``None`` when the delta was already applied."""
+def apply_stats(view: StatsView | None, delta: StatsDelta) -> StatsView:
+    """The view after the delta (each delta is handed over once: ``streams.recordpath.inbox``)."""
     if view is None:
-        view = StatsView(orders_by_status={}, revenue_minor_by_hour={}, revenue_minor_total={}, applied={})
-    if already_applied(view["applied"], delta["source"]):
-        return None
+        view = StatsView(orders_by_status={}, revenue_minor_by_hour={}, revenue_minor_total={})
     counts = dict(view["orders_by_status"])
     if delta["from_status"] is not None:
         counts[delta["from_status"]] = counts.get(delta["from_status"], 0) - 1
@@ -42,5 +38,4 @@ def apply_stats(view: StatsView | None, delta: StatsDelta) -> StatsView | None:
         if len(by_hour) > KEEP_HOURS:
             by_hour = dict(sorted(by_hour.items())[-KEEP_HOURS:])
         totals = {**totals, delta["currency"]: totals.get(delta["currency"], 0) + delta["revenue_minor"]}
-    return StatsView(orders_by_status=counts, revenue_minor_by_hour=by_hour, revenue_minor_total=totals,
-                     applied=mark_applied(view["applied"], delta["source"]))
+    return StatsView(orders_by_status=counts, revenue_minor_by_hour=by_hour, revenue_minor_total=totals)

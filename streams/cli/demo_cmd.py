@@ -19,7 +19,7 @@ from streams import headers as h
 from streams.demo import DemoRunner, Outcome, Scenario
 from streams.errors import StreamsError
 from streams.loader import beside_factory
-from streams.records import header
+from streams.recordpath.records import header
 from streams.settings import Settings
 
 __all__ = ["demo"]

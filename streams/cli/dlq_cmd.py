@@ -21,7 +21,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from streams.agent import control_topic
 from streams.audit import AuditLog, operator
 from streams.avro import AvroCodec, ConfluentRegistry
 from streams.cli.options import DRY_RUN, EXECUTE, executing
@@ -29,8 +28,9 @@ from streams.dlq import DeadLetter
 from streams.dlq.redrive import Selection, execute, plan
 from streams.dlq.tally import DeadLetterTally
 from streams.errors import ConfigError, StreamsError
-from streams.processing import release_request
 from streams.producer import DurableProducer
+from streams.recordpath.agent import control_topic
+from streams.recordpath.processing import release_request
 from streams.scan import scan
 from streams.settings import Settings
 from streams.topics import DLQ_SUFFIX, dlq_topic

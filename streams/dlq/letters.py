@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from streams import headers as h
-from streams.records import Headers, RawRecord, header
+from streams.recordpath.records import Headers, RawRecord, header
 
 __all__ = ["PARKED", "DeadLetter", "RedriveMark", "dead_letter_headers", "describe", "is_dlq_header"]
 

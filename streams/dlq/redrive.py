@@ -31,7 +31,7 @@ from streams.envelope import position_event_id
 from streams.errors import StreamsError
 from streams.position import Position
 from streams.producer import DurableProducer
-from streams.records import header
+from streams.recordpath.records import header
 
 __all__ = ["Move", "RedrivePlan", "Selection", "execute", "plan"]
 

@@ -19,7 +19,7 @@ from streams.replay.offsets import GroupOffsets
 from streams.replay.rebuilds import RebuildLog, table_name
 from streams.settings import Settings
 
-__all__ = ["Generational", "declare_generations"]
+__all__ = ["Generational", "declare_generations", "rebuilding_topics"]
 
 
 class Generational:
@@ -69,7 +69,8 @@ class Generational:
 
 def declare_generations(settings: Settings, group: str, read_models: Mapping[str, str],
                         make_table: Callable[[str, str], Any]) -> dict[str, Generational]:
-    """``read_models``: name -> source topic; ``make_table(table name, read model)`` declares a Faust table."""
+    """``read_models``: name -> source topic; ``make_table(table name, read model)`` declares a Faust table.
+    A read model being built is said to the app's recovery by the caller (``rebuilding_topics``)."""
     plans = RebuildLog(settings).latest(group)
     offsets = GroupOffsets(settings.bootstrap_servers) if plans else None
     result = {}
@@ -90,3 +91,8 @@ def declare_generations(settings: Settings, group: str, read_models: Mapping[str
                                         building=newest, generation=plan.generation, partitions=n,
                                         switch=plan.switch)
     return result
+
+
+def rebuilding_topics(generations: Mapping[str, Generational]) -> set[str]:
+    """Source topics a rebuild is replaying: they resume at the group's committed offset, judged again."""
+    return {model.topic for model in generations.values() if model.building is not None}

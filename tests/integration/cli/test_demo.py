@@ -7,7 +7,7 @@ import pytest
 from agents.demo import scenario
 from streams import headers as h
 from streams.devstack.ports import free_port
-from streams.records import header
+from streams.recordpath.records import header
 from tests.integration.harness import Worker, streams_cli
 from tests.integration.orders.builders import read
 

@@ -10,7 +10,7 @@ from confluent_kafka import Producer
 
 from agents import create_ingest
 from agents.ingest import OrderIngest, Prepared
-from streams.records import RawRecord
+from streams.recordpath.records import RawRecord
 from streams.scan import scan
 from streams.settings import Settings
 

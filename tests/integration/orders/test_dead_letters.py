@@ -16,7 +16,7 @@ import pytest
 
 from agents.ingest import OrderIngest
 from streams import headers as h
-from streams.records import header
+from streams.recordpath.records import header
 from tests.integration.harness import Worker, metric, wait_until
 from tests.integration.orders.builders import RawProducer, body, ingest_for, paid, placed, read
 

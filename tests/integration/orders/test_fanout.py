@@ -13,7 +13,7 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from streams import headers as h
-from streams.records import RawRecord, header
+from streams.recordpath.records import RawRecord, header
 from tests.integration.harness import Worker, metric, wait_until
 from tests.integration.orders.builders import body, paid, placed, read, shipped
 

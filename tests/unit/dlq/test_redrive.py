@@ -11,7 +11,7 @@ from streams.dlq.redrive import Selection, execute, plan
 from streams.envelope import position_event_id
 from streams.errors import TransientError
 from streams.position import Position
-from streams.records import RawRecord
+from streams.recordpath.records import RawRecord
 from tests.support import record
 
 RUN = "2b7d6c1e-0000-4000-8000-000000000001"

@@ -11,8 +11,8 @@ from streams.avro import RegistryUnavailableError
 from streams.breaker import BreakerPolicy, BreakerState
 from streams.dlq.parking import Parked
 from streams.errors import ConfigError, DecodeError, TransientError, ValidationError
-from streams.processing import Effects, GuardedProcessor, ProcessingPolicy, release_request
-from streams.records import RawRecord
+from streams.recordpath.processing import Effects, GuardedProcessor, ProcessingPolicy, release_request
+from streams.recordpath.records import RawRecord
 from streams.retry import RetryPolicy
 from tests.support import record
 

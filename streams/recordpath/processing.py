@@ -24,7 +24,7 @@ Per record, in order:
 4. ``commit`` runs, and the key is freed if this record ended its redrive.
 
 Offsets: the caller acknowledges the record only after ``process`` returns
-and everything it wrote is durable (``streams.agent``, ``streams.outbox``), so a
+and everything it wrote is durable (``streams.recordpath.agent``, ``streams.recordpath.outbox``), so a
 commit never covers a record that is not applied, dead-lettered or parked.
 """
 
@@ -42,7 +42,7 @@ from streams.breaker import BreakerPolicy, BreakerState, CircuitBreaker
 from streams.dlq import parking
 from streams.dlq.letters import PARKED, RedriveMark, dead_letter_headers, describe
 from streams.errors import StreamsError
-from streams.records import RawRecord
+from streams.recordpath.records import RawRecord
 from streams.retry import RetryPolicy, retry_async
 from streams.settings import Settings
 from streams.topics import dlq_topic
@@ -52,7 +52,7 @@ __all__ = ["Effects", "GuardedProcessor", "Outcome", "ProcessingPolicy", "releas
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Outcome = Literal["applied", "dead_lettered", "parked", "released", "skipped"]
+Outcome = Literal["applied", "dead_lettered", "parked", "released", "skipped", "already_processed"]
 
 SendFn = Callable[[str, bytes | None, bytes | None, list[tuple[str, bytes | None]]], Awaitable[None]]
 

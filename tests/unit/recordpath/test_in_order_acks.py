@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.acks import InOrderAcks
+from streams.recordpath.acks import InOrderAcks
 
 
 def test_a_later_event_ready_first_waits_for_the_earlier_one() -> None:

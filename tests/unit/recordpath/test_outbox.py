@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from confluent_kafka import KafkaError
 
-from streams.batching import ITEMS, RepartitionBatcher
-from streams.outbox import CURRENT, Outbox, OutboxError, Ticket
 from streams.position import key_partition
+from streams.recordpath.batching import ITEMS, RepartitionBatcher
+from streams.recordpath.outbox import CURRENT, Outbox, OutboxError, Ticket
+from streams.recordpath.protocol import format_source
 
 
 class Message:
@@ -137,7 +138,7 @@ async def test_batched_items_go_one_record_per_partition_and_ack_each_event_when
     outbox, producer = await open_outbox()
     batcher = RepartitionBatcher(outbox, partitions=2, max_items=100, max_delay_s=0.05)
     acked: list[str] = []
-    tickets = {name: Ticket() for name in ("e1", "e2")}
+    tickets = {name: Ticket(format_source("orders", 1, offset)) for offset, name in enumerate(("e1", "e2"))}
     for name, ticket in tickets.items():
         token = CURRENT.set(ticket)
         for key in KEYS:
@@ -149,10 +150,13 @@ async def test_batched_items_go_one_record_per_partition_and_ack_each_event_when
     batcher.flush()
     records = producer.sent
     assert len(records) == 2  # the keys fall in both partitions: one record each
-    items = [item for r in records for item in json.loads(r["value"])[ITEMS]]
+    ids = [item[:3] for r in records for item in json.loads(r["value"])[ITEMS]]
+    items = [item[3] for r in records for item in json.loads(r["value"])[ITEMS]]
     assert sorted((i["key"], i["from"]) for i in items) == sorted((k, e) for k in KEYS for e in ("e1", "e2"))
+    # each item's id: the event's source partition and offset, and its rank among that event's items
+    assert sorted(ids) == sorted(["orders:1", offset, rank] for offset in (0, 1) for rank in range(1, 5))
     for record in records:  # every item of a record really belongs to that partition
-        assert {key_partition(i["key"].encode(), 2) for i in json.loads(record["value"])[ITEMS]} == {
+        assert {key_partition(i[3]["key"].encode(), 2) for i in json.loads(record["value"])[ITEMS]} == {
             record["partition"]}
     producer.deliver(0)
     await settle()

@@ -1,4 +1,4 @@
-"""``streams.drain.deliver``: a record is delivered, or abandoned, at the same points as in Faust's own drain loop.
+"""``faust_internals.drain.deliver``: a record is delivered, or abandoned, at the same points as in Faust's loop.
 
 Faust's loop runs ``wait_first(callback(message), suspend_flow.wait())``; ours runs
 the callback inline up to its first wait and only then falls back to that.
@@ -17,7 +17,7 @@ from mode import Service
 from mode.utils.queues import FlowControlEvent, FlowControlQueue
 
 from streams.app import build_app
-from streams.drain import LeanTransport, deliver
+from streams.recordpath.faust_internals.drain import LeanTransport, deliver
 from streams.settings import Settings
 
 

@@ -17,7 +17,7 @@ import pytest
 from faust.types import TP
 
 from streams.app import build_app
-from streams.changelog import OutboxTable
+from streams.recordpath.faust_internals.changelog import OutboxTable
 from streams.settings import Settings
 
 KEYS = ["o-1", "", "ключ-🙂", "c-" + "9" * 200, "a b\tc"]

@@ -1,4 +1,4 @@
-"""Faust tables whose changelog records go through the app's ``Outbox`` (see ``streams.outbox``).
+"""Faust tables whose changelog records go through the app's ``Outbox`` (see ``streams.recordpath.outbox``).
 
 Faust's documented extension point is the table class (the ``Table`` setting);
 this one overrides how a write or a delete reaches the changelog: through
@@ -15,6 +15,11 @@ twice (store, changelog): the same bytes go to the store and the changelog recor
 what Faust's own recovery assumes (it copies changelog bytes into the store as
 they are).  The encodings are Faust's own codecs, checked byte for byte
 against Faust's serializers in ``tests/unit/outbox/test_changelog_table.py``.
+
+Every changelog record written while an event is processed carries that event's
+source position (``streams_source``), and recovery decides what to restore with it:
+``persisted_offset`` and ``apply_changelog_batch`` go through the app's
+``StateRecovery`` (``streams.recordpath.faust_internals.recovery``).
 
 Memory: Faust opens one RocksDB per table partition with 3 x 64 MB memtables
 and a 2 GB block cache each, sized for one big table on a big machine.  A
@@ -34,7 +39,8 @@ from faust.serializers.codecs import get_codec
 from faust.stores.base import SerializedStore
 from faust.types import TP
 
-from streams.outbox import CURRENT
+from streams.headers import SOURCE
+from streams.recordpath.outbox import CURRENT
 
 __all__ = ["ROCKSDB_DEFAULTS", "OutboxTable"]
 
@@ -112,8 +118,30 @@ class OutboxTable(faust.Table):  # type: ignore[type-arg]  # generic in Faust, k
         return get_codec(self.value_serializer or self.app.conf.value_serializer)
 
     def _send(self, outbox: Any, key: Any, key_bytes: bytes, value: bytes | None) -> None:
+        ticket = CURRENT.get()
+        stamp = ticket.source if ticket is not None else None
         outbox.send(self.changelog_topic.get_topic_name(), key_bytes, value,
+                    [(SOURCE, stamp)] if stamp is not None else None,
                     partition=self.partition_for_key(key), delivered=self._persisted)
+
+    def persisted_offset(self, tp: TP) -> int | None:
+        """Faust's recovery asks this first, for every changelog partition it restores: the store is checked
+        (and emptied when it cannot be trusted) before its offset is read."""
+        recovery = getattr(self.app, "recovery", None)
+        if recovery is not None:
+            recovery.prepare(self, tp)
+        return self.data.persisted_offset(tp)
+
+    def apply_changelog_batch(self, batch: Any) -> None:
+        """Faust's, less the records stamped at or past their source's resume point (unfinished work)."""
+        recovery = getattr(self.app, "recovery", None)
+        if recovery is None:
+            super().apply_changelog_batch(batch)
+            return
+        kept, read = recovery.keep(self, batch)
+        super().apply_changelog_batch(kept)
+        for tp, offset in read.items():  # what was skipped is read too: never restored again
+            self.data.set_persisted_offset(tp, offset)
 
     def _persisted(self, topic: str, partition: int, offset: int) -> None:
         """A changelog record is delivered. The store keeps the highest offset per partition, written once

@@ -53,12 +53,14 @@ class OutboxError(StreamsError):
 class Ticket:
     """The records one event caused; ``done`` runs (on the loop) when all are durable and the ticket is sealed."""
 
-    __slots__ = ("done", "pending", "sealed")
+    __slots__ = ("done", "made", "pending", "sealed", "source")
 
-    def __init__(self) -> None:
+    def __init__(self, source: bytes | None = None) -> None:
         self.pending = 0
         self.sealed = False
         self.done: Callable[[], None] | None = None
+        self.source = source  # the stamp of the record being processed (``protocol.format_source``)
+        self.made = 0  # repartition items made so far: their rank (``streams.recordpath.batching``)
 
 
 CURRENT: contextvars.ContextVar[Ticket | None] = contextvars.ContextVar("streams_outbox_ticket", default=None)
@@ -74,10 +76,10 @@ class TicketScope:
 
     __slots__ = ("_done", "_outbox", "_token", "ticket")
 
-    def __init__(self, outbox: Outbox, done: Callable[[], None]) -> None:
+    def __init__(self, outbox: Outbox, done: Callable[[], None], source: bytes | None = None) -> None:
         self._outbox = outbox
         self._done = done
-        self.ticket = Ticket()
+        self.ticket = Ticket(source)
 
     def __enter__(self) -> Ticket:
         self._token = CURRENT.set(self.ticket)
@@ -113,7 +115,7 @@ class Outbox:
              tickets: Sequence[Ticket] | None = None, delivered: Delivered | None = None) -> None:
         """Produce one record, counted on ``tickets`` (default: the current event's).
 
-        Several tickets share a record that carries several events' outputs (``streams.batching``);
+        Several tickets share a record that carries several events' outputs (``streams.recordpath.batching``);
         a ticket listed twice counts twice.
         """
         if tickets is None:
@@ -135,9 +137,10 @@ class Outbox:
                 self._producer.poll(0.05)  # the local queue is full: let deliveries drain
         self._arm()
 
-    def open(self, done: Callable[[], None]) -> TicketScope:
-        """A ticket for one event, current inside the ``with`` block; ``done`` once it is sealed and durable."""
-        return TicketScope(self, done)
+    def open(self, done: Callable[[], None], source: bytes | None = None) -> TicketScope:
+        """A ticket for one event, current inside the ``with`` block; ``done`` once it is sealed and durable.
+        ``source``: the event's position stamp, carried by the changelog records it writes."""
+        return TicketScope(self, done, source)
 
     def seal(self, ticket: Ticket, done: Callable[[], None]) -> None:
         """Nothing more will be sent for this event: run ``done`` once its records are durable."""
@@ -157,12 +160,14 @@ class Outbox:
         self._drain()
         return remaining
 
-    def close(self) -> None:
-        self.flush()
+    def close(self) -> int:
+        """Flush and stop polling; how many records are still undelivered."""
+        remaining = self.flush()
         self._closed = True
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        return remaining
 
     def _arm(self) -> None:
         """Poll in ``POLL_INTERVAL_S`` unless a poll is already due."""

@@ -1,4 +1,4 @@
-"""``streams.agent.RawSchema``: events made from a record carry its bytes, as with Faust's raw serializer."""
+"""``streams.recordpath.agent.RawSchema``: events made from a record carry its bytes, as with Faust's raw serializer."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from faust.types import Message
 
-from streams.agent import RawSchema
 from streams.app import build_app
+from streams.recordpath.agent import RawSchema
 from streams.settings import Settings
 
 

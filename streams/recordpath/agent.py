@@ -9,6 +9,11 @@
   raw record key), so parking survives restarts and moves with its partition;
 * the metrics of dead letters, parking, retries and the breaker.
 
+A record below its partition's resume point is already in the state
+(``streams.recordpath.protocol``): it is skipped (``already_processed``),
+never judged again; a rebuild's replay is judged again into the new
+generation only.
+
 Each event is acknowledged (and so, later, committed) only once it is
 applied, dead-lettered or parked, and everything that wrote is durable: the
 records it caused go through the app's ``Outbox`` on the event's ticket, and
@@ -29,13 +34,15 @@ import faust
 from faust.types import AppT, CodecArg, Message
 
 from streams.app import StreamsApp
-from streams.batching import RepartitionBatcher
 from streams.breaker import BreakerState
-from streams.outbox import Outbox, TicketScope
-from streams.processing import Effects, GuardedProcessor, Outcome, ProcessingPolicy
-from streams.records import RawRecord
+from streams.recordpath.batching import RepartitionBatcher
+from streams.recordpath.outbox import Outbox, TicketScope
+from streams.recordpath.processing import Effects, GuardedProcessor, Outcome, ProcessingPolicy
+from streams.recordpath.protocol import format_source
+from streams.recordpath.records import RawRecord
 
-__all__ = ["CONTROL_SUFFIX", "RawSchema", "control_topic", "guarded_agent", "outbox", "repartition", "ticket_for"]
+__all__ = ["CONTROL_SUFFIX", "RawSchema", "admit", "control_topic", "guarded_agent", "outbox", "repartition",
+           "ticket_for"]
 
 T = TypeVar("T")
 
@@ -97,13 +104,17 @@ def guarded_agent(app: StreamsApp, *, name: str, source: str, prepare: Callable[
     paused_gauge.set(0)
     processing = metrics.processing_seconds.labels(name)
     channel = app.topic(source, control, schema=RawSchema())
+    positions = app.positions
 
     async def run(stream: Any) -> None:
         async for event in stream.noack().events():
             started = time.perf_counter()
             record = RawRecord.from_faust(event.message)
             with ticket_for(app, event):
-                outcome = await processor.process(record)
+                outcome: Outcome = "already_processed"
+                if positions.admit(record.topic, record.partition, record.offset):
+                    outcome = await processor.process(record)
+                    positions.done(record.topic, record.partition, record.offset)
                 settled(record, outcome)
             processing.observe(time.perf_counter() - started)
 
@@ -146,10 +157,18 @@ def repartition(app: StreamsApp) -> RepartitionBatcher:
 def ticket_for(app: StreamsApp, event: Any) -> TicketScope:
     """``with ticket_for(app, event):`` count what processing ``event`` sends; acknowledge it once all is durable.
 
-    Acknowledgements reach Faust in offset order per partition (``streams.acks``). If processing
+    Acknowledgements reach Faust in offset order per partition (``streams.recordpath.acks``). If processing
     raises, the ticket is never sealed: the event is not acknowledged, never committed, and neither
     is any later event of its partition.
     """
     box = outbox(app)
     box.raise_if_failed()
-    return box.open(app.acks.track(event.message.tp, event.ack))
+    message = event.message
+    return box.open(app.acks.track(message.tp, event.ack), format_source(message.topic, message.partition,
+                                                                          message.offset))
+
+
+def admit(app: StreamsApp, event: Any) -> bool:
+    """True for an event not yet in the state (process it, then ``app.positions.done``); False: skip it."""
+    message = event.message
+    return app.positions.admit(message.topic, message.partition, message.offset)

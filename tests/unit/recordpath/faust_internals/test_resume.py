@@ -1,4 +1,4 @@
-"""``streams.resume.hold_streams``: flow held, stream partitions (not changelogs) sought where the group left them.
+"""``faust_internals.resume.hold_streams``: flow held, stream partitions (not changelogs) sought where the group left...
 
 And the behaviour of mode's flow control the fix rests on: a record that waits
 at the door while flow is held is let in after ``resume()`` has emptied the
@@ -14,7 +14,7 @@ import pytest
 from faust.types import TP
 from mode.utils.queues import FlowControlEvent, FlowControlQueue
 
-from streams.resume import hold_streams
+from streams.recordpath.faust_internals.resume import hold_streams
 
 ORDERS_0, ORDERS_1, DELTAS_0 = TP("orders", 0), TP("orders", 1), TP("deltas", 0)
 CHANGELOG_0 = TP("app-orders-changelog", 0)

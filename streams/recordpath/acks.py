@@ -1,6 +1,6 @@
 """Acknowledging each partition's events in offset order, whatever order their writes become durable in.
 
-An event is acknowledged once everything it wrote is durable (``streams.outbox``),
+An event is acknowledged once everything it wrote is durable (``streams.recordpath.outbox``),
 and that happens out of order: one event's records wait in a repartition batch
 while the next one's single dead letter is delivered at once.  Faust then commits
 the first run of consecutive acknowledged offsets, but faust-streaming 0.15.3

@@ -5,10 +5,12 @@ fed through a repartition topic.  One record per item costs a produce, a
 consume and a table write each; here the items bound for one partition of the
 topic travel together (``{"items": [...]}``, sent to that partition, where
 every item's key belongs), and the reading agent folds a whole record into
-each key's view with one table write.  Each item still carries its own source
-position, so applying them stays idempotent item by item.
+each key's view with one table write.  Each item carries its id: the source
+partition, offset and rank of the event that made it (``[source, offset, rank,
+item]``; one event may make several items for one key), so the reader applies
+each once (``streams.recordpath.inbox``), whatever is sent again after a crash.
 
-Every item counts on the ticket of the event that made it (``streams.outbox``):
+Every item counts on the ticket of the event that made it (``streams.recordpath.outbox``):
 that event is acknowledged once the record carrying its item is durable.
 Batches go out when ``max_items`` are waiting for a partition, and every
 ``max_delay_s`` (the ``run`` task; ``STREAMS_REPARTITION_LINGER_MS``, 50 ms by
@@ -27,8 +29,9 @@ from typing import Any
 
 import orjson
 
-from streams.outbox import CURRENT, Outbox, Ticket
 from streams.position import key_partition
+from streams.recordpath.outbox import CURRENT, Outbox, Ticket
+from streams.recordpath.protocol import SOURCE_SEPARATOR
 
 __all__ = ["ITEMS", "RepartitionBatcher"]
 
@@ -46,9 +49,15 @@ class RepartitionBatcher:
         self._tickets: dict[tuple[str, int], list[Ticket]] = defaultdict(list)
 
     def add(self, topic: str, key: str, item: Any) -> None:
+        """Send ``item`` to the partition of ``topic`` that ``key`` belongs to, with the current event's id."""
         where = (topic, key_partition(key.encode(), self.partitions))
-        self._items[where].append(item)
         ticket = CURRENT.get()
+        if ticket is not None and ticket.source is not None:
+            source, _, offset = ticket.source.decode().rpartition(SOURCE_SEPARATOR)
+            ticket.made += 1
+            self._items[where].append([source, int(offset), ticket.made, item])
+        else:
+            self._items[where].append([None, 0, 0, item])  # outside an event: no id, applied as it comes
         if ticket is not None:
             ticket.pending += 1  # released when the record carrying the item is durable
             self._tickets[where].append(ticket)
