@@ -43,6 +43,7 @@ from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from streams import heap
+from streams.breaker import CircuitBreaker
 from streams.recordpath.acks import InOrderAcks
 from streams.recordpath.batching import RepartitionBatcher
 from streams.recordpath.faust_internals import LeanTransport, OutboxTable, hold_streams
@@ -73,6 +74,7 @@ class StreamsApp(faust.App):
         self.outbox: Outbox | None = None  # created when the worker starts (it needs the running loop)
         self.batcher: RepartitionBatcher | None = None
         self.acks = InOrderAcks()  # what Faust is told is acknowledged, per partition in offset order
+        self.breakers: dict[str, CircuitBreaker] = {}  # per guarded agent, for /health
         self.positions = Positions()  # per source partition: the first offset not yet in the state
         self.recovery = StateRecovery(
             state_file=Path(self.conf.tabledir) / "recovery.json", positions=self.positions,

@@ -45,8 +45,6 @@ class Settings(BaseSettings):
     retry_max_attempts: int = Field(default=5, ge=1, description="attempts of a record failing transiently")
     retry_base_delay_s: float = Field(default=0.1, gt=0, description="first backoff (doubles, full jitter)")
     retry_max_delay_s: float = Field(default=5.0, gt=0, description="longest backoff between attempts")
-    breaker_threshold: int = Field(default=2, ge=1,
-                                   description="records in a row out of retries before the breaker opens")
     breaker_open_s: float = Field(default=1.0, gt=0, description="first wait of an open breaker before a probe")
     breaker_max_open_s: float = Field(default=30.0, gt=0, description="longest wait between probes")
     lag_interval_s: float = Field(default=5.0, gt=0, description="how often a worker samples consumer lag")

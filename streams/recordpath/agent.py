@@ -35,6 +35,7 @@ from faust.types import AppT, CodecArg, Message
 
 from streams.app import StreamsApp
 from streams.breaker import BreakerState
+from streams.dlq.seen import DeadLetterIndex
 from streams.recordpath.batching import RepartitionBatcher
 from streams.recordpath.outbox import Outbox, TicketScope
 from streams.recordpath.processing import Effects, GuardedProcessor, Outcome, ProcessingPolicy
@@ -96,10 +97,15 @@ def guarded_agent(app: StreamsApp, *, name: str, source: str, prepare: Callable[
         if error_class == "Parked":
             metrics.parked_records.labels(topic).inc()
 
+    letters = DeadLetterIndex(app.streams_settings.bootstrap_servers,
+                              horizon=lambda topic, partition: app.recovery.horizon.get((topic, partition), -1),
+                              epoch=lambda: app.recovery.epoch)
     effects = Effects(send=send, parked=parked, pause=pause, resume=lambda: app.consumer.resume_partitions(mine()),
-                      on_breaker=on_breaker, on_retry=on_retry, on_dead_letter=on_dead_letter)
+                      on_breaker=on_breaker, on_retry=on_retry, on_dead_letter=on_dead_letter,
+                      written=letters.written)
     processor = GuardedProcessor(agent=name, prepare=prepare, commit=commit, effects=effects, policy=policy,
                                  control_topic=control, replaying=replaying)
+    app.breakers[name] = processor.breaker
     breaker_gauge.set(0)
     paused_gauge.set(0)
     processing = metrics.processing_seconds.labels(name)

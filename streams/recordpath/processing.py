@@ -14,11 +14,10 @@ Per record, in order:
    topic) is parked behind it (``streams.dlq.parking``), unprocessed.
 2. ``prepare`` runs; an error that says it is ``retriable`` is retried in place
    with exponential backoff and full jitter (``streams.retry``).
-3. A record whose retries ran out, or whose error is permanent (``dead_letter``),
-   goes to ``<topic>.dlq`` byte for byte with the reason, and parks its key
-   (a retriable error out of retries is dead-lettered whatever its class says).
-   When records keep running out of retries, the breaker opens instead
-   (``streams.breaker``): partitions pause and the record is held until a
+3. A record whose error is permanent (``dead_letter``) goes to ``<topic>.dlq``
+   byte for byte with the reason, and parks its key.  A record whose retries
+   ran out on a transient error is never dead-lettered: the breaker opens
+   (``streams.breaker``), partitions pause and the record is held until a
    probe succeeds.  An error that is neither (a broken configuration) is
    raised: the worker stops without committing the record.
 4. ``commit`` runs, and the key is freed if this record ended its redrive.
@@ -67,9 +66,12 @@ class ProcessingPolicy:
         return cls(
             retry=RetryPolicy(max_attempts=settings.retry_max_attempts, base_delay_s=settings.retry_base_delay_s,
                               max_delay_s=settings.retry_max_delay_s),
-            breaker=BreakerPolicy(threshold=settings.breaker_threshold, open_s=settings.breaker_open_s,
-                                  max_open_s=settings.breaker_max_open_s),
+            breaker=BreakerPolicy(open_s=settings.breaker_open_s, max_open_s=settings.breaker_max_open_s),
         )
+
+
+async def _never_written(topic: str, record: RawRecord) -> bool:
+    return False
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ class Effects:
     on_breaker: Callable[[BreakerState, int], None] = lambda state, paused: None  # metrics
     on_retry: Callable[[str], None] = lambda error_class: None
     on_dead_letter: Callable[[str, str], None] = lambda topic, error_class: None
+    # True when the record's letter is already in that dead-letter topic (written before a crash)
+    written: Callable[[str, RawRecord], Awaitable[bool]] = field(default=_never_written)
 
 
 def release_request(through_sequence: int | None, *, by: str) -> bytes:
@@ -172,8 +176,6 @@ class GuardedProcessor(Generic[T]):
             if not exc.retriable:
                 self.breaker.record_success()  # the dependencies answered this time; the record is at fault
                 raise
-            if not self.breaker.record_exhausted():
-                raise
             return await self._hold(record, exc)
         except Exception:
             self.breaker.record_success()
@@ -182,11 +184,11 @@ class GuardedProcessor(Generic[T]):
 
     async def _hold(self, record: RawRecord, error: StreamsError) -> T:
         """The breaker is open: pause, then probe with this record until it goes through."""
+        self.breaker.open(f"{type(error).__name__}: {error.message}")
         paused = self.effects.pause()
         self.effects.on_breaker(BreakerState.OPEN, paused)
-        log.error("%s: circuit breaker open after %d records ran out of retries (%s); %d partition(s) paused, "
-                  "holding %s[%d]@%d", self.agent, self.policy.breaker.threshold, error.message, paused,
-                  record.topic, record.partition, record.offset)
+        log.error("%s: circuit breaker open, %s[%d]@%d ran out of retries (%s); %d partition(s) paused, record held",
+                  self.agent, record.topic, record.partition, record.offset, error.message, paused)
         try:
             while True:
                 await asyncio.sleep(self.breaker.next_wait())
@@ -197,7 +199,7 @@ class GuardedProcessor(Generic[T]):
                 except StreamsError as exc:
                     if not exc.retriable:
                         raise
-                    self.breaker.probe_failed()
+                    self.breaker.probe_failed(f"{type(exc).__name__}: {exc.message}")
                     self.effects.on_breaker(BreakerState.OPEN, paused)
                     log.warning("%s: probe failed (%s); next in %.1fs", self.agent, exc.message,
                                 self.breaker.next_wait())
@@ -225,16 +227,24 @@ class GuardedProcessor(Generic[T]):
                     record.partition, record.offset, attempts, error_class, message)
         headers = dead_letter_headers(record, error_class, message, agent=self.agent, attempts=attempts,
                                       sequence=sequence)
-        await self.effects.send(dlq_topic(record.topic), record.key, record.value, headers)
-        self.effects.on_dead_letter(record.topic, error_class)
+        await self._letter(record, headers, error_class)
 
     async def _park(self, record: RawRecord, key: bytes, state: parking.Parked) -> None:
         new = parking.after_park(state)
         self._set_state(key, new)
         message = f"parked behind the dead letter of key {key!r} from {state.head}"
         headers = dead_letter_headers(record, PARKED, message, agent=self.agent, attempts=0, sequence=new.sequence)
-        await self.effects.send(dlq_topic(record.topic), record.key, record.value, headers)
-        self.effects.on_dead_letter(record.topic, PARKED)
+        await self._letter(record, headers, PARKED)
+
+    async def _letter(self, record: RawRecord, headers: list[tuple[str, bytes | None]], error_class: str) -> None:
+        """Write the record's letter, unless it reached the topic before a crash (judged again since)."""
+        topic = dlq_topic(record.topic)
+        if await self.effects.written(topic, record):
+            log.info("%s: %s[%d]@%d was %s before the last recovery; not written again", self.agent, record.topic,
+                     record.partition, record.offset, "parked" if error_class == PARKED else "dead-lettered")
+            return
+        await self.effects.send(topic, record.key, record.value, headers)
+        self.effects.on_dead_letter(record.topic, error_class)
 
     def _control(self, record: RawRecord) -> Outcome:
         try:

@@ -2,8 +2,11 @@
 
 ``GET /health`` answers 200 when the worker is ready (consumer assigned, no
 rebalance or table recovery under way) and 503 while it is not, with the same
-JSON body either way; ``GET /health?probe=live`` answers 200 whenever the event
-loop does (a liveness probe must not fail during a long recovery).
+JSON body either way.  An open circuit breaker (a dependency down, its agent's
+partitions paused) leaves the worker ready (reads are served) but makes the
+status ``degraded``, and ``breakers`` says what each open one waits for.
+``GET /health?probe=live`` answers 200 whenever the event loop does (a liveness
+probe must not fail during a long recovery).
 """
 
 from __future__ import annotations
@@ -24,14 +27,18 @@ def health_state(app: faust.App) -> dict[str, Any]:
     # Set once the first assignment's tables are recovered and streams resumed.
     recovered = bool(getattr(app.tables, "recovery").completed.is_set())  # noqa: B009 - untyped in Faust
     ready = recovered and not recovering and not rebalancing
+    breakers = {agent: {"state": breaker.state.name.lower(), "waiting_for": breaker.waiting_for}
+                for agent, breaker in sorted(getattr(app, "breakers", {}).items())}
+    degraded = any(b["state"] != "closed" for b in breakers.values())
     return {
-        "status": "ok" if ready else "starting",
+        "status": ("degraded" if degraded else "ok") if ready else "starting",
         "live": True,
         "ready": ready,
         "rebalancing": rebalancing,
         "recovering": recovering,
         "recovered": recovered,
         "assigned_partitions": assignment,
+        "breakers": breakers,
     }
 
 

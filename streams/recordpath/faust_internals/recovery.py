@@ -65,7 +65,8 @@ class StateRecovery:
         self._streams = streams
         self._generation_of = generation
         self.rebuilding: set[str] = set()  # source topics a rebuild replays: they resume at the committed offset
-        self.horizon: dict[SourceTP, int] = {}
+        self.horizon: dict[SourceTP, int] = {}  # per source partition: the last offset a crashed worker had stamped
+        self.epoch = 0  # one more at every rebalance
         self.skipped = 0
         self.emptied = 0
         self._loaded = False
@@ -185,6 +186,7 @@ class StateRecovery:
     def _begin(self, generation: int) -> None:
         """Decide the resume point of every assigned stream partition, once per rebalance."""
         self._generation = generation
+        self.epoch += 1
         sources = sorted({(tp.topic, tp.partition) for tp in self._streams()})
         committed = self._committed(sources) if sources else {}
         resume: dict[SourceTP, int] = {}

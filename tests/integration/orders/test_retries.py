@@ -24,7 +24,7 @@ AGENT = "orders-projection"
 def test_a_transient_failure_that_clears_is_applied_after_retries(
         registry_env: dict[str, str], own_registry: Restartable, tmp_path: Path) -> None:
     env = {**registry_env, "STREAMS_RETRY_MAX_ATTEMPTS": "40", "STREAMS_RETRY_BASE_DELAY_S": "0.2",
-           "STREAMS_RETRY_MAX_DELAY_S": "0.5", "STREAMS_BREAKER_THRESHOLD": "100"}
+           "STREAMS_RETRY_MAX_DELAY_S": "0.5"}
     worker = Worker(env=env, data_dir=tmp_path / "w").start()
     try:
         order = f"retry-{uuid.uuid4().hex[:6]}"
@@ -54,10 +54,10 @@ def test_a_transient_failure_that_clears_is_applied_after_retries(
         worker.stop()
 
 
-def test_an_open_breaker_pauses_and_holds_instead_of_dead_lettering(
+def test_the_first_record_out_of_retries_opens_the_breaker_which_pauses_and_holds_and_health_says_so(
         registry_env: dict[str, str], own_registry: Restartable, tmp_path: Path) -> None:
     env = {**registry_env, "STREAMS_RETRY_MAX_ATTEMPTS": "2", "STREAMS_RETRY_BASE_DELAY_S": "0.05",
-           "STREAMS_BREAKER_THRESHOLD": "1", "STREAMS_BREAKER_OPEN_S": "0.5", "STREAMS_BREAKER_MAX_OPEN_S": "1"}
+           "STREAMS_BREAKER_OPEN_S": "0.5", "STREAMS_BREAKER_MAX_OPEN_S": "1"}
     worker = Worker(env=env, data_dir=tmp_path / "w").start()
     try:
         tag = uuid.uuid4().hex[:6]
@@ -83,6 +83,11 @@ def test_an_open_breaker_pauses_and_holds_instead_of_dead_lettering(
 
         wait_until(breaker_open, timeout=30, what="the breaker open and partitions paused")
         assert metric(worker.get("/metrics").text, "streams_dead_letters_total") == 0  # held, not dead-lettered
+        health = worker.get("/health")
+        assert health.status_code == 200  # still serving reads
+        assert health.json()["status"] == "degraded"
+        assert health.json()["breakers"][AGENT]["state"] in ("open", "half_open")
+        assert "RegistryUnavailableError" in health.json()["breakers"][AGENT]["waiting_for"]
 
         own_registry.start()
         wait_until(lambda: worker.get(f"/orders/{tag}-a").json()["status"] == "paid", timeout=30,
@@ -91,6 +96,7 @@ def test_an_open_breaker_pauses_and_holds_instead_of_dead_lettering(
             wait_until(lambda i=i: worker.get(f"/orders/{tag}-{i}").status_code == 200, timeout=30,
                        what=f"order {i} behind it")
         text = worker.get("/metrics").text
+        assert worker.get("/health").json()["breakers"][AGENT] == {"state": "closed", "waiting_for": None}
         assert metric(text, "streams_breaker_state", agent=AGENT) == 0
         assert metric(text, "streams_paused_partitions", agent=AGENT) == 0
         assert metric(text, "streams_dead_letters_total") == 0

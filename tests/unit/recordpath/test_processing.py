@@ -1,7 +1,7 @@
 """GuardedProcessor with plain effects: retries, dead letters, per-key parking, redrive, release, breaker."""
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -77,12 +77,12 @@ class World:
                        on_retry=self.retries.append,
                        on_dead_letter=lambda topic, error_class: self.dead_letters.append((topic, error_class)))
 
-    def processor(self, prepare: Prepare, *, threshold: int = 2) -> GuardedProcessor[Any]:
+    def processor(self, prepare: Prepare) -> GuardedProcessor[Any]:
         def commit(rec: RawRecord, outputs: Any) -> None:
             self.commits.append((rec.offset, outputs))
 
         policy = ProcessingPolicy(retry=RetryPolicy(max_attempts=MAX_ATTEMPTS, base_delay_s=0.001, max_delay_s=0.001),
-                                  breaker=BreakerPolicy(threshold=threshold, open_s=0.001, max_open_s=0.004))
+                                  breaker=BreakerPolicy(open_s=0.001, max_open_s=0.004))
         return GuardedProcessor(agent="orders-projection", prepare=prepare, commit=commit, effects=self.effects(),
                                 policy=policy, control_topic=CONTROL)
 
@@ -193,46 +193,51 @@ async def test_a_transient_error_is_retried_in_place_until_the_record_goes_throu
 # -- the breaker -----------------------------------------------------------------------------------
 
 
-async def test_consecutive_exhausted_records_open_the_breaker_and_the_second_is_held_until_a_probe_succeeds() -> None:
+async def test_a_transient_error_never_dead_letters_the_first_record_out_of_retries_is_held_until_a_probe_succeeds(
+) -> None:
     failed_probes = 2
-    world, prepare = World(), Prepare(transient=MAX_ATTEMPTS * 2 + failed_probes)
-    processor = world.processor(prepare, threshold=2)
+    world, prepare = World(), Prepare(transient=MAX_ATTEMPTS + failed_probes)
+    processor = world.processor(prepare)
     async with asyncio.timeout(5):
         first = await processor.process(live(b"ok-a", 0, key=b"o-a"))
-        second = await processor.process(live(b"ok-b", 1, key=b"o-b"))
 
-    assert first == "dead_lettered"  # the breaker was closed: the failure may be the record's own
-    [letter] = world.sent
-    assert letter[1] == b"o-a"
-    assert added(letter)[h.DLQ_ATTEMPTS] == str(MAX_ATTEMPTS).encode()
-    assert added(letter)[h.DLQ_ERROR_CLASS] == b"RegistryUnavailableError"
-
-    assert second == "applied"  # held, then applied: no second dead letter
-    assert world.commits == [(1, [b"out:ok-b"])]
-    assert prepare.seen == [0] * MAX_ATTEMPTS + [1] * (MAX_ATTEMPTS + failed_probes + 1)
-    assert b"o-b" not in world.parked
+    assert first == "applied"  # held, then applied: never dead-lettered
+    assert world.sent == []
+    assert world.commits == [(0, [b"out:ok-a"])]
+    assert prepare.seen == [0] * (MAX_ATTEMPTS + failed_probes + 1)
+    assert world.parked == {}
     open_, half = (BreakerState.OPEN, 3), (BreakerState.HALF_OPEN, 3)
     assert world.log == ["pause", open_, half, open_, half, open_, half, "resume", (BreakerState.CLOSED, 0)]
-    assert processor.breaker.state is BreakerState.CLOSED
+    assert (processor.breaker.state, processor.breaker.waiting_for) == (BreakerState.CLOSED, None)
 
-    # closed again, with its count reset: the next exhausted record is dead-lettered, not held
+
+async def test_an_open_breaker_says_what_it_waits_for_while_it_holds() -> None:
+    world, prepare = World(), Prepare(transient=MAX_ATTEMPTS + 1)
+    processor = world.processor(prepare)
+    seen: list[Any] = []
+    world_breaker = world.effects().on_breaker
+
+    def on_breaker(state: BreakerState, paused: int) -> None:
+        seen.append((state, processor.breaker.waiting_for))
+        world_breaker(state, paused)
+
+    processor.effects = replace(processor.effects, on_breaker=on_breaker)
     async with asyncio.timeout(5):
-        assert await processor.process(live(b"down", 2, key=b"o-c")) == "dead_lettered"
-    assert world.log.count("pause") == 1
+        assert await processor.process(live(b"ok-a", 0, key=b"o-a")) == "applied"
+    assert seen[0][0] is BreakerState.OPEN
+    assert "RegistryUnavailableError" in (seen[0][1] or "")
+    assert seen[-1] == (BreakerState.CLOSED, None)
 
 
-@pytest.mark.parametrize(("between", "outcome"), [(b"ok", "applied"), (b"invalid", "dead_lettered")])
-async def test_a_record_the_dependencies_answered_between_two_exhausted_records_resets_the_breaker_count(
-        between: bytes, outcome: str) -> None:
+async def test_a_permanent_error_after_transient_ones_is_dead_lettered_and_the_breaker_stays_closed() -> None:
     world, prepare = World(), Prepare()
-    processor = world.processor(prepare, threshold=2)
+    processor = world.processor(prepare)
     async with asyncio.timeout(5):
         outcomes = [await processor.process(live(value, offset, key=b"o-%d" % offset))
-                    for offset, value in enumerate([b"down", between, b"down"])]
-    assert outcomes == ["dead_lettered", outcome, "dead_lettered"]
+                    for offset, value in enumerate([b"ok", b"invalid", b"ok"])]
+    assert outcomes == ["applied", "dead_lettered", "applied"]
     assert world.log == []  # never paused
-    attempts = [added(s)[h.DLQ_ATTEMPTS] for s in world.sent]
-    assert attempts[0] == attempts[-1] == str(MAX_ATTEMPTS).encode()
+    assert [added(s)[h.DLQ_ERROR_CLASS] for s in world.sent] == [b"ValidationError"]
 
 
 # -- keyless records, handler bugs, configuration errors -------------------------------------------

@@ -1,0 +1,55 @@
+"""Whether a record processed again after a crash was dead-lettered (or parked) the first time.
+
+A record past its partition's resume point is judged again after a crash
+(``streams.recordpath.protocol``), and judged the same: a poison record is
+dead-lettered again.  Its first dead letter may have reached the topic before
+the crash, so before writing one for a record up to the recovery's *horizon*
+(the last offset a crashed worker had got to), the dead-letter topic is looked
+at: one scan per topic after each recovery (dead-letter topics are small), then
+a set lookup by the letter's origin (topic, partition, offset).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from streams import headers as h
+from streams.recordpath.records import RawRecord, header
+from streams.scan import scan
+
+__all__ = ["DeadLetterIndex"]
+
+Origin = tuple[str, int, int]
+
+
+class DeadLetterIndex:
+    def __init__(self, bootstrap_servers: str, *, horizon: Callable[[str, int], int],
+                 epoch: Callable[[], int]) -> None:
+        """``horizon(topic, partition)``: the last offset processed before the latest recovery (-1: none);
+        ``epoch()``: changes with every recovery (what was scanned before it is scanned again)."""
+        self.bootstrap_servers = bootstrap_servers
+        self.horizon = horizon
+        self.epoch = epoch
+        self._origins: dict[str, set[Origin]] = {}
+        self._scanned_in: dict[str, int] = {}
+
+    async def written(self, dlq_topic: str, record: RawRecord) -> bool:
+        """True if ``dlq_topic`` already holds a letter of ``record`` (looked at only up to the horizon)."""
+        horizon = self.horizon(record.topic, record.partition)
+        if record.offset > horizon:
+            return False
+        epoch = self.epoch()
+        if self._scanned_in.get(dlq_topic) != epoch:
+            self._origins[dlq_topic] = await asyncio.to_thread(self._scan, dlq_topic)
+            self._scanned_in[dlq_topic] = epoch
+        return (record.topic, record.partition, record.offset) in self._origins[dlq_topic]
+
+    def _scan(self, dlq_topic: str) -> set[Origin]:
+        origins: set[Origin] = set()
+        for letter in scan(self.bootstrap_servers, dlq_topic, missing_ok=True):
+            topic, partition, offset = (header(letter.headers, name) for name in (
+                h.DLQ_ORIGINAL_TOPIC, h.DLQ_ORIGINAL_PARTITION, h.DLQ_ORIGINAL_OFFSET))
+            if topic is not None and partition is not None and offset is not None:
+                origins.add((topic.decode(), int(partition), int(offset)))
+        return origins
