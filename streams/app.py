@@ -181,6 +181,7 @@ def build_app(settings: Settings, *, app_id: str | None = None) -> StreamsApp:
         consumer_auto_offset_reset="earliest",
         stream_wait_empty=True,
         broker_commit_every=1000,
+        broker_session_timeout=settings.session_timeout_s,
         broker_commit_interval=timedelta(seconds=1),
         web_host=settings.web_host,
         web_port=settings.web_port,

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     retry_max_delay_s: float = Field(default=5.0, gt=0, description="longest backoff between attempts")
     breaker_open_s: float = Field(default=1.0, gt=0, description="first wait of an open breaker before a probe")
     breaker_max_open_s: float = Field(default=30.0, gt=0, description="longest wait between probes")
+    session_timeout_s: float = Field(
+        default=60.0, ge=6, le=1800,
+        description="how long the group waits for a worker that stopped answering (a kill -9) before moving its "
+                    "partitions",
+    )
     lag_interval_s: float = Field(default=5.0, gt=0, description="how often a worker samples consumer lag")
     lag_window: int = Field(default=10, ge=2, description="samples in the window lag statuses are judged on")
     lag_groups: str = Field(default="", description="more consumer groups to watch, comma separated")

@@ -14,17 +14,16 @@ guarantees.  Then, in the order a record meets them:
 * ``faust_internals``: everything that reaches into faust-streaming (drain loop,
   changelog tables, recovery, the hold at the end of recovery).
 
-``agent`` and ``inbox`` import the app (``streams.app``), which imports
-``faust_internals``: import them by module path.
+``agent``, ``inbox`` and ``processing`` import the app or the dead-letter
+package, which import the leaves exported here: import them by module path.
 """
 
 from streams.recordpath.acks import InOrderAcks
 from streams.recordpath.outbox import Outbox, OutboxError, Ticket, TicketScope
-from streams.recordpath.processing import Effects, GuardedProcessor, Outcome, ProcessingPolicy
 from streams.recordpath.protocol import Positions, format_source, parse_source
 from streams.recordpath.records import RawRecord
 
 __all__ = [
-    "Effects", "GuardedProcessor", "InOrderAcks", "Outbox", "OutboxError", "Outcome", "Positions",
-    "ProcessingPolicy", "RawRecord", "Ticket", "TicketScope", "format_source", "parse_source",
+    "InOrderAcks", "Outbox", "OutboxError", "Positions", "RawRecord", "Ticket", "TicketScope", "format_source",
+    "parse_source",
 ]

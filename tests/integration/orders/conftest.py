@@ -15,7 +15,8 @@ __all__ = ["Restartable"]
 
 
 class Restartable:
-    """A registry that can go away and come back, same port, same storage topic."""
+    """A registry that can go away and come back, same port, same storage topic (or, ``empty``, a new one:
+    a registry that answers, but knows no schema: a permanent error for records written with its ids)."""
 
     def __init__(self, bootstrap: str) -> None:
         self.bootstrap = bootstrap
@@ -27,8 +28,9 @@ class Restartable:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
-        self.running = ThreadedRegistry(self.bootstrap, self.topic, self.port).start()
+    def start(self, *, empty: bool = False) -> None:
+        topic = f"_schemas-{uuid.uuid4().hex[:8]}" if empty else self.topic
+        self.running = ThreadedRegistry(self.bootstrap, topic, self.port).start()
 
     def stop(self) -> None:
         if self.running is not None:

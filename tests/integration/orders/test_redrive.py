@@ -1,8 +1,9 @@
 """A dead-lettered key parks its later events; ``streams dlq redrive`` applies them, in order, once.
 
 The dead letter is a real one: the worker cannot read a PaymentAuthorized while
-the test's schema registry is down, runs out of retries and dead-letters it;
-the InventoryReserved behind it is parked.  With the registry back, a dry run
+the test's schema registry answers from an empty store (its schema id unknown:
+a permanent error) and dead-letters it; the InventoryReserved behind it is
+parked.  With the registry's own store back, a dry run
 moves nothing, a redrive applies both in order, and a second redrive changes
 nothing.  ``streams dlq release`` frees a key without redriving.
 """
@@ -31,8 +32,7 @@ def _dlq_list(env: dict[str, str]) -> dict[str, list[dict[str, object]]]:
 
 def test_parked_events_apply_in_order_after_redrive_and_twice_applies_once(
         registry_env: dict[str, str], own_registry: Restartable, tmp_path: Path) -> None:
-    env = {**registry_env, "STREAMS_RETRY_MAX_ATTEMPTS": "2", "STREAMS_RETRY_BASE_DELAY_S": "0.05",
-           "STREAMS_BREAKER_THRESHOLD": "1000"}
+    env = {**registry_env, "STREAMS_RETRY_MAX_ATTEMPTS": "2", "STREAMS_RETRY_BASE_DELAY_S": "0.05"}
     worker = Worker(env=env, data_dir=tmp_path / "w").start()
     try:
         tag = uuid.uuid4().hex[:6]
@@ -51,11 +51,13 @@ def test_parked_events_apply_in_order_after_redrive_and_twice_applies_once(
         wait_until(lambda: worker.get(f"/orders/{other}").status_code == 200, what="the orders placed")
 
         own_registry.stop()
+        own_registry.start(empty=True)  # answers, but knows no schema: the payment's id is unknown (permanent)
         producer.send_prepared(orders, payment)
         producer.send_prepared(orders, reservation)
         producer.flush()
         wait_until(lambda: len([r for r in read(env, "orders.dlq") if r.key == order.encode()]) == 2,
                    timeout=60, what="the payment dead-lettered and the reservation parked")
+        own_registry.stop()
         own_registry.start()
         producer.send_prepared(orders, other_payment)  # another key keeps flowing
         producer.flush()
@@ -67,7 +69,7 @@ def test_parked_events_apply_in_order_after_redrive_and_twice_applies_once(
         assert len(parked) == 1
         assert (parked[0]["count"], parked[0]["sequence"]) == (2, 2)
         reasons = {(d["reason"], d["count"]) for d in listing["dead_letters"]}
-        assert reasons == {("RegistryUnavailableError", 1), ("Parked", 1)}
+        assert reasons == {("UnknownSchemaIdError", 1), ("Parked", 1)}
         assert metric(worker.get("/metrics").text, "streams_parked_keys") == 1
 
         orders_before = len(read(env, "orders"))
@@ -107,7 +109,7 @@ def test_parked_events_apply_in_order_after_redrive_and_twice_applies_once(
 
 def test_release_lets_later_events_of_a_parked_key_flow(
         registry_env: dict[str, str], own_registry: Restartable, tmp_path: Path) -> None:
-    env = {**registry_env, "STREAMS_RETRY_MAX_ATTEMPTS": "1", "STREAMS_BREAKER_THRESHOLD": "1000"}
+    env = {**registry_env, "STREAMS_RETRY_MAX_ATTEMPTS": "1"}
     worker = Worker(env=env, data_dir=tmp_path / "w").start()
     try:
         order = f"{uuid.uuid4().hex[:6]}-released"

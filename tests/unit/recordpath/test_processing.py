@@ -407,3 +407,24 @@ async def test_a_release_with_a_malformed_sequence_is_ignored_not_taken_as_relea
     value = b'{"action": "release", "through_sequence": %s, "by": "a script"}' % through.encode()
     assert await processor.process(control(value)) == "released"
     assert world.parked == before
+
+
+# -- judged again after a crash ---------------------------------------------------------------------------
+
+
+async def test_a_letter_already_written_before_a_crash_is_not_written_again_but_the_key_is_parked_again() -> None:
+    world, prepare = World(), Prepare()
+    processor = world.processor(prepare)
+    before_crash = {0}  # offset 0's letter reached the topic; offset 1's parked record did not
+
+    async def written(topic: str, rec: RawRecord) -> bool:
+        return rec.offset in before_crash
+
+    processor.effects = replace(processor.effects, written=written)
+    assert await processor.process(live(b"invalid", 0)) == "dead_lettered"
+    assert await processor.process(live(b"ok-1", 1)) == "parked"
+    assert [s[2] for s in world.sent] == [b"ok-1"]  # only the parked record's letter is written
+    assert world.dead_letters == [("orders", "Parked")]
+    state = world.state(b"o-1")
+    assert state is not None
+    assert state.sequence == 2  # the key's state is what it was the first time
