@@ -210,6 +210,13 @@ class KafkaBroker:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
 
+    def kill(self) -> None:
+        """SIGKILL, no controlled shutdown: what a crash does (``start()`` brings it back on its ports and data)."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
     def __enter__(self) -> KafkaBroker:
         return self.start()
 

@@ -1,8 +1,11 @@
 """``streams dev``: broker, schema registry and one worker, in the foreground.
 
 Each component is started in order and waited for; its status is printed as
-one line.  Ctrl-C (or SIGTERM) stops them in reverse order; if one of them
-dies, the others are stopped too and the exit code is non-zero.
+one line.  Ctrl-C (or SIGTERM) stops them in reverse order.  A worker that exits
+unexpectedly is restarted, saying so (a worker is meant to crash and resume:
+nothing it had not committed is lost); one that keeps dying (more than
+``RESTARTS`` times in ``RESTART_WINDOW_S``) stops the stack, as the broker or the
+registry dying does, with a non-zero exit code.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ __all__ = ["DevStack"]
 
 Say = Callable[[str], None]
 
+RESTARTS = 5
+RESTART_WINDOW_S = 120.0
+
 
 @dataclass
 class DevStack:
@@ -33,6 +39,7 @@ class DevStack:
     with_worker: bool = True
     broker: KafkaBroker | None = field(default=None, init=False)
     children: list[ChildProcess] = field(default_factory=list, init=False)
+    restarts: list[float] = field(default_factory=list, init=False)  # when the worker was restarted
 
     @property
     def data_dir(self) -> Path:
@@ -86,10 +93,21 @@ class DevStack:
             while not stop:
                 for child in self.children:
                     code = child.exited()
-                    if code is not None:
-                        self.say(f"{child.name} exited with code {code}; stopping the stack "
-                                 f"(log {child.log_path})")
-                        return 1
+                    if code is None:
+                        continue
+                    if child.name == "worker" and self._may_restart():
+                        self.say(f"worker exited with code {code}; restarting it ({len(self.restarts)} of "
+                                 f"{RESTARTS} restarts in {RESTART_WINDOW_S:.0f}s; log {child.log_path})")
+                        try:  # the group first waits out the dead worker's session
+                            child.start(timeout=self.settings.session_timeout_s + 60)
+                        except DevstackError as exc:
+                            self.say(f"worker did not come back: {exc.one_line()}; stopping the stack")
+                            return 1
+                        self.say("worker    ready again")
+                        continue
+                    self.say(f"{child.name} exited with code {code}; stopping the stack "
+                             f"(log {child.log_path})")
+                    return 1
                 if self.broker is not None and not self.broker.running:
                     self.say(f"kafka exited; stopping the stack (log {self.broker.log_path})")
                     return 1
@@ -97,6 +115,14 @@ class DevStack:
         except KeyboardInterrupt:
             pass
         return 0
+
+    def _may_restart(self) -> bool:
+        now = time.monotonic()
+        self.restarts = [t for t in self.restarts if now - t < RESTART_WINDOW_S]
+        if len(self.restarts) >= RESTARTS:
+            return False
+        self.restarts.append(now)
+        return True
 
     def stop(self) -> None:
         for child in reversed(self.children):

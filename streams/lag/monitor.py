@@ -15,21 +15,28 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
 from streams.dlq.tally import DeadLetterTally
 from streams.errors import StreamsError
 from streams.lag.evaluate import Evaluator
 from streams.lag.metrics import LagGauges
 from streams.lag.model import GroupLag
-from streams.lag.sampler import LagSampler
 
-__all__ = ["LagMonitor", "throughput"]
+__all__ = ["LagMonitor", "Sampler", "throughput"]
 
 log = logging.getLogger(__name__)
 
 HISTORY = 120
+
+
+class Sampler(Protocol):
+    """``LagSampler``, or ``IsolatedSampler`` (the same in a child process: what a worker uses)."""
+
+    def sample(self, groups: Iterable[str], *, seconds: bool = True) -> list[GroupLag]: ...
+
+    def close(self) -> None: ...
 
 
 def throughput(before: GroupLag | None, after: GroupLag) -> dict[str, float]:
@@ -52,7 +59,7 @@ def throughput(before: GroupLag | None, after: GroupLag) -> dict[str, float]:
 
 
 class LagMonitor:
-    def __init__(self, sampler: LagSampler, gauges: LagGauges, *, groups: Sequence[str],
+    def __init__(self, sampler: Sampler, gauges: LagGauges, *, groups: Sequence[str],
                  tally: DeadLetterTally | None = None, interval_s: float = 5.0, window: int = 10) -> None:
         self.sampler = sampler
         self.gauges = gauges

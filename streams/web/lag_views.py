@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 from faust.web import Request, Response, View
 
 from streams.dlq.tally import DeadLetterTally
+from streams.lag.isolated import IsolatedSampler
 from streams.lag.metrics import LagGauges
 from streams.lag.monitor import LagMonitor
-from streams.lag.sampler import LagSampler
 
 if TYPE_CHECKING:  # streams.app imports streams.web for its metrics
     from streams.app import StreamsApp
@@ -23,7 +23,7 @@ def register_lag(app: StreamsApp) -> LagMonitor:
     """Sample lag in the background of the worker and serve it; returns the monitor."""
     settings = app.streams_settings
     monitor = LagMonitor(
-        LagSampler(settings.bootstrap_servers), LagGauges(app.metrics.registry),
+        IsolatedSampler(settings.bootstrap_servers), LagGauges(app.metrics.registry),  # cannot abort the worker
         groups=[app.conf.id, *settings.lag_group_names],
         tally=DeadLetterTally(settings.bootstrap_servers, topic_prefix=settings.topic_prefix),
         interval_s=settings.lag_interval_s, window=settings.lag_window,

@@ -46,7 +46,8 @@ def _start_dev(tmp_path: Path) -> tuple[subprocess.Popen[str], int, int]:
     """``streams dev`` on free ports; returns once /health answers (fails with its output if it never does)."""
     web, broker, registry = free_port(), free_port(), free_port()
     env = {**os.environ, "STREAMS_BROKER": f"kafka://127.0.0.1:{broker}", "STREAMS_WEB_PORT": str(web),
-           "STREAMS_SCHEMA_REGISTRY_URL": f"http://127.0.0.1:{registry}", "STREAMS_DATA_DIR": str(tmp_path)}
+           "STREAMS_SCHEMA_REGISTRY_URL": f"http://127.0.0.1:{registry}", "STREAMS_DATA_DIR": str(tmp_path),
+           "STREAMS_SESSION_TIMEOUT_S": "10"}
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "streams.cli", "dev"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -94,16 +95,41 @@ def _wait_gone(pids: set[int], timeout: float) -> list[int]:
     return alive
 
 
-def test_dev_stack_comes_up_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
-    proc, _, registry = _start_dev(tmp_path)
+def _worker_pid(dev: int) -> int | None:
+    for pid in _descendants(dev):
+        with contextlib.suppress(OSError):
+            if b"streams.cli\0worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return pid
+    return None
+
+
+def test_dev_stack_comes_up_restarts_a_killed_worker_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    proc, web, registry = _start_dev(tmp_path)
     children: set[int] = set()
     try:
         assert httpx.get(f"http://127.0.0.1:{registry}/subjects").status_code == 200
+        first = _worker_pid(proc.pid)
+        assert first is not None
+        os.kill(first, signal.SIGKILL)  # a crash: the stack brings the worker back, not down
+        deadline = time.monotonic() + 120
+        again = None
+        while time.monotonic() < deadline and (again is None or again == first):
+            again = _worker_pid(proc.pid)
+            time.sleep(0.2)
+        assert again not in (None, first), "no new worker"
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{web}/health", timeout=1).status_code == 200:
+                    break
+            time.sleep(0.5)
+        assert proc.poll() is None
         children = _descendants(proc.pid)
         assert len(children) >= 3  # java broker, registry, worker (and their helpers)
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=60)
         assert proc.returncode == 0, output
+        assert "worker exited with code -9; restarting it" in output
+        assert "worker    ready again" in output
         assert "stopped" in output
         assert _described(_wait_gone(children, 2)) == []
     finally:

@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 from streams import headers as h
+from streams.devstack.kafka import KafkaBroker
 from streams.errors import DevstackError
 from streams.recordpath.records import header
 from tests.integration.harness import Worker, metric, wait_until
@@ -157,3 +158,47 @@ def _caught_up(worker: Worker, env: dict[str, str]) -> bool:
     groups: list[dict[str, Any]] = worker.get("/api/lag").json()["groups"]
     own = [g for g in groups if g["group"] == env["STREAMS_APP_ID"]]
     return bool(own) and own[0]["total_lag"] == 0 and bool(own[0]["partitions"])
+
+
+def test_a_broker_killed_for_a_while_takes_no_worker_down_and_leaves_every_read_model_exact(
+        tmp_path: Path) -> None:
+    """The broker (its own, not the session's) is killed with SIGKILL mid-stream and comes back 15 s later."""
+    from streams.registry.threaded import ThreadedRegistry
+    from streams.settings import Settings
+
+    settings = Settings()
+    broker = KafkaBroker(data_dir=tmp_path / "kafka", cache_dir=settings.kafka_cache_dir,
+                         kafka_home=settings.kafka_home).start()
+    registry = ThreadedRegistry(broker.bootstrap_servers, "_schemas").start()
+    tag = uuid.uuid4().hex[:6]
+    env = {"STREAMS_BROKER": broker.url, "STREAMS_SCHEMA_REGISTRY_URL": registry.url,
+           "STREAMS_TOPIC_PREFIX": f"t{tag}.", "STREAMS_APP_ID": f"orders-{tag}", "STREAMS_TOPIC_PARTITIONS": "4",
+           "STREAMS_SESSION_TIMEOUT_S": "10", "STREAMS_LAG_INTERVAL_S": "1"}
+    seed = int(os.environ.get("CRASH_SEED", random.randrange(1 << 30)))
+    worker = None
+    try:
+        with ingest_for(env) as ingest:
+            rounds, expected = write_stories(ingest, tag, per_shape=20, seed=seed)
+        worker = Worker(env=env, data_dir=tmp_path / "w").start()
+        produce(env, rounds[: len(rounds) // 2])
+        kill_after_records = random.Random(seed).randrange(20, 200)
+        wait_until(lambda: processed(worker) >= kill_after_records, timeout=120, interval=0.02,
+                   what=f"{kill_after_records} records taken")
+        broker.kill()
+        down_until = time.monotonic() + 15
+        while time.monotonic() < down_until:  # the worker keeps answering while the broker is gone
+            assert worker.process is not None
+            assert worker.process.exited() is None, f"the worker died with the broker (seed {seed})"
+            time.sleep(0.5)
+        broker.start()
+        produce(env, rounds[len(rounds) // 2:])
+        wait_until(lambda: worker.get("/stats").json()["orders_by_status"].get("completed") == 20
+                   and _caught_up(worker, env), timeout=240, what=f"the worker caught up (seed {seed})")
+        assert worker.process is not None
+        assert worker.process.exited() is None
+        check(env, worker, expected, tag, seed)
+    finally:
+        if worker is not None:
+            worker.stop()
+        registry.stop()
+        broker.stop()
