@@ -1,0 +1,67 @@
+"""The faust-streaming and mode this package was written against, and every function of theirs it copies,
+overrides or relies on the inner workings of, with a hash of its source.
+
+``tests/unit/recordpath/faust_internals/test_pins.py`` compares them with what is
+installed: an upgrade fails that one test, naming each function to re-read
+against the module here that depends on it.  After re-checking, update the
+version and the hashes (``python -m streams.recordpath.faust_internals.pins``
+prints the current ones).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+from importlib.metadata import version
+
+__all__ = ["FUNCTIONS", "VERSIONS", "current_hash"]
+
+VERSIONS = {"faust-streaming": "0.15.3", "mode-streaming": "0.7.1"}
+
+FUNCTIONS: dict[str, tuple[str, str]] = {
+    # name: (hash of its source, the module here that copies, overrides or relies on it)
+    "faust.transport.consumer:Consumer._drain_messages": ("44a2500309e83c63", "drain (copied, one change)"),
+    "faust.transport.consumer:Consumer._new_offset": ("1d2c7ea89a7ad4f1", "acks (its missing check)"),
+    "faust.tables.recovery:Recovery.on_recovery_completed": ("6ef567acf072e46d", "resume (the order of its steps)"),
+    "faust.tables.recovery:Recovery._resume_streams": ("d986a6710c1aca98", "resume (the order of its steps)"),
+    "faust.tables.recovery:Recovery._add": ("1584a197b11bf835", "recovery (asks persisted_offset first)"),
+    "faust.tables.recovery:Recovery.on_rebalance": ("aa4d997a1795ceae", "recovery (actives and standbys)"),
+    "faust.tables.base:Collection.persisted_offset": ("d473d3ab3fd6f036", "changelog (overridden)"),
+    "faust.tables.base:Collection.apply_changelog_batch": ("b980a78d3ae9b1e8", "changelog (overridden)"),
+    "faust.tables.base:Collection.partition_for_key": ("3b2291811b8dd791", "changelog (the event's partition)"),
+    "faust.tables.table:Table.on_key_set": ("a370e35ca55c2c7e", "changelog (overridden)"),
+    "faust.tables.table:Table.on_key_del": ("4f2900b2f9d24a08", "changelog (overridden)"),
+    "mode.utils.collections:ManagedUserDict.__setitem__": ("f3bdf602abc08dd1", "changelog (overridden)"),
+    "faust.stores.base:SerializedStore.__setitem__": ("6cadf304f59f254d", "changelog (its work done inline)"),
+    "faust.stores.rocksdb:Store._set": ("4227e561e288d941", "changelog (called directly)"),
+    "faust.stores.rocksdb:Store._get": ("7ae8dfd6d7754a59", "changelog (called directly)"),
+    "faust.stores.rocksdb:Store._db_for_partition": ("cb7e67d5f9efc4bc", "recovery (empties a partition's store)"),
+    "faust.stores.rocksdb:Store.apply_changelog_batch": ("ea3344d369fc4ab5", "changelog (what it persists)"),
+    "faust.stores.rocksdb:Store.persisted_offset": ("6f2e502fb86043a1", "recovery"),
+    "faust.stores.rocksdb:Store.set_persisted_offset": ("b4c811926678346e", "changelog, recovery"),
+    "faust.app.base:App.on_init_dependencies": ("7621a70a9b01f93f", "app (the Monitor left out)"),
+    "faust.app.base:App._new_transport": ("42db531312dd776f", "app (the lean drain loop's transport)"),
+    "faust.app.base:App._on_partitions_assigned": ("de932b7927db85b3", "recovery (tables before the assigned signal)"),
+    "faust.app.base:App._on_partitions_revoked": ("d5c895bbe57dc73a", "recovery (the revoked signal)"),
+    "mode.services:Service.wait_first": ("feade6a31f8a6789", "drain (a waiting callback finishes under it)"),
+}
+
+
+def current_hash(name: str) -> str:
+    """The first 16 hex digits of the sha256 of the installed source of ``module:qualified.name``."""
+    module, qualified = name.split(":")
+    found: object = importlib.import_module(module)
+    for part in qualified.split("."):
+        found = getattr(found, part)
+    return hashlib.sha256(inspect.getsource(found).encode()).hexdigest()[:16]  # type: ignore[arg-type]
+
+
+def installed_versions() -> dict[str, str]:
+    return {name: version(name) for name in VERSIONS}
+
+
+if __name__ == "__main__":  # pragma: no cover - a maintainer's tool
+    print(installed_versions())
+    for function_name, (_, where) in FUNCTIONS.items():
+        print(f'    "{function_name}": ("{current_hash(function_name)}", "{where}"),')
