@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -106,10 +108,18 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (``/proc/<pid>/stat``), steadier than wall time."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_worker(env: dict[str, str], data_dir: Path, n: int, group: str,
-               admin: AdminClient, load_gets: bool = False, poison_rate: float = 0.0) -> dict[str, Any]:
+               admin: AdminClient, load_gets: bool = False, poison_rate: float = 0.0,
+               check: Callable[[Worker], None] | None = None) -> dict[str, Any]:
     """Produce N events to empty topics (the run's own prefix), start a worker, and time it from its first commit
-    until everything is committed: the events and every repartition record the read models apply."""
+    until everything is committed: the events and every repartition record the read models apply.
+    ``check(worker)`` runs at the end, before the worker stops: a run whose answers are wrong counts for nothing."""
     prefix = f"{group}."
     env = {**env, "STREAMS_TOPIC_PREFIX": prefix, "STREAMS_APP_ID": group}
     topic = f"{prefix}orders"
@@ -137,7 +147,7 @@ def run_worker(env: dict[str, str], data_dir: Path, n: int, group: str,
     while first == 0 and time.perf_counter() - t0 < 60:  # time from the first commit, not from the produce
         first = committed_total(admin, group, topic)
         time.sleep(0.05)
-    t0, base = time.perf_counter(), first
+    t0, base, cpu0 = time.perf_counter(), first, cpu_seconds(pid)
     if load_gets:
         thread.start()
     deadline = max(900.0, n / 200)  # bounded, and long enough for a million events at a few hundred a second
@@ -157,7 +167,10 @@ def run_worker(env: dict[str, str], data_dir: Path, n: int, group: str,
                       f"peak RSS {peak_rss_mb(pid):.0f} MB", flush=True)
             time.sleep(0.25)
         elapsed = time.perf_counter() - t0
+        cpu = cpu_seconds(pid) - cpu0
         n = n - base
+        if check is not None:
+            check(worker)
     finally:
         lag.close()
         stop.set()
@@ -165,7 +178,7 @@ def run_worker(env: dict[str, str], data_dir: Path, n: int, group: str,
         worker.stop()
     dead = sum(1 for _ in scan(settings_from(env).bootstrap_servers, f"{topic}.dlq", missing_ok=True))
     return {"rate": n / elapsed, "seconds": elapsed, "peak_mb": rss, "gets": gets, "poison": poison,
-            "dead_letters": dead}
+            "dead_letters": dead, "cpu_us": cpu / max(n, 1) * 1e6}
 
 
 def raw_consume(bootstrap: str, topic: str, n: int) -> float:

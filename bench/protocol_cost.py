@@ -1,0 +1,87 @@
+"""What the commit protocol costs: the worker of another source tree and this one, side by side on one broker.
+
+    python -m bench.protocol_cost --before /path/to/a/checkout [--events N] [--rounds K]
+
+``--before`` is a checkout of the code to compare with (``git worktree add /tmp/before <commit>``); its worker
+runs with that tree first on ``PYTHONPATH``, the bench and everything else from this one.  Each round runs both on
+the read-models workload (decode, four read models, commit; no fan-out, no poison), alternating which goes first;
+each run is checked at its end (every order placed, every customer and the stats), and the bench prints events/s,
+the worker's CPU per event (process time: steadier than wall time on a shared machine), peak RSS, and the
+after/before ratios per round and their median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka.admin import AdminClient
+
+from bench.pipeline import run_worker
+from streams.devstack.kafka import KafkaBroker
+from streams.registry.threaded import ThreadedRegistry
+from streams.settings import Settings
+from tests.integration.harness import Worker
+
+CUSTOMERS = 5000  # bench.pipeline.produce spreads the orders over this many customers, 300 SKUs, 1500 each
+
+
+def checker(n: int) -> Any:
+    def check(worker: Worker) -> None:
+        stats = worker.get("/stats").json()
+        placed = stats["orders_by_status"].get("placed")
+        if placed != n or stats["revenue_minor_total"]:
+            raise SystemExit(f"wrong answers: {placed} orders placed of {n}; stats {stats}")
+        for customer in ("c-0", f"c-{CUSTOMERS - 1}"):
+            view = worker.get(f"/customers/{customer}").json()
+            want = len(range(int(customer[2:]), n, CUSTOMERS))
+            if view.get("order_count") != want or view["lifetime_value_minor"].get("EUR") != 1500 * want:
+                raise SystemExit(f"wrong answers: customer {customer} {view}, expected {want} orders")
+        for i in (0, n - 1):
+            if worker.get(f"/orders/o-{i}").json().get("status") != "placed":
+                raise SystemExit(f"wrong answers: order o-{i}")
+    return check
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--before", type=Path, required=True, help="a checkout of the code to compare with")
+    parser.add_argument("--events", type=int, default=20000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="bench-protocol-"))
+    settings = Settings()
+    broker = KafkaBroker(data_dir=root / "kafka", cache_dir=settings.kafka_cache_dir,
+                         kafka_home=settings.kafka_home).start()
+    registry = ThreadedRegistry(broker.bootstrap_servers).start()
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap_servers})
+    base = {"STREAMS_BROKER": broker.url, "STREAMS_SCHEMA_REGISTRY_URL": registry.url,
+            "STREAMS_TOPIC_PARTITIONS": "4", "STREAMS_LOG_LEVEL": "warning",
+            "STREAMS_APP_FACTORY": "bench.ours_without_fanout:create_app"}
+    trees = {"before": {**base, "PYTHONPATH": str(args.before.resolve())}, "after": base}
+    results: list[dict[str, dict[str, Any]]] = []
+    try:
+        for r in range(1, args.rounds + 1):
+            order = ["before", "after"] if r % 2 else ["after", "before"]
+            runs = {}
+            for name in order:
+                runs[name] = run_worker(trees[name], root / f"{name}-{r}", args.events, f"bench-{name}-{r}", admin,
+                                        check=checker(args.events))
+                print(f"round {r} {name}: {runs[name]['rate']:.0f} events/s, {runs[name]['cpu_us']:.0f} us CPU "
+                      f"per event, peak RSS {runs[name]['peak_mb']:.0f} MB (answers checked)", flush=True)
+            results.append(runs)
+    finally:
+        registry.stop()
+        broker.stop()
+    rates = [r["after"]["rate"] / r["before"]["rate"] for r in results]
+    cpus = [r["after"]["cpu_us"] / r["before"]["cpu_us"] for r in results]
+    print(f"\nN = {args.events} OrderPlaced, 4 partitions, read models only, {args.rounds} rounds")
+    print(f"after/before events/s: {', '.join(f'{x:.2f}' for x in rates)}; median {statistics.median(rates):.2f}")
+    print(f"after/before CPU per event: {', '.join(f'{x:.2f}' for x in cpus)}; median {statistics.median(cpus):.2f}")
+
+
+if __name__ == "__main__":
+    main()
