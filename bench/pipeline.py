@@ -35,12 +35,12 @@ from confluent_kafka.admin import AdminClient
 from agents.app import create_ingest
 from agents.topics import topic_specs
 from streams.devstack.kafka import KafkaBroker
+from streams.devstack.worker import WorkerProcess as Worker
 from streams.lag import LagSampler
 from streams.registry.threaded import ThreadedRegistry
 from streams.scan import scan
 from streams.settings import Settings
 from streams.topics import ensure_topics
-from tests.integration.harness import Worker
 
 
 def pct(values: list[float], q: float) -> float:
@@ -116,15 +116,16 @@ def cpu_seconds(pid: int) -> float:
 
 def run_worker(env: dict[str, str], data_dir: Path, n: int, group: str,
                admin: AdminClient, load_gets: bool = False, poison_rate: float = 0.0,
-               check: Callable[[Worker], None] | None = None) -> dict[str, Any]:
+               check: Callable[[Worker], None] | None = None, cwd: Path | None = None) -> dict[str, Any]:
     """Produce N events to empty topics (the run's own prefix), start a worker, and time it from its first commit
     until everything is committed: the events and every repartition record the read models apply.
-    ``check(worker)`` runs at the end, before the worker stops: a run whose answers are wrong counts for nothing."""
+    ``check(worker)`` runs at the end, before the worker stops: a run whose answers are wrong counts for nothing.
+    ``cwd``: the source tree the worker runs from (another checkout, to compare with)."""
     prefix = f"{group}."
     env = {**env, "STREAMS_TOPIC_PREFIX": prefix, "STREAMS_APP_ID": group}
     topic = f"{prefix}orders"
     poison = produce(settings_from(env), n, poison_rate)  # first: the producer does not share the cores with the run
-    worker = Worker(env=env, data_dir=data_dir).start(timeout=120)
+    worker = Worker(env=env, data_dir=data_dir, cwd=cwd).start(timeout=120)
     assert worker.process is not None
     assert worker.process.pid is not None
     pid = worker.process.pid

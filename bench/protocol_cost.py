@@ -3,7 +3,8 @@
     python -m bench.protocol_cost --before /path/to/a/checkout [--events N] [--rounds K]
 
 ``--before`` is a checkout of the code to compare with (``git worktree add /tmp/before <commit>``); its worker
-runs with that tree first on ``PYTHONPATH``, the bench and everything else from this one.  Each round runs both on
+runs from that tree (its working directory: ``python -m`` imports from there first), the bench and everything
+else from this one.  Each round runs both on
 the read-models workload (decode, four read models, commit; no fan-out, no poison), alternating which goes first;
 each run is checked at its end (every order placed, every customer and the stats), and the bench prints events/s,
 the worker's CPU per event (process time: steadier than wall time on a shared machine), peak RSS, and the
@@ -22,9 +23,9 @@ from confluent_kafka.admin import AdminClient
 
 from bench.pipeline import run_worker
 from streams.devstack.kafka import KafkaBroker
+from streams.devstack.worker import WorkerProcess as Worker
 from streams.registry.threaded import ThreadedRegistry
 from streams.settings import Settings
-from tests.integration.harness import Worker
 
 CUSTOMERS = 5000  # bench.pipeline.produce spreads the orders over this many customers, 300 SKUs, 1500 each
 
@@ -61,15 +62,15 @@ def main() -> None:
     base = {"STREAMS_BROKER": broker.url, "STREAMS_SCHEMA_REGISTRY_URL": registry.url,
             "STREAMS_TOPIC_PARTITIONS": "4", "STREAMS_LOG_LEVEL": "warning",
             "STREAMS_APP_FACTORY": "bench.ours_without_fanout:create_app"}
-    trees = {"before": {**base, "PYTHONPATH": str(args.before.resolve())}, "after": base}
+    trees = {"before": args.before.resolve(), "after": Path.cwd()}
     results: list[dict[str, dict[str, Any]]] = []
     try:
         for r in range(1, args.rounds + 1):
             order = ["before", "after"] if r % 2 else ["after", "before"]
             runs = {}
             for name in order:
-                runs[name] = run_worker(trees[name], root / f"{name}-{r}", args.events, f"bench-{name}-{r}", admin,
-                                        check=checker(args.events))
+                runs[name] = run_worker(base, root / f"{name}-{r}", args.events, f"bench-{name}-{r}", admin,
+                                        check=checker(args.events), cwd=trees[name])
                 print(f"round {r} {name}: {runs[name]['rate']:.0f} events/s, {runs[name]['cpu_us']:.0f} us CPU "
                       f"per event, peak RSS {runs[name]['peak_mb']:.0f} MB (answers checked)", flush=True)
             results.append(runs)

@@ -2,5 +2,6 @@
 
 from streams.devstack.kafka import KafkaBroker
 from streams.devstack.stack import DevStack
+from streams.devstack.worker import WorkerProcess
 
-__all__ = ["DevStack", "KafkaBroker"]
+__all__ = ["DevStack", "KafkaBroker", "WorkerProcess"]

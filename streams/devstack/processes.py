@@ -31,6 +31,7 @@ class ChildProcess:
     log_path: Path
     ready_url: str
     env: dict[str, str] = field(default_factory=dict)
+    cwd: Path | None = None  # where it runs (``python -m`` imports from there first)
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     def start(self, timeout: float = 60.0) -> None:
@@ -38,7 +39,7 @@ class ChildProcess:
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(
                 self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env={**os.environ, **self.env}, start_new_session=True, preexec_fn=die_with_parent(),
+                env={**os.environ, **self.env}, start_new_session=True, preexec_fn=die_with_parent(), cwd=self.cwd,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

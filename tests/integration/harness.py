@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from streams.devstack.ports import free_port
-from streams.devstack.processes import ChildProcess
+from streams.devstack.worker import WorkerProcess
 
 __all__ = ["ROOT", "STARTED", "Worker", "metric", "streams_cli", "wait_until"]
 
@@ -25,49 +20,13 @@ STARTED: list[Worker] = []
 """Workers started by the current test; their log tails are shown when it fails (conftest)."""
 
 
-@dataclass
-class Worker:
-    """One worker process with its own data dir and port; ``env`` are STREAMS_* settings."""
-
-    env: dict[str, str]
-    data_dir: Path
-    port: int = field(default_factory=free_port)
-    process: ChildProcess | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+class Worker(WorkerProcess):
+    """A worker process of the current test: its log tail is shown when the test fails (conftest)."""
 
     def start(self, timeout: float = 90.0, ready_path: str = "/health") -> Worker:
-        env = {**self.env, "STREAMS_WEB_PORT": str(self.port), "STREAMS_DATA_DIR": str(self.data_dir),
-               "STREAMS_WEB_HOST": "127.0.0.1"}
-        self.process = ChildProcess(
-            name=f"worker:{self.port}", argv=[sys.executable, "-m", "streams.cli", "worker"],
-            log_path=self.data_dir / "worker.log", ready_url=f"{self.url}{ready_path}", env=env,
-        )
         STARTED.append(self)
-        self.process.start(timeout=timeout)
+        super().start(timeout=timeout, ready_path=ready_path)
         return self
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.stop()
-
-    def kill(self) -> None:
-        """SIGKILL, no goodbye: what a crash or an OOM kill does."""
-        if self.process is not None and self.process.pid is not None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.stop()
-
-    def get(self, path: str, **params: Any) -> httpx.Response:
-        return httpx.get(f"{self.url}{path}", params=params, timeout=40)
-
-    def log(self) -> str:
-        path = self.data_dir / "worker.log"
-        return path.read_text(errors="replace") if path.exists() else ""
-
-    def log_tail(self, lines: int = 80) -> str:
-        return "\n".join(self.log().splitlines()[-lines:])
 
 
 def wait_until(predicate: Any, timeout: float = 30.0, interval: float = 0.2, what: str = "condition") -> Any:
