@@ -12,21 +12,11 @@ Choices that matter for correctness, not style:
   from disk and replays only the changelog tail.
 * What agents write (changelogs, deltas, fan-out, dead letters) goes through
   the ``Outbox`` (librdkafka), and an event is acknowledged once all of it is
-  durable (``streams.recordpath.outbox``, ``streams.recordpath.faust_internals.changelog``), in offset order per
-  partition (``streams.recordpath.acks``: Faust's commit could otherwise pass an event
-  still in flight).
-* Every table partition is restored to exactly the effects of the source
-  records below its source partition's resume point, and agents skip what is
-  below it (``streams.recordpath.protocol``, the commit protocol).
-* The streams are held at the end of each recovery until Faust has emptied
-  its queues (``streams.recordpath.faust_internals.resume``): otherwise the records fetched while it
-  seeks are thrown away unprocessed, and the commit stops at the hole.
-* Fetched records reach the agents' queues through ``streams.recordpath.faust_internals.drain``: Faust's
-  drain loop, without the four tasks it makes per record; a record is still
-  delivered or abandoned at the same points.
-* Faust's Monitor is not a sensor here: it keeps per-event statistics for
-  Faust's /stats pages, which this app does not serve; 2 to 3.5% of the CPU
-  per event, side by side (2026-12-02).
+  durable, in offset order per partition; every table partition is restored to
+  exactly the effects of the source records below its resume point, and agents
+  skip what is below it: the commit protocol (``streams.recordpath.protocol``).
+* Faust's transport, sensors, recovery and rebalance signals are hooked in
+  ``streams.recordpath.faust_internals`` (``FaustHooks``, this app's base).
 """
 
 from __future__ import annotations
@@ -35,10 +25,8 @@ import asyncio
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import faust
 from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient
 
@@ -46,8 +34,7 @@ from streams import heap
 from streams.breaker import CircuitBreaker
 from streams.recordpath.acks import InOrderAcks
 from streams.recordpath.batching import RepartitionBatcher
-from streams.recordpath.faust_internals import LeanTransport, OutboxTable, hold_streams
-from streams.recordpath.faust_internals.recovery import StateRecovery
+from streams.recordpath.faust_internals import FaustHooks, OutboxTable
 from streams.recordpath.outbox import Outbox, OutboxError
 from streams.recordpath.protocol import Positions
 from streams.settings import Settings
@@ -59,7 +46,7 @@ __all__ = ["StreamsApp", "build_app"]
 log = logging.getLogger(__name__)
 
 
-class StreamsApp(faust.App):
+class StreamsApp(FaustHooks):
     """A ``faust.App`` that also carries its settings, metrics and declared topics.
 
     Declared topics are created (if missing) on first start, before the
@@ -67,39 +54,16 @@ class StreamsApp(faust.App):
     """
 
     def __init__(self, id: str, *, streams_settings: Settings, **kwargs: Any) -> None:
-        super().__init__(id, **kwargs)
         self.streams_settings = streams_settings
+        self.positions = Positions()  # per source partition: the first offset not yet in the state
+        super().__init__(id, positions=self.positions, committed=self._committed_now, **kwargs)
         self.metrics = Metrics()
         self.topic_specs: list[TopicSpec] = []
         self.outbox: Outbox | None = None  # created when the worker starts (it needs the running loop)
         self.batcher: RepartitionBatcher | None = None
         self.acks = InOrderAcks()  # what Faust is told is acknowledged, per partition in offset order
         self.breakers: dict[str, CircuitBreaker] = {}  # per guarded agent, for /health
-        self.positions = Positions()  # per source partition: the first offset not yet in the state
-        self.recovery = StateRecovery(
-            state_file=Path(self.conf.tabledir) / "recovery.json", positions=self.positions,
-            committed=self._committed_now, actives=lambda: set(self.assignor.assigned_actives()),
-            streams=lambda: {tp for tp in self.consumer.assignment() if tp.topic not in self.tables.changelog_topics},
-            generation=lambda: int(self.consumer_generation_id),
-        )
-        self.on_partitions_revoked.connect(_forget_revoked)  # type: ignore[arg-type]
-        # mode types bare Signal handlers oddly, hence the ignores
-        self.on_rebalance_complete.connect(hold_streams)  # type: ignore[arg-type]
-        self.on_rebalance_complete.connect(_settle_heap)  # type: ignore[arg-type]
-
-    def on_init_dependencies(self) -> Iterable[Any]:
-        """Faust's, without its Monitor as a sensor: it keeps per-event statistics for Faust's /stats pages,
-        which this app does not serve (``web_stats_enabled=False``); lag and processing metrics are ours."""
-        dependencies = super().on_init_dependencies()
-        self.sensors.remove(self.monitor)
-        return dependencies
-
-    def _new_transport(self) -> Any:
-        """Faust's aiokafka transport, with the drain loop of ``streams.recordpath.faust_internals.drain``."""
-        url = self.conf.broker_consumer[0]
-        if url.scheme in ("kafka", "aiokafka"):
-            return LeanTransport(self.conf.broker_consumer, self)
-        return super()._new_transport()
+        self.on_rebalance_complete.connect(_settle_heap)  # type: ignore[arg-type]  # mode types handlers oddly
 
     def declare_topics(self, specs: Iterable[TopicSpec]) -> None:
         self.topic_specs.extend(specs)
@@ -150,11 +114,6 @@ class StreamsApp(faust.App):
                             "changelog", undelivered)
                 return
         self.recovery.stopped_cleanly()
-
-
-async def _forget_revoked(sender: Any, revoked: Any, **kwargs: Any) -> None:
-    """Partitions given up: their local stores go stale here (``StateRecovery.revoked``)."""
-    sender.recovery.revoked(revoked, set(sender.tables.changelog_topics))
 
 
 async def _settle_heap(sender: Any, **kwargs: Any) -> None:

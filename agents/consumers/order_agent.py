@@ -21,7 +21,7 @@ from agents.tables import Tables
 from streams.app import StreamsApp
 from streams.freshness import Watermarks
 from streams.recordpath.agent import guarded_agent, outbox, repartition
-from streams.recordpath.processing import Outcome, ProcessingPolicy
+from streams.recordpath.processing import ProcessingPolicy
 from streams.recordpath.records import RawRecord
 from streams.routing import Fanout, Output
 
@@ -53,7 +53,7 @@ def register_order_agent(app: StreamsApp, *, source: str, tables: Tables, deltas
         outcome = apply_order(orders.table.get(decoded.event.order_id), decoded.event, decoded.meta)
         outputs: list[Output] = []
         # A duplicate went out the first time; a rejected event only by rules that take every event.
-        if outcome.kind != "duplicate" and not orders.replaying(record.partition, record.offset):
+        if outcome.kind != "duplicate":
             outputs = await fanout.outputs(decoded.meta.event_type, decoded.fields, key=record.key,
                                            value=record.value or b"", envelope=decoded.envelope,
                                            accepted=outcome.kind != "rejected")
@@ -63,8 +63,6 @@ def register_order_agent(app: StreamsApp, *, source: str, tables: Tables, deltas
         meta, outcome = prepared.decoded.meta, prepared.outcome
         if outcome.kind == "applied":
             orders.table[prepared.decoded.event.order_id] = outcome.view
-        if orders.replaying(record.partition, record.offset):
-            return  # a rebuild: only the new table; deltas and fan-out went out the first time
         if outcome.kind == "rejected":
             current = outcome.view["status"] if outcome.view else "none"
             metrics.rejected_transitions.labels("orders", meta.event_type, current).inc()
@@ -78,7 +76,8 @@ def register_order_agent(app: StreamsApp, *, source: str, tables: Tables, deltas
         for stat in outcome.stats:
             batcher.add(stats, STATS_KEY, stat)
         for out in prepared.fanout:
-            box.send(out.topic, out.key, out.value, out.headers)
+            if not box.send(out.topic, out.key, out.value, out.headers):
+                continue  # not sent again (a rebuild): not counted again
             counter = fanned.get((out.rule, out.topic))
             if counter is None:
                 counter = fanned[(out.rule, out.topic)] = metrics.fanout.labels(out.rule, out.topic)
@@ -89,13 +88,5 @@ def register_order_agent(app: StreamsApp, *, source: str, tables: Tables, deltas
                                                                                        outcome.kind)
         counter.inc()
 
-    def settled(record: RawRecord, outcome: Outcome) -> None:
-        if outcome != "applied":
-            metrics.events.labels(AGENT, "unknown", outcome).inc()
-        if record.topic == source:
-            orders.applied(record.partition, record.offset)
-        marks.advance(record.topic, record.partition, record.offset)
-
-    guarded_agent(app, name=AGENT, source=source, prepare=prepare, commit=commit, settled=settled, policy=policy,
-                  replaying=lambda record: record.topic == source and orders.replaying(record.partition,
-                                                                                     record.offset))
+    guarded_agent(app, name=AGENT, source=source, prepare=prepare, commit=commit, policy=policy, model=orders,
+                  marks=marks)

@@ -36,11 +36,13 @@ from faust.types import AppT, CodecArg, Message
 from streams.app import StreamsApp
 from streams.breaker import BreakerState
 from streams.dlq.seen import DeadLetterIndex
+from streams.freshness import Watermarks
 from streams.recordpath.batching import RepartitionBatcher
 from streams.recordpath.outbox import Outbox, TicketScope
 from streams.recordpath.processing import Effects, GuardedProcessor, Outcome, ProcessingPolicy
 from streams.recordpath.protocol import format_source
 from streams.recordpath.records import RawRecord
+from streams.replay.generations import Generational
 
 __all__ = ["CONTROL_SUFFIX", "RawSchema", "admit", "control_topic", "guarded_agent", "outbox", "repartition",
            "ticket_for"]
@@ -56,10 +58,11 @@ def control_topic(source: str) -> str:
 
 
 def guarded_agent(app: StreamsApp, *, name: str, source: str, prepare: Callable[[RawRecord], Awaitable[T]],
-                  commit: Callable[[RawRecord, T], None], settled: Callable[[RawRecord, Outcome], None],
-                  policy: ProcessingPolicy, replaying: Callable[[RawRecord], bool] | None = None,
-                  ) -> GuardedProcessor[T]:
-    """Register the agent ``name`` over topic ``source``; ``settled`` runs after each record (watermarks)."""
+                  commit: Callable[[RawRecord, T], None], policy: ProcessingPolicy, model: Generational,
+                  marks: Watermarks) -> GuardedProcessor[T]:
+    """Register the agent ``name`` over topic ``source``, writing read model ``model`` (whose rebuilds it drives:
+    a record the old generation has is judged again into the new one only); ``marks`` advance after each record
+    (read-your-writes)."""
     metrics = app.metrics
     control = control_topic(source)
     parked = app.Table(f"{name}-parked", key_type=bytes, default=None,  # raw keys: the app default
@@ -104,13 +107,25 @@ def guarded_agent(app: StreamsApp, *, name: str, source: str, prepare: Callable[
                       on_breaker=on_breaker, on_retry=on_retry, on_dead_letter=on_dead_letter,
                       written=letters.written)
     processor = GuardedProcessor(agent=name, prepare=prepare, commit=commit, effects=effects, policy=policy,
-                                 control_topic=control, replaying=replaying)
+                                 control_topic=control,
+                                 replaying=lambda r: r.topic == source and model.replaying(r.partition, r.offset))
     app.breakers[name] = processor.breaker
     breaker_gauge.set(0)
     paused_gauge.set(0)
     processing = metrics.processing_seconds.labels(name)
     channel = app.topic(source, control, schema=RawSchema())
     positions = app.positions
+    outcomes: dict[str, Any] = {}
+
+    def settled(record: RawRecord, outcome: Outcome) -> None:
+        if outcome != "applied":  # the agent's commit counts what it applied, by event type
+            counter = outcomes.get(outcome)
+            if counter is None:
+                counter = outcomes[outcome] = metrics.events.labels(name, "unknown", outcome)
+            counter.inc()
+        if record.topic == source:
+            model.applied(record.partition, record.offset)
+        marks.advance(record.topic, record.partition, record.offset)
 
     async def run(stream: Any) -> None:
         async for event in stream.noack().events():

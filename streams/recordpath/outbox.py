@@ -53,7 +53,7 @@ class OutboxError(StreamsError):
 class Ticket:
     """The records one event caused; ``done`` runs (on the loop) when all are durable and the ticket is sealed."""
 
-    __slots__ = ("done", "made", "pending", "sealed", "source")
+    __slots__ = ("done", "made", "pending", "rebuild", "sealed", "source")
 
     def __init__(self, source: bytes | None = None) -> None:
         self.pending = 0
@@ -61,6 +61,7 @@ class Ticket:
         self.done: Callable[[], None] | None = None
         self.source = source  # the stamp of the record being processed (``protocol.format_source``)
         self.made = 0  # repartition items made so far: their rank (``streams.recordpath.batching``)
+        self.rebuild = False  # a rebuild judging the record again: only its table writes go out
 
 
 CURRENT: contextvars.ContextVar[Ticket | None] = contextvars.ContextVar("streams_outbox_ticket", default=None)
@@ -112,14 +113,17 @@ class Outbox:
 
     def send(self, topic: str, key: bytes | None, value: bytes | None,
              headers: Sequence[tuple[str, bytes | None]] | None = None, *, partition: int | None = None,
-             tickets: Sequence[Ticket] | None = None, delivered: Delivered | None = None) -> None:
-        """Produce one record, counted on ``tickets`` (default: the current event's).
+             tickets: Sequence[Ticket] | None = None, delivered: Delivered | None = None, state: bool = False) -> bool:
+        """Produce one record, counted on ``tickets`` (default: the current event's); False if it was not sent.
 
         Several tickets share a record that carries several events' outputs (``streams.recordpath.batching``);
-        a ticket listed twice counts twice.
+        a ticket listed twice counts twice.  ``state``: a changelog record; any other record of an event that a
+        rebuild judges again is not sent (its outputs went out the first time).
         """
         if tickets is None:
             current = CURRENT.get()
+            if current is not None and current.rebuild and not state:
+                return False
             tickets = (current,) if current is not None else ()
         for ticket in tickets:
             ticket.pending += 1
@@ -136,6 +140,7 @@ class Outbox:
             except BufferError:
                 self._producer.poll(0.05)  # the local queue is full: let deliveries drain
         self._arm()
+        return True
 
     def open(self, done: Callable[[], None], source: bytes | None = None) -> TicketScope:
         """A ticket for one event, current inside the ``with`` block; ``done`` once it is sealed and durable.

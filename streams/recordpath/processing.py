@@ -41,6 +41,7 @@ from streams.breaker import BreakerPolicy, BreakerState, CircuitBreaker
 from streams.dlq import parking
 from streams.dlq.letters import PARKED, RedriveMark, dead_letter_headers, describe
 from streams.errors import StreamsError
+from streams.recordpath.outbox import CURRENT
 from streams.recordpath.records import RawRecord
 from streams.retry import RetryPolicy, retry_async
 from streams.settings import Settings
@@ -145,6 +146,9 @@ class GuardedProcessor(Generic[T]):
             log.info("%s: rebuild skips %s[%d]@%d, dead-lettered the first time: %s", self.agent, record.topic,
                      record.partition, record.offset, describe(exc)[0])
             return "skipped"
+        ticket = CURRENT.get()
+        if ticket is not None:
+            ticket.rebuild = True  # only the new generation's writes go out (``Outbox.send``)
         self.commit(record, outputs)
         return "applied"
 

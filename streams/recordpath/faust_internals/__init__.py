@@ -7,11 +7,13 @@ fails on any other version, naming the functions to re-check.
 * ``drain``: the consumer's drain loop, without four tasks per record;
 * ``resume``: the streams held at the end of recovery until Faust emptied its queues;
 * ``changelog``: tables whose changelog goes through the outbox, stamped with the source position;
-* ``recovery``: a table partition restored to exactly what its source's resume point covers.
+* ``recovery``: a table partition restored to exactly what its source's resume point covers;
+* ``app``: the app's hooks (transport, sensors, rebalance signals, recovery): ``FaustHooks``.
 """
 
+from streams.recordpath.faust_internals.app import FaustHooks
 from streams.recordpath.faust_internals.changelog import ROCKSDB_DEFAULTS, OutboxTable
 from streams.recordpath.faust_internals.drain import LeanConsumer, LeanTransport
 from streams.recordpath.faust_internals.resume import hold_streams
 
-__all__ = ["ROCKSDB_DEFAULTS", "LeanConsumer", "LeanTransport", "OutboxTable", "hold_streams"]
+__all__ = ["ROCKSDB_DEFAULTS", "FaustHooks", "LeanConsumer", "LeanTransport", "OutboxTable", "hold_streams"]

@@ -122,7 +122,7 @@ class OutboxTable(faust.Table):  # type: ignore[type-arg]  # generic in Faust, k
         stamp = ticket.source if ticket is not None else None
         outbox.send(self.changelog_topic.get_topic_name(), key_bytes, value,
                     [(SOURCE, stamp)] if stamp is not None else None,
-                    partition=self.partition_for_key(key), delivered=self._persisted)
+                    partition=self.partition_for_key(key), delivered=self._persisted, state=True)
 
     def persisted_offset(self, tp: TP) -> int | None:
         """Faust's recovery asks this first, for every changelog partition it restores: the store is checked
