@@ -63,6 +63,8 @@ class StreamsApp(FaustHooks):
         self.batcher: RepartitionBatcher | None = None
         self.acks = InOrderAcks()  # what Faust is told is acknowledged, per partition in offset order
         self.breakers: dict[str, CircuitBreaker] = {}  # per guarded agent, for /health
+        self.metrics.recovery_emptied.set_function(lambda: float(self.recovery.emptied))
+        self.metrics.recovery_unfinished.set_function(lambda: float(self.recovery.skipped))
         self.on_rebalance_complete.connect(_settle_heap)  # type: ignore[arg-type]  # mode types handlers oddly
 
     def declare_topics(self, specs: Iterable[TopicSpec]) -> None:

@@ -1,4 +1,8 @@
-"""GET /api/lag (consumer lag as JSON) and GET /dashboard (the same for people), with the monitor behind them."""
+"""GET /api/lag (consumer lag as JSON) and GET /dashboard (the same for people), with the monitor behind them.
+
+/api/lag also says, per agent, its circuit breaker and what an open one waits for (as /health does), so the
+dashboard shows an agent held by a dependency that is down.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from streams.dlq.tally import DeadLetterTally
 from streams.lag.isolated import IsolatedSampler
 from streams.lag.metrics import LagGauges
 from streams.lag.monitor import LagMonitor
+from streams.web.health import health_state
 
 if TYPE_CHECKING:  # streams.app imports streams.web for its metrics
     from streams.app import StreamsApp
@@ -41,7 +46,7 @@ def register_lag(app: StreamsApp) -> LagMonitor:
     @app.page("/api/lag")
     class LagApi(View):
         async def get(self, request: Request) -> Response:
-            return self.json(monitor.snapshot())
+            return self.json({**monitor.snapshot(), "breakers": health_state(app)["breakers"]})
 
     @app.page("/dashboard")
     class Dashboard(View):

@@ -63,6 +63,14 @@ class Metrics:
         self.paused_partitions = Gauge(
             "streams_paused_partitions", "Partitions paused by an open circuit breaker", ["agent"], registry=r,
         )
+        self.recovery_emptied = Gauge(
+            "streams_recovery_emptied_partitions", "Table partitions this worker emptied and restored from their "
+            "changelog since it started (left by a crash, or a copy that could not be trusted)", registry=r,
+        )
+        self.recovery_unfinished = Gauge(
+            "streams_recovery_unfinished_records", "Changelog records dropped while restoring since this worker "
+            "started: a crashed worker's unfinished work, done again from the source", registry=r,
+        )
         self.fanout = Counter(
             "streams_fanout", "Records fanned out, by rule and target topic", ["rule", "target"], registry=r,
         )

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.integration.harness import Worker, metric, wait_until
+from tests.integration.lag.conftest import system_tool
+from tests.integration.lag.test_dashboard import rendered
 from tests.integration.orders.builders import RawProducer, body, ingest_for, paid, placed, read
 from tests.integration.orders.conftest import Restartable
 
@@ -88,6 +90,10 @@ def test_the_first_record_out_of_retries_opens_the_breaker_which_pauses_and_hold
         assert health.json()["status"] == "degraded"
         assert health.json()["breakers"][AGENT]["state"] in ("open", "half_open")
         assert "RegistryUnavailableError" in health.json()["breakers"][AGENT]["waiting_for"]
+        assert worker.get("/api/lag").json()["breakers"][AGENT]["state"] in ("open", "half_open")
+        page = rendered(system_tool("chromium"), tmp_path / "profile", f"{worker.url}/dashboard")
+        [banner] = page.found["breaker-banner"]  # the dashboard says so too
+        assert (banner["agent"], banner["state"] in ("open", "half_open")) == (AGENT, True)
 
         own_registry.start()
         wait_until(lambda: worker.get(f"/orders/{tag}-a").json()["status"] == "paid", timeout=30,
