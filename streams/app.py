@@ -37,6 +37,7 @@ from streams.recordpath.batching import RepartitionBatcher
 from streams.recordpath.faust_internals import FaustHooks, OutboxTable
 from streams.recordpath.outbox import Outbox, OutboxError
 from streams.recordpath.protocol import Positions
+from streams.replay.rebuilds import RebuildLog
 from streams.settings import Settings
 from streams.topics import TopicSpec, ensure_topics
 from streams.web.metrics import Metrics
@@ -93,6 +94,7 @@ class StreamsApp(FaustHooks):
         loop = asyncio.get_running_loop()
         if self.topic_specs:
             await loop.run_in_executor(None, ensure_topics, self.admin(), self.topic_specs)
+        self.recovery.floors = await loop.run_in_executor(None, RebuildLog(self.streams_settings).floors, self.conf.id)
         self.outbox = Outbox(self.streams_settings.bootstrap_servers, client_id=f"{self.conf.id}-outbox", loop=loop,
                              on_failure=self._outbox_failed)
         self.batcher = RepartitionBatcher(self.outbox, self.streams_settings.topic_partitions,

@@ -85,6 +85,9 @@ def replay(
         message = (f"reset {group} on {topic_name_}; start the workers: they rebuild {rebuild} into table "
                    f"{table_name(rebuild, plan.generation)} and switch each partition when it has caught up")
     else:
+        back = {(m.topic, m.partition): m.before for m in moves if m.before is not None and m.after < m.before}
+        if back:  # first: a worker started after the reset must know what its read models already hold
+            RebuildLog(settings).raise_floors(group, back)
         offsets.apply(group, moves)
         AuditLog(settings).write("replay-reset", details)
         message = f"reset {group} on {topic_name_}: {sum(m.changes for m in moves)} partition(s) moved"

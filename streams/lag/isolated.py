@@ -7,9 +7,12 @@ killed with SIGKILL for ~20 s killed the worker 3 times of 3 through the sampler
 calls every 5 s.  No Python code can catch an abort.  So the worker samples
 through ``IsolatedSampler``: the same ``sample``/``close`` as ``LagSampler``,
 served by a spawned child process (not forked: librdkafka's threads do not
-survive a fork).  If the child dies, whatever the reason, or does not answer in
-time, the sample fails with a ``TransientError`` that says so (the monitor keeps
-the last good sample and shows the error), and the next sample starts a new child.
+survive a fork).  If the child dies, whatever the reason, does not answer in
+time, or fails to sample, the sample fails with a ``TransientError`` that says
+so (the monitor keeps the last good sample and shows the error), and the next
+sample starts a new child with new clients: measured here, the admin client of
+a child that had sampled before a broker restart kept timing out after it, for
+minutes, while a new one answered at once.
 """
 
 from __future__ import annotations
@@ -52,7 +55,8 @@ class IsolatedSampler:
             code = self._discard()
             raise TransientError(f"the lag sampler process died (exit code {code}); a new one samples next time",
                                  hint="is the broker reachable? check STREAMS_BROKER") from None
-        if kind == "error":
+        if kind == "error":  # a client that failed once may stay stuck (seen: timeouts after a broker restart)
+            self._discard(grace_s=1.0)
             raise TransientError(str(payload), hint="is the broker reachable? check STREAMS_BROKER")
         result: list[GroupLag] = payload
         return result

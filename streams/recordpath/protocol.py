@@ -26,9 +26,12 @@ local store may hold writes whose changelog records never left.  Recovery
 partition to exactly the records below the resume point ``F`` of its source
 partition, and the agents resume at ``F``:
 
-* ``F`` is the group's committed offset, or, where this worker's own store is known
-  to be complete further (a clean shutdown, a partition kept through a rebalance),
-  one past the last record it processed;
+* ``F`` is the group's committed offset; or, where ``streams replay`` moved it back,
+  where it had been (the replay floors: what lies below is in the changelogs); or,
+  where this worker's own store is known to be complete further (a clean
+  shutdown, a partition kept through a rebalance), one past the last record it
+  processed.  A rebuild's source resumes at the committed offset: it is judged
+  again, into the new generation;
 * a store left by a crashed process, or filled as a standby from a changelog that may
   hold a crashed worker's unfinished work, is emptied and restored from the changelog;
 * changelog records stamped at or past ``F`` are skipped while restoring: they are

@@ -17,6 +17,12 @@ no fan-out, dead letters or deltas (they were sent the first time).
 
 Plans live in the compacted topic ``_streams_rebuilds`` (behind
 STREAMS_TOPIC_PREFIX), keyed ``<group>/<read model>``: the latest plan wins.
+
+The same topic keeps each group's *replay floors* (key ``<group>/@floors``):
+for every partition a plain replay moved back, where the group had got before
+(the highest such offset over every replay).  What lies below a floor is in the
+read models' changelogs, so a worker resumes there, whatever its local disk
+holds (``streams.recordpath.protocol``): a replay judges nothing again.
 """
 
 from __future__ import annotations
@@ -36,9 +42,10 @@ from streams.scan import scan
 from streams.settings import Settings
 from streams.topics import TopicSpec, ensure_topics
 
-__all__ = ["REBUILDS_TOPIC", "RebuildLog", "RebuildPlan", "table_name"]
+__all__ = ["FLOORS", "REBUILDS_TOPIC", "RebuildLog", "RebuildPlan", "table_name"]
 
 REBUILDS_TOPIC = "_streams_rebuilds"
+FLOORS = "@floors"
 
 
 def table_name(read_model: str, generation: int) -> str:
@@ -99,6 +106,22 @@ class RebuildLog:
             plans[found.read_model] = found
         return plans
 
+    def floors(self, group: str) -> dict[tuple[str, int], int]:
+        """Per (topic, partition), where ``group`` had got before the replays that moved it back."""
+        found: dict[tuple[str, int], int] = {}
+        for record in scan(self.bootstrap, self.topic, missing_ok=True):
+            if record.key == f"{group}/{FLOORS}".encode() and record.value is not None:
+                found = {_partition_key(k): int(v) for k, v in json.loads(record.value).items()}
+        return found
+
+    def raise_floors(self, group: str, moved_back: dict[tuple[str, int], int]) -> None:
+        """Record where ``group`` had got on partitions a replay moves back (never lowering a floor)."""
+        floors = self.floors(group)
+        for tp, offset in moved_back.items():
+            floors[tp] = max(offset, floors.get(tp, 0))
+        body = {f"{topic}:{partition}": offset for (topic, partition), offset in sorted(floors.items())}
+        self._put(f"{group}/{FLOORS}", json.dumps(body).encode())
+
     def write(self, plan: RebuildPlan) -> None:
         self._put(plan.key, json.dumps(plan.to_json()).encode())
 
@@ -114,3 +137,8 @@ class RebuildLog:
             producer.produce(self.topic, key.encode(), value).result(timeout=30)
         finally:
             producer.close()
+
+
+def _partition_key(text: str) -> tuple[str, int]:
+    topic, partition = text.rsplit(":", 1)
+    return topic, int(partition)

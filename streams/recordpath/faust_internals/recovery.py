@@ -65,6 +65,7 @@ class StateRecovery:
         self._streams = streams
         self._generation_of = generation
         self.rebuilding: set[str] = set()  # source topics a rebuild replays: they resume at the committed offset
+        self.floors: dict[SourceTP, int] = {}  # where replays found the group (``RebuildLog.floors``)
         self.horizon: dict[SourceTP, int] = {}  # per source partition: the last offset a crashed worker had stamped
         self.epoch = 0  # one more at every rebalance
         self.skipped = 0
@@ -147,18 +148,23 @@ class StateRecovery:
         return kept, read
 
     def revoked(self, tps: Iterable[Any], changelogs: set[str]) -> None:
-        """Partitions given up: their stores are stale here from now on; their positions are someone else's."""
-        streams = []
+        """Partitions given up: their stores are stale here from now on; their positions are someone else's.
+
+        Faust assigns a partition number of every table and stream together, so a number given up is given up
+        whole: every store of that number is emptied if it comes back, and every position of that number is
+        forgotten, together (a store emptied while its position was kept would claim what it lost).
+        """
+        numbers = set()
         for tp in tps:
             if tp.topic in changelogs:
                 self._active.discard(tp)
             else:
-                streams.append((tp.topic, tp.partition))
+                numbers.add(tp.partition)
         for key in self._opened:
-            if any(key[1] == partition for _, partition in streams):
+            if key[1] in numbers:
                 self._dirty.add(key)
                 self._standby.pop(key, None)
-        self.positions.forget(streams)
+        self.positions.forget([tp for tp in self.positions.snapshot() if tp[1] in numbers])
 
     def stopped_cleanly(self) -> None:
         """After the last commit and a complete flush: this process's stores are complete up to its positions."""
@@ -198,6 +204,8 @@ class StateRecovery:
             elif (self._previous_clean and source in self._previous_points and source not in self._seen_sources
                   and source[0] not in self.rebuilding):  # a rebuild judges again what the last run did
                 points.append(self._previous_points[source])
+            if source[0] not in self.rebuilding:
+                points.append(self.floors.get(source, 0))  # a replay judges nothing again
             resume[source] = max(points)
         self._seen_sources.update(sources)
         self._resume = resume

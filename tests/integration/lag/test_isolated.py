@@ -9,6 +9,7 @@ import signal
 import pytest
 
 from streams.devstack.kafka import KafkaBroker
+from streams.devstack.ports import free_port
 from streams.errors import TransientError
 from streams.lag.isolated import IsolatedSampler
 
@@ -34,3 +35,16 @@ def test_a_dead_sampler_child_fails_one_sample_and_the_next_one_starts_a_new_chi
     finally:
         sampler.close()
     assert sampler.pid is None
+
+
+def test_a_sample_that_fails_retires_its_child_so_the_next_one_has_new_clients() -> None:
+    """A broker that is not there: the sample fails in one clear line, and its child (whose clients may stay stuck
+    after the broker comes back) is gone; the next sample starts a new one."""
+    sampler = IsolatedSampler(f"127.0.0.1:{free_port()}")
+    try:
+        with pytest.raises(TransientError, match="cannot sample consumer lag"):
+            sampler.sample(["any"], seconds=False)
+        assert sampler.pid is None
+        assert sampler.started == 1
+    finally:
+        sampler.close()

@@ -25,7 +25,7 @@ from agents.topics import topic_specs
 from streams.devstack.kafka import KafkaBroker
 from streams.replay import GroupOffsets
 from streams.topics import ensure_topics
-from tests.integration.harness import Worker, streams_cli, wait_until
+from tests.integration.harness import Worker, metric, streams_cli, wait_until
 from tests.integration.orders.builders import RawProducer, body, ingest_for, paid, placed, read, settings_for
 
 pytestmark = pytest.mark.integration
@@ -158,6 +158,25 @@ def test_replay_to_earliest_gives_read_models_identical_to_the_first_build(
     assert [h["kind"] for h in history] == ["replay-reset"]
     assert history[0]["details"]["reset"] == "--to-earliest"
     assert all(m["after"] == 0 for m in history[0]["details"]["moves"])
+
+
+def test_a_replay_onto_a_worker_with_a_fresh_disk_judges_nothing_again(
+        built: dict[str, Any], orders_env: dict[str, str], tmp_path: Path) -> None:
+    """Where a pod starts with an empty disk: the read models come from their changelogs, up to where the group
+    had got (the floors the replay recorded), and the replayed events are skipped, not judged again."""
+    result = replay(orders_env, "--topic", "orders", "--to-earliest", "--execute")
+    assert result.returncode == 0, result.stderr
+    worker = Worker(env=orders_env, data_dir=tmp_path / "fresh").start()
+    try:
+        _wait_caught_up(worker, orders_env)
+        assert _views(worker, built["tag"]) == built["views"]
+        text = worker.get("/metrics").text
+        assert metric(text, "streams_events_total", agent="orders-projection", outcome="already_processed") == (
+            2 * ORDERS)
+        assert metric(text, "streams_events_total", agent="orders-projection", outcome="applied") == 0
+        assert metric(text, "streams_events_total", agent="orders-projection", outcome="rejected") == 0
+    finally:
+        worker.stop()
 
 
 def test_a_rebuild_serves_the_old_generation_until_the_new_one_caught_up(

@@ -191,9 +191,12 @@ def test_a_partition_given_up_and_back_is_emptied(tmp_path: Path) -> None:
     table = Table("counts")
     recovery.prepare(table, TP(CHANGELOG, 0))
     positions.done(*SOURCE, 8)
+    positions.done("orders.dlq.control", 0, 2)  # another stream of the same partition number
+    positions.done("orders", 1, 4)
     table.data._db_for_partition(0)[b"k"] = b"ours through 8"
     recovery.revoked([TP(CHANGELOG, 0), TP(*SOURCE)], {CHANGELOG})
-    assert positions.next(*SOURCE) is None
+    # the number is given up whole: every position of partition 0 forgotten with its stores, none other
+    assert positions.snapshot() == {("orders", 1): 5}
     generation[0] = 2
     recovery.prepare(table, TP(CHANGELOG, 0))
     assert table.data.dbs[0] == {}
