@@ -24,7 +24,8 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,20 @@ from streams.registry.threaded import ThreadedRegistry
 from streams.scan import scan
 from streams.settings import Settings
 from streams.topics import ensure_topics
+
+
+@contextmanager
+def local_stack(root: Path) -> Iterator[tuple[KafkaBroker, ThreadedRegistry]]:
+    """A broker and a registry of the bench's own on loopback, under ``root``; stopped at the end."""
+    settings = Settings()
+    broker = KafkaBroker(data_dir=root / "kafka", cache_dir=settings.kafka_cache_dir,
+                         kafka_home=settings.kafka_home).start()
+    registry = ThreadedRegistry(broker.bootstrap_servers).start()
+    try:
+        yield broker, registry
+    finally:
+        registry.stop()
+        broker.stop()
 
 
 def pct(values: list[float], q: float) -> float:
@@ -240,11 +255,7 @@ def main() -> None:
                         help="only (a), to see its peak memory with --events orders in the read models")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-"))
-    settings = Settings()
-    broker = KafkaBroker(data_dir=root / "kafka", cache_dir=settings.kafka_cache_dir,
-                         kafka_home=settings.kafka_home).start()
-    registry = ThreadedRegistry(broker.bootstrap_servers).start()
-    try:
+    with local_stack(root) as (broker, registry):
         base = {"STREAMS_BROKER": broker.url, "STREAMS_SCHEMA_REGISTRY_URL": registry.url,
                 "STREAMS_TOPIC_PARTITIONS": "4", "STREAMS_LOG_LEVEL": "warning"}
         admin = AdminClient({"bootstrap.servers": broker.bootstrap_servers})
@@ -305,10 +316,6 @@ def main() -> None:
         print(f"(c) raw consume:  {ceiling:8.0f} events/s")
         print(f"ratio: a/c = {fanout_rounds[-1][0]['rate'] / ceiling:.3f}")
         print_latency(args.rate, warm, lat)
-
-    finally:
-        registry.stop()
-        broker.stop()
 
 
 if __name__ == "__main__":

@@ -21,11 +21,8 @@ from typing import Any
 
 from confluent_kafka.admin import AdminClient
 
-from bench.pipeline import run_worker
-from streams.devstack.kafka import KafkaBroker
+from bench.pipeline import local_stack, run_worker
 from streams.devstack.worker import WorkerProcess as Worker
-from streams.registry.threaded import ThreadedRegistry
-from streams.settings import Settings
 
 CUSTOMERS = 5000  # bench.pipeline.produce spreads the orders over this many customers, 300 SKUs, 1500 each
 
@@ -54,17 +51,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-protocol-"))
-    settings = Settings()
-    broker = KafkaBroker(data_dir=root / "kafka", cache_dir=settings.kafka_cache_dir,
-                         kafka_home=settings.kafka_home).start()
-    registry = ThreadedRegistry(broker.bootstrap_servers).start()
-    admin = AdminClient({"bootstrap.servers": broker.bootstrap_servers})
-    base = {"STREAMS_BROKER": broker.url, "STREAMS_SCHEMA_REGISTRY_URL": registry.url,
-            "STREAMS_TOPIC_PARTITIONS": "4", "STREAMS_LOG_LEVEL": "warning",
-            "STREAMS_APP_FACTORY": "bench.ours_without_fanout:create_app"}
     trees = {"before": args.before.resolve(), "after": Path.cwd()}
     results: list[dict[str, dict[str, Any]]] = []
-    try:
+    with local_stack(root) as (broker, registry):
+        admin = AdminClient({"bootstrap.servers": broker.bootstrap_servers})
+        base = {"STREAMS_BROKER": broker.url, "STREAMS_SCHEMA_REGISTRY_URL": registry.url,
+                "STREAMS_TOPIC_PARTITIONS": "4", "STREAMS_LOG_LEVEL": "warning",
+                "STREAMS_APP_FACTORY": "bench.ours_without_fanout:create_app"}
         for r in range(1, args.rounds + 1):
             order = ["before", "after"] if r % 2 else ["after", "before"]
             runs = {}
@@ -74,9 +67,6 @@ def main() -> None:
                 print(f"round {r} {name}: {runs[name]['rate']:.0f} events/s, {runs[name]['cpu_us']:.0f} us CPU "
                       f"per event, peak RSS {runs[name]['peak_mb']:.0f} MB (answers checked)", flush=True)
             results.append(runs)
-    finally:
-        registry.stop()
-        broker.stop()
     rates = [r["after"]["rate"] / r["before"]["rate"] for r in results]
     cpus = [r["after"]["cpu_us"] / r["before"]["cpu_us"] for r in results]
     print(f"\nN = {args.events} OrderPlaced, 4 partitions, read models only, {args.rounds} rounds")

@@ -147,24 +147,38 @@ def test_after_a_clean_stop_the_store_is_kept_and_resumes_past_the_commit(tmp_pa
     assert [e.message.offset for e in kept] == [0]
 
 
-def test_a_replay_reset_below_a_clean_store_judges_nothing_again(tmp_path: Path) -> None:
-    first = recovery_for(tmp_path, committed={SOURCE: 10})
+def stopped_cleanly_through(tmp_path: Path, offset: int) -> None:
+    """A worker that processed the source through ``offset``, committed all of it, and stopped cleanly."""
+    first = recovery_for(tmp_path, committed={SOURCE: offset + 1})
     first.prepare(Table("counts"), TP(CHANGELOG, 0))
-    first.positions.done(*SOURCE, 9)
+    first.positions.done(*SOURCE, offset)
     first.stopped_cleanly()
+
+
+def test_a_replay_reset_below_a_clean_store_judges_nothing_again(tmp_path: Path) -> None:
+    stopped_cleanly_through(tmp_path, 9)
     positions = Positions()
     recovery_for(tmp_path, committed={SOURCE: 0}, positions=positions).prepare(Table("counts"), TP(CHANGELOG, 0))
     assert positions.next(*SOURCE) == 10
 
 
+def test_a_replay_onto_an_empty_disk_resumes_at_the_floor_the_replay_recorded(tmp_path: Path) -> None:
+    positions = Positions()
+    recovery = recovery_for(tmp_path, committed={SOURCE: 0}, positions=positions)
+    recovery.floors = {SOURCE: 10}
+    table = Table("counts")
+    recovery.prepare(table, TP(CHANGELOG, 0))
+    assert positions.next(*SOURCE) == 10
+    kept, _ = recovery.keep(table, [changelog(0, 4), changelog(1, 9), changelog(2, 10)])
+    assert [e.message.offset for e in kept] == [0, 1]  # what the group had done before the replay is restored
+
+
 def test_a_rebuild_judges_again_from_the_commit(tmp_path: Path) -> None:
-    first = recovery_for(tmp_path, committed={SOURCE: 10})
-    first.prepare(Table("counts"), TP(CHANGELOG, 0))
-    first.positions.done(*SOURCE, 9)
-    first.stopped_cleanly()
+    stopped_cleanly_through(tmp_path, 9)
     positions = Positions()
     again = recovery_for(tmp_path, committed={SOURCE: 0}, positions=positions)
     again.rebuilding.add("orders")
+    again.floors = {SOURCE: 10}  # a floor from an earlier replay does not hold a rebuild back either
     again.prepare(Table("counts"), TP(CHANGELOG, 0))
     assert positions.next(*SOURCE) == 0
 
