@@ -16,6 +16,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from streams.devstack.kafka import KafkaBroker
 from streams.settings import Settings
+from tests.integration.harness import Restartable
 
 pytestmark = pytest.mark.integration
 
@@ -88,6 +89,21 @@ def registry(kafka_broker: KafkaBroker) -> Iterator[Any]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def own_registry(kafka_broker: KafkaBroker) -> Iterator[Restartable]:
+    registry = Restartable(kafka_broker.bootstrap_servers)
+    registry.start()
+    try:
+        yield registry
+    finally:
+        registry.stop()
+
+
+@pytest.fixture
+def registry_env(stack_env: dict[str, str], own_registry: Restartable) -> dict[str, str]:
+    return {**stack_env, "STREAMS_SCHEMA_REGISTRY_URL": own_registry.url}
 
 
 @pytest.fixture

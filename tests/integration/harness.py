@@ -7,12 +7,15 @@ import re
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
+from streams.devstack.ports import free_port
 from streams.devstack.worker import WorkerProcess
+from streams.registry import ThreadedRegistry
 
-__all__ = ["ROOT", "STARTED", "Worker", "metric", "streams_cli", "wait_until"]
+__all__ = ["ROOT", "STARTED", "Restartable", "Worker", "metric", "streams_cli", "wait_until"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,3 +60,27 @@ def metric(text: str, name: str, **labels: str) -> float:
         if all(found.get(k) == v for k, v in labels.items()):
             total += float(match.group(4))
     return total
+
+
+class Restartable:
+    """A registry that can go away and come back, same port, same storage topic (or, ``empty``, a new one:
+    a registry that answers, but knows no schema: a permanent error for records written with its ids)."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+        self.topic = f"_schemas-{uuid.uuid4().hex[:8]}"
+        self.port = free_port()
+        self.running: ThreadedRegistry | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, *, empty: bool = False) -> None:
+        topic = f"_schemas-{uuid.uuid4().hex[:8]}" if empty else self.topic
+        self.running = ThreadedRegistry(self.bootstrap, topic, self.port).start()
+
+    def stop(self) -> None:
+        if self.running is not None:
+            self.running.stop()
+            self.running = None

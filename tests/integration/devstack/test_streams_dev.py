@@ -97,10 +97,15 @@ def _wait_gone(pids: set[int], timeout: float) -> list[int]:
 
 
 def _worker_pid(dev: int) -> int | None:
-    for pid in _descendants(dev):
+    """The worker `streams dev` started: its own child (not a grandchild of the worker's, which shows the
+    worker's command line between its fork and its exec)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
         with contextlib.suppress(OSError):
-            if b"streams.cli\0worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                return pid
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if parent == dev and b"streams.cli\0worker" in (entry / "cmdline").read_bytes():
+                return int(entry.name)
     return None
 
 
@@ -113,10 +118,12 @@ def test_dev_stack_comes_up_restarts_a_killed_worker_and_ctrl_c_stops_everything
     reader.start()
     try:
         assert httpx.get(f"http://127.0.0.1:{registry}/subjects").status_code == 200
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not any("all up in" in line for line in printed):
+            time.sleep(0.1)  # the stack has seen its worker ready too (before, a dying worker fails the start)
         first = _worker_pid(proc.pid)
         assert first is not None
         os.kill(first, signal.SIGKILL)  # a crash: the stack brings the worker back, not down
-        deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not any("worker    ready again" in line for line in printed):
             time.sleep(0.2)
         assert any("worker exited with code -9; restarting it" in line for line in printed), printed

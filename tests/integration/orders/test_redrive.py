@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.harness import Worker, metric, streams_cli, wait_until
+from tests.integration.harness import Restartable, Worker, metric, streams_cli, wait_until
 from tests.integration.orders.builders import RawProducer, body, ingest_for, paid, placed, read, reserved, shipped
-from tests.integration.orders.conftest import Restartable
 
 pytestmark = pytest.mark.integration
 

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.harness import Worker, metric, wait_until
+from tests.integration.harness import Restartable, Worker, metric, wait_until
 from tests.integration.lag.conftest import system_tool
 from tests.integration.lag.test_dashboard import rendered
 from tests.integration.orders.builders import RawProducer, body, ingest_for, paid, placed, read
-from tests.integration.orders.conftest import Restartable
 
 pytestmark = pytest.mark.integration
 

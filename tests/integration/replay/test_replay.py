@@ -25,7 +25,7 @@ from agents.topics import topic_specs
 from streams.devstack.kafka import KafkaBroker
 from streams.replay import GroupOffsets
 from streams.topics import ensure_topics
-from tests.integration.harness import Worker, metric, streams_cli, wait_until
+from tests.integration.harness import Restartable, Worker, metric, streams_cli, wait_until
 from tests.integration.orders.builders import RawProducer, body, ingest_for, paid, placed, read, settings_for
 
 pytestmark = pytest.mark.integration
@@ -80,8 +80,10 @@ def test_to_datetime_to_offset_and_shift_by_follow_kafka(kafka_broker: KafkaBrok
 
 
 @pytest.fixture
-def orders_env(stack_env: dict[str, str]) -> dict[str, str]:
-    return {**stack_env, "STREAMS_LAG_INTERVAL_S": "1"}
+def orders_env(registry_env: dict[str, str]) -> dict[str, str]:
+    """A stack with a registry of the test's own (``own_registry``: a rebuild test holds it down)."""
+    return {**registry_env, "STREAMS_LAG_INTERVAL_S": "1", "STREAMS_BREAKER_OPEN_S": "0.2",
+            "STREAMS_BREAKER_MAX_OPEN_S": "0.5"}
 
 
 @pytest.fixture
@@ -180,7 +182,7 @@ def test_a_replay_onto_a_worker_with_a_fresh_disk_judges_nothing_again(
 
 
 def test_a_rebuild_serves_the_old_generation_until_the_new_one_caught_up(
-        built: dict[str, Any], orders_env: dict[str, str]) -> None:
+        built: dict[str, Any], orders_env: dict[str, str], own_registry: Restartable) -> None:
     nothing = replay(orders_env, "--to-latest", "--rebuild", "orders", "--execute")
     assert nothing.returncode == 1
     assert "must replay what it has applied" in nothing.stderr  # an empty new generation would take over
@@ -188,22 +190,30 @@ def test_a_rebuild_serves_the_old_generation_until_the_new_one_caught_up(
     assert result.returncode == 0, result.stderr
     assert "orders-g1" in result.stdout
     tag, expected = built["tag"], built["views"]["orders"]
+    # The rebuild is held while the test looks: a fresh worker cannot read the replayed records without the
+    # registry (its breaker holds them), so the old generation must be what answers.
+    own_registry.stop()
     worker = Worker(env=orders_env, data_dir=built["data_dir"]).start()
     seen: set[tuple[int, bool]] = set()
+
+    def look(client: httpx.Client) -> set[int]:
+        generations = set()
+        for i, view in expected.items():
+            answer = client.get(f"{worker.url}/orders/{tag}-{i}").json()
+            meta = answer.pop("_meta")
+            assert answer == view, f"order {i} half-built in generation {meta['generation']}"
+            seen.add((meta["generation"], meta["rebuilding"]))
+            generations.add(meta["generation"])
+        return generations
+
     try:
         with httpx.Client(timeout=30) as client:
+            assert look(client) == {0}, "the old generation answers while the rebuild is held"
+            assert (0, True) in seen
+            own_registry.start()
             deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                generations = set()
-                for i, view in expected.items():
-                    answer = client.get(f"{worker.url}/orders/{tag}-{i}").json()
-                    meta = answer.pop("_meta")
-                    assert answer == view, f"order {i} half-built in generation {meta['generation']}"
-                    seen.add((meta["generation"], meta["rebuilding"]))
-                    generations.add(meta["generation"])
-                if generations == {1}:
-                    break
-        assert (0, True) in seen, "never saw the old generation serving during the rebuild"
+            while look(client) != {1} and time.monotonic() < deadline:
+                time.sleep(0.1)
         assert (1, False) in seen, "never switched to the rebuilt generation"
         assert all(rebuilding == (generation == 0) for generation, rebuilding in seen)
         _wait_caught_up(worker, orders_env)
