@@ -1,8 +1,8 @@
 """The order read model as stored in its table: a JSON-able dict with a typed shape.
 
-``applied`` is the source position of the last event applied (tracked
-projection); ``history`` lists every event applied, which makes the event ids
-applied visible and lets a replay re-derive what an event emitted.
+``applied`` is the source position of the last event applied; ``history``
+lists every event applied with its position, which makes the event ids applied
+visible (an event id seen again is a duplicate).
 """
 
 from __future__ import annotations

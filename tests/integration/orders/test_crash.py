@@ -207,3 +207,28 @@ def test_a_broker_killed_for_a_while_takes_no_worker_down_and_leaves_every_read_
             worker.stop()
         registry.stop()
         broker.stop()
+
+
+def test_sigkill_of_one_of_two_workers_moves_its_partitions_and_leaves_every_read_model_exact(
+        stack_env: dict[str, str], tmp_path: Path) -> None:
+    """Two workers, each the other's standby; one is killed mid-stream: the survivor takes its partitions over
+    (promoting its standby copies, or restoring them where they hold the dead one's unfinished work)."""
+    env = {**stack_env, "STREAMS_SESSION_TIMEOUT_S": "10"}
+    seed = int(os.environ.get("CRASH_SEED", random.randrange(1 << 30)))
+    tag = uuid.uuid4().hex[:6]
+    with ingest_for(env) as ingest:
+        rounds, expected = write_stories(ingest, tag, per_shape=20, seed=seed)
+    first = Worker(env=env, data_dir=tmp_path / "w1").start()
+    second = Worker(env=env, data_dir=tmp_path / "w2").start()
+    try:
+        wait_until(lambda: all(w.get("/health").json()["assigned_partitions"] for w in (first, second)),
+                   timeout=90, what="the partitions shared between both workers")
+        produce(env, rounds[: len(rounds) // 2])
+        kill_after(first, random.Random(seed).randrange(10, 100))
+        produce(env, rounds[len(rounds) // 2:])
+        wait_until(lambda: second.get("/stats").json()["orders_by_status"].get("completed") == 20
+                   and _caught_up(second, env), timeout=180, what=f"the survivor caught up (seed {seed})")
+        check(env, second, expected, tag, seed)
+    finally:
+        first.stop()
+        second.stop()
