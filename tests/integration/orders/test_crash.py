@@ -184,6 +184,7 @@ def test_a_broker_killed_for_a_while_takes_no_worker_down_and_leaves_every_read_
     try:
         with ingest_for(env) as ingest:
             rounds, expected = write_stories(ingest, tag, per_shape=20, seed=seed)
+        del ingest  # its closed producer would go on calling the broker this test stops, until collected
         worker = Worker(env=env, data_dir=tmp_path / "w").start()
         produce(env, rounds[: len(rounds) // 2])
         kill_after_records = random.Random(seed).randrange(20, 200)
