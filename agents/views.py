@@ -24,6 +24,7 @@ from streams.errors import NotFoundError, ValidationError
 from streams.freshness import Watermarks
 from streams.position import key_partition
 from streams.recordpath.inbox import DeltaInbox
+from streams.recordpath.protocol import format_tp
 from streams.replay import Generational
 from streams.web.auth import check_bearer
 from streams.web.views import JsonView, after_param, routed, wait_param
@@ -57,7 +58,7 @@ def register_views(app: StreamsApp, tables: Tables, marks: Watermarks, topics: d
         if after is None:
             return
         partition, offset = after
-        mark = f"{orders}:{partition}"
+        mark = format_tp(orders, partition)
 
         def applied() -> bool:
             return applied_in(model, key).get(mark, -1) >= offset

@@ -37,10 +37,10 @@ from streams.app import StreamsApp
 from streams.breaker import BreakerState
 from streams.dlq.seen import DeadLetterIndex
 from streams.freshness import Watermarks
+from streams.position import Position
 from streams.recordpath.batching import RepartitionBatcher
 from streams.recordpath.outbox import Outbox, TicketScope
 from streams.recordpath.processing import Effects, GuardedProcessor, Outcome, ProcessingPolicy
-from streams.recordpath.protocol import format_source
 from streams.recordpath.records import RawRecord
 from streams.replay.generations import Generational
 
@@ -185,8 +185,7 @@ def ticket_for(app: StreamsApp, event: Any) -> TicketScope:
     box = outbox(app)
     box.raise_if_failed()
     message = event.message
-    return box.open(app.acks.track(message.tp, event.ack), format_source(message.topic, message.partition,
-                                                                          message.offset))
+    return box.open(app.acks.track(message.tp, event.ack), Position(message.topic, message.partition, message.offset))
 
 
 def admit(app: StreamsApp, event: Any) -> bool:

@@ -31,7 +31,6 @@ import orjson
 
 from streams.position import key_partition
 from streams.recordpath.outbox import CURRENT, Outbox, Ticket
-from streams.recordpath.protocol import SOURCE_SEPARATOR
 
 __all__ = ["ITEMS", "RepartitionBatcher"]
 
@@ -55,9 +54,8 @@ class RepartitionBatcher:
             return  # a rebuild judging the record again: its items went out the first time
         where = (topic, key_partition(key.encode(), self.partitions))
         if ticket is not None and ticket.source is not None:
-            source, _, offset = ticket.source.decode().rpartition(SOURCE_SEPARATOR)
             ticket.made += 1
-            self._items[where].append([source, int(offset), ticket.made, item])
+            self._items[where].append([ticket.origin, ticket.source.offset, ticket.made, item])
         else:
             self._items[where].append([None, 0, 0, item])  # outside an event: no id, applied as it comes
         if ticket is not None:

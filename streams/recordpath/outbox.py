@@ -33,6 +33,8 @@ from typing import Any
 from confluent_kafka import KafkaError, Message, Producer
 
 from streams.errors import StreamsError
+from streams.position import Position
+from streams.recordpath.protocol import format_source, format_tp
 
 __all__ = ["CURRENT", "Outbox", "OutboxError", "Ticket", "TicketScope"]
 
@@ -53,15 +55,31 @@ class OutboxError(StreamsError):
 class Ticket:
     """The records one event caused; ``done`` runs (on the loop) when all are durable and the ticket is sealed."""
 
-    __slots__ = ("done", "made", "pending", "rebuild", "sealed", "source")
+    __slots__ = ("_origin", "_stamp", "done", "made", "pending", "rebuild", "sealed", "source")
 
-    def __init__(self, source: bytes | None = None) -> None:
+    def __init__(self, source: Position | None = None) -> None:
         self.pending = 0
         self.sealed = False
         self.done: Callable[[], None] | None = None
-        self.source = source  # the stamp of the record being processed (``protocol.format_source``)
+        self.source = source  # where the record being processed sits
+        self._stamp: bytes | None = None
+        self._origin: str | None = None
         self.made = 0  # repartition items made so far: their rank (``streams.recordpath.batching``)
         self.rebuild = False  # a rebuild judging the record again: only its table writes go out
+
+    @property
+    def stamp(self) -> bytes | None:
+        """``source`` as changelog records carry it (``protocol.format_source``), made once per event."""
+        if self._stamp is None and self.source is not None:
+            self._stamp = format_source(*self.source)
+        return self._stamp
+
+    @property
+    def origin(self) -> str | None:
+        """``source``'s topic partition as repartition items name it (``protocol.format_tp``), made once."""
+        if self._origin is None and self.source is not None:
+            self._origin = format_tp(self.source.topic, self.source.partition)
+        return self._origin
 
 
 CURRENT: contextvars.ContextVar[Ticket | None] = contextvars.ContextVar("streams_outbox_ticket", default=None)
@@ -77,7 +95,7 @@ class TicketScope:
 
     __slots__ = ("_done", "_outbox", "_token", "ticket")
 
-    def __init__(self, outbox: Outbox, done: Callable[[], None], source: bytes | None = None) -> None:
+    def __init__(self, outbox: Outbox, done: Callable[[], None], source: Position | None = None) -> None:
         self._outbox = outbox
         self._done = done
         self.ticket = Ticket(source)
@@ -142,9 +160,9 @@ class Outbox:
         self._arm()
         return True
 
-    def open(self, done: Callable[[], None], source: bytes | None = None) -> TicketScope:
+    def open(self, done: Callable[[], None], source: Position | None = None) -> TicketScope:
         """A ticket for one event, current inside the ``with`` block; ``done`` once it is sealed and durable.
-        ``source``: the event's position stamp, carried by the changelog records it writes."""
+        ``source``: where the event sits, carried by the changelog records and repartition items it writes."""
         return TicketScope(self, done, source)
 
     def seal(self, ticket: Ticket, done: Callable[[], None]) -> None:

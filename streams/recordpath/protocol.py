@@ -49,7 +49,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-__all__ = ["SOURCE_SEPARATOR", "Positions", "SourceTP", "format_source", "parse_source"]
+__all__ = ["SOURCE_SEPARATOR", "Positions", "SourceTP", "format_source", "format_tp", "parse_source", "parse_tp"]
 
 SourceTP = tuple[str, int]
 """A source topic partition: ``(topic, partition)``."""
@@ -60,6 +60,17 @@ SOURCE_SEPARATOR = ":"
 def format_source(topic: str, partition: int, offset: int) -> bytes:
     """The ``streams_source`` stamp of a changelog record (Kafka topic names hold no colon)."""
     return f"{topic}{SOURCE_SEPARATOR}{partition}{SOURCE_SEPARATOR}{offset}".encode()
+
+
+def format_tp(topic: str, partition: int) -> str:
+    """``topic:partition``: how positions, repartition items and replay floors name a topic partition."""
+    return f"{topic}{SOURCE_SEPARATOR}{partition}"
+
+
+def parse_tp(text: str) -> tuple[str, int]:
+    """The ``(topic, partition)`` of ``format_tp``'s text (also ``table:partition``)."""
+    topic, partition = text.rsplit(SOURCE_SEPARATOR, 1)
+    return topic, int(partition)
 
 
 def parse_source(stamp: bytes) -> tuple[str, int, int] | None:

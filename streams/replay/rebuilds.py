@@ -38,6 +38,7 @@ from confluent_kafka.admin import AdminClient
 
 from streams.audit import operator
 from streams.producer import DurableProducer
+from streams.recordpath.protocol import format_tp, parse_tp
 from streams.scan import scan
 from streams.settings import Settings
 from streams.topics import TopicSpec, ensure_topics
@@ -111,7 +112,7 @@ class RebuildLog:
         found: dict[tuple[str, int], int] = {}
         for record in scan(self.bootstrap, self.topic, missing_ok=True):
             if record.key == f"{group}/{FLOORS}".encode() and record.value is not None:
-                found = {_partition_key(k): int(v) for k, v in json.loads(record.value).items()}
+                found = {parse_tp(k): int(v) for k, v in json.loads(record.value).items()}
         return found
 
     def raise_floors(self, group: str, moved_back: dict[tuple[str, int], int]) -> None:
@@ -119,7 +120,7 @@ class RebuildLog:
         floors = self.floors(group)
         for tp, offset in moved_back.items():
             floors[tp] = max(offset, floors.get(tp, 0))
-        body = {f"{topic}:{partition}": offset for (topic, partition), offset in sorted(floors.items())}
+        body = {format_tp(*tp): offset for tp, offset in sorted(floors.items())}
         self._put(f"{group}/{FLOORS}", json.dumps(body).encode())
 
     def write(self, plan: RebuildPlan) -> None:
@@ -138,7 +139,3 @@ class RebuildLog:
         finally:
             producer.close()
 
-
-def _partition_key(text: str) -> tuple[str, int]:
-    topic, partition = text.rsplit(":", 1)
-    return topic, int(partition)

@@ -119,7 +119,7 @@ class OutboxTable(faust.Table):  # type: ignore[type-arg]  # generic in Faust, k
 
     def _send(self, outbox: Any, key: Any, key_bytes: bytes, value: bytes | None) -> None:
         ticket = CURRENT.get()
-        stamp = ticket.source if ticket is not None else None
+        stamp = ticket.stamp if ticket is not None else None
         outbox.send(self.changelog_topic.get_topic_name(), key_bytes, value,
                     [(SOURCE, stamp)] if stamp is not None else None,
                     partition=self.partition_for_key(key), delivered=self._persisted, state=True)

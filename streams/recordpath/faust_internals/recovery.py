@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from streams.headers import SOURCE
-from streams.recordpath.protocol import Positions, SourceTP, parse_source
+from streams.recordpath.protocol import Positions, SourceTP, format_tp, parse_source, parse_tp
 
 __all__ = ["StateRecovery"]
 
@@ -168,8 +168,8 @@ class StateRecovery:
 
     def stopped_cleanly(self) -> None:
         """After the last commit and a complete flush: this process's stores are complete up to its positions."""
-        points = {f"{topic}:{partition}": offset for (topic, partition), offset in self.positions.snapshot().items()}
-        dirty = sorted({f"{name}:{partition}" for name, partition in (*self._dirty, *self._standby)})
+        points = {format_tp(*tp): offset for tp, offset in self.positions.snapshot().items()}
+        dirty = sorted({format_tp(*key) for key in (*self._dirty, *self._standby)})
         self._write({"clean": True, "resume": points, "dirty": dirty})
 
     # -- internals -------------------------------------------------------------------------------------
@@ -181,8 +181,8 @@ class StateRecovery:
         try:
             body = json.loads(self.state_file.read_text())
             self._previous_clean = bool(body.get("clean"))
-            self._previous_points = {_tp(k): int(v) for k, v in body.get("resume", {}).items()}
-            self._previous_dirty = {_table_key(k) for k in body.get("dirty", ())}
+            self._previous_points = {parse_tp(k): int(v) for k, v in body.get("resume", {}).items()}
+            self._previous_dirty = {parse_tp(k) for k in body.get("dirty", ())}
         except FileNotFoundError:
             self._previous_clean = True  # nothing was ever stored here: nothing to distrust
         except (ValueError, TypeError, AttributeError) as exc:
@@ -240,12 +240,3 @@ def _stamp(headers: Any) -> tuple[str, int, int] | None:
             return parse_source(bytes(value))
     return None
 
-
-def _tp(text: str) -> SourceTP:
-    topic, partition = text.rsplit(":", 1)
-    return topic, int(partition)
-
-
-def _table_key(text: str) -> TableKey:
-    name, partition = text.rsplit(":", 1)
-    return name, int(partition)

@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 from confluent_kafka import KafkaError
 
-from streams.position import key_partition
+from streams.position import Position, key_partition
 from streams.recordpath.batching import ITEMS, RepartitionBatcher
 from streams.recordpath.outbox import CURRENT, Outbox, OutboxError, Ticket
-from streams.recordpath.protocol import format_source
 
 
 class Message:
@@ -138,7 +137,7 @@ async def test_batched_items_go_one_record_per_partition_and_ack_each_event_when
     outbox, producer = await open_outbox()
     batcher = RepartitionBatcher(outbox, partitions=2, max_items=100, max_delay_s=0.05)
     acked: list[str] = []
-    tickets = {name: Ticket(format_source("orders", 1, offset)) for offset, name in enumerate(("e1", "e2"))}
+    tickets = {name: Ticket(Position("orders", 1, offset)) for offset, name in enumerate(("e1", "e2"))}
     for name, ticket in tickets.items():
         token = CURRENT.set(ticket)
         for key in KEYS:

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streams import headers as h
+from streams.position import Position
 from streams.recordpath.acks import InOrderAcks
 from streams.recordpath.faust_internals.recovery import StateRecovery
 from streams.recordpath.outbox import CURRENT, Outbox
@@ -268,10 +269,9 @@ def run(values: list[int], state: dict[bytes, int], start: int, box: Outbox, ack
     """Process records ``start``.. of the source: add each value to its key, write the table, send an output."""
     for offset in range(start, len(values)):
         key = b"k%d" % (offset % 3)
-        with box.open(acks.track(SOURCE, lambda offset=offset: acked.append(offset)),
-                      format_source(*SOURCE, offset)):
+        with box.open(acks.track(SOURCE, lambda offset=offset: acked.append(offset)), Position(*SOURCE, offset)):
             state[key] = state.get(key, 0) + values[offset]
-            stamp = CURRENT.get().source  # type: ignore[union-attr]
+            stamp = CURRENT.get().stamp  # type: ignore[union-attr]
             box.send(CHANGELOG, key, str(state[key]).encode(), [(h.SOURCE, stamp)])
             box.send("outputs", key, b"%d" % offset)
 
