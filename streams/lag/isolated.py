@@ -52,7 +52,7 @@ class IsolatedSampler:
                                      "a new one samples next time")
             kind, payload = conn.recv()
         except (EOFError, OSError):
-            code = self._discard()
+            code = self._discard(grace_s=1.0)  # it closed its end: it is exiting
             raise TransientError(f"the lag sampler process died (exit code {code}); a new one samples next time",
                                  hint="is the broker reachable? check STREAMS_BROKER") from None
         if kind == "error":  # a client that failed once may stay stuck (seen: timeouts after a broker restart)
@@ -68,8 +68,11 @@ class IsolatedSampler:
         self._discard(grace_s=5.0)
 
     def _connection(self) -> Connection:
-        if self._conn is None or self._process is None or not self._process.is_alive():
-            self._discard()
+        if self._process is not None and not self._process.is_alive():  # died since the last sample: say so once
+            code = self._discard()
+            raise TransientError(f"the lag sampler process died (exit code {code}); a new one samples next time",
+                                 hint="is the broker reachable? check STREAMS_BROKER")
+        if self._conn is None or self._process is None:
             parent, child = self._context.Pipe()
             self._process = self._context.Process(target=_serve, args=(child, self.bootstrap_servers),
                                                   name="streams-lag-sampler", daemon=True)

@@ -43,8 +43,11 @@ def _alive(pid: int) -> bool:
     return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def _start_dev(tmp_path: Path) -> tuple[subprocess.Popen[str], int, int]:
-    """``streams dev`` on free ports; returns once /health answers (fails with its output if it never does)."""
+def _start_dev(tmp_path: Path, attempts: int = 3) -> tuple[subprocess.Popen[str], int, int]:
+    """``streams dev`` on free ports; returns once /health answers (fails with its output if it never does).
+
+    A port found free can be taken before the stack binds it (another process's ephemeral port): the stack
+    then says so in one line, and the test tries again on other ports."""
     web, broker, registry = free_port(), free_port(), free_port()
     env = {**os.environ, "STREAMS_BROKER": f"kafka://127.0.0.1:{broker}", "STREAMS_WEB_PORT": str(web),
            "STREAMS_SCHEMA_REGISTRY_URL": f"http://127.0.0.1:{registry}", "STREAMS_DATA_DIR": str(tmp_path),
@@ -62,6 +65,11 @@ def _start_dev(tmp_path: Path) -> tuple[subprocess.Popen[str], int, int]:
             pass
         time.sleep(0.5)
     output = _kill_all(proc)
+    logs = "".join(log.read_text(errors="replace") for log in (tmp_path / "logs").glob("*.log"))
+    if attempts > 1 and "already in use" in output + logs:
+        for log in (tmp_path / "logs").glob("*.log"):
+            log.unlink()
+        return _start_dev(tmp_path, attempts - 1)
     pytest.fail(f"no /health after {time.monotonic() - started:.0f}s (exit code {proc.returncode}); "
                 f"streams dev printed:\n{output[-4000:]}\n(logs under {tmp_path})")
 
