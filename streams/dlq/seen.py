@@ -35,15 +35,19 @@ class DeadLetterIndex:
         self._scanned_in: dict[str, int] = {}
 
     async def written(self, dlq_topic: str, record: RawRecord) -> bool:
-        """True if ``dlq_topic`` already holds a letter of ``record`` (looked at only up to the horizon)."""
-        horizon = self.horizon(record.topic, record.partition)
-        if record.offset > horizon:
-            return False
+        """True if ``dlq_topic`` already holds a letter of ``record``; else it is noted as written now.
+
+        Every letter is looked up, not only those up to the horizon: a crashed worker's letter can reach its
+        topic while the changelog record that would have put its offset under the horizon did not."""
         epoch = self.epoch()
         if self._scanned_in.get(dlq_topic) != epoch:
             self._origins[dlq_topic] = await asyncio.to_thread(self._scan, dlq_topic)
             self._scanned_in[dlq_topic] = epoch
-        return (record.topic, record.partition, record.offset) in self._origins[dlq_topic]
+        origin = (record.topic, record.partition, record.offset)
+        if origin in self._origins[dlq_topic]:
+            return True
+        self._origins[dlq_topic].add(origin)
+        return False
 
     def _scan(self, dlq_topic: str) -> set[Origin]:
         origins: set[Origin] = set()
