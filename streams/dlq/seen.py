@@ -3,10 +3,10 @@
 A record past its partition's resume point is judged again after a crash
 (``streams.recordpath.protocol``), and judged the same: a poison record is
 dead-lettered again.  Its first dead letter may have reached the topic before
-the crash, so before writing one for a record up to the recovery's *horizon*
-(the last offset a crashed worker had got to), the dead-letter topic is looked
-at: one scan per topic after each recovery (dead-letter topics are small), then
-a set lookup by the letter's origin (topic, partition, offset).
+the crash, so before writing a letter the dead-letter topic is looked at: one
+scan per topic after each rebalance, when the first letter is due (dead-letter
+topics are small), then a set lookup by the letter's origin (topic, partition,
+offset), the letters written since added to the set.
 """
 
 from __future__ import annotations
