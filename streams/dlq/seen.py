@@ -24,12 +24,9 @@ Origin = tuple[str, int, int]
 
 
 class DeadLetterIndex:
-    def __init__(self, bootstrap_servers: str, *, horizon: Callable[[str, int], int],
-                 epoch: Callable[[], int]) -> None:
-        """``horizon(topic, partition)``: the last offset processed before the latest recovery (-1: none);
-        ``epoch()``: changes with every recovery (what was scanned before it is scanned again)."""
+    def __init__(self, bootstrap_servers: str, *, epoch: Callable[[], int]) -> None:
+        """``epoch()``: changes with every rebalance (what was scanned before it is scanned again)."""
         self.bootstrap_servers = bootstrap_servers
-        self.horizon = horizon
         self.epoch = epoch
         self._origins: dict[str, set[Origin]] = {}
         self._scanned_in: dict[str, int] = {}

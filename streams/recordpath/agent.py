@@ -100,9 +100,7 @@ def guarded_agent(app: StreamsApp, *, name: str, source: str, prepare: Callable[
         if error_class == "Parked":
             metrics.parked_records.labels(topic).inc()
 
-    letters = DeadLetterIndex(app.streams_settings.bootstrap_servers,
-                              horizon=lambda topic, partition: app.recovery.horizon.get((topic, partition), -1),
-                              epoch=lambda: app.recovery.epoch)
+    letters = DeadLetterIndex(app.streams_settings.bootstrap_servers, epoch=lambda: app.recovery.epoch)
     effects = Effects(send=send, parked=parked, pause=pause, resume=lambda: app.consumer.resume_partitions(mine()),
                       on_breaker=on_breaker, on_retry=on_retry, on_dead_letter=on_dead_letter,
                       written=letters.written)
