@@ -1,4 +1,4 @@
-"""Every topic of the order domain, in one table (DESIGN.md names them)."""
+"""Every topic of the order domain, in one table (the contract clients and operators rely on)."""
 
 from __future__ import annotations
 

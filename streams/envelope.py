@@ -1,4 +1,4 @@
-"""The event envelope: the Kafka headers every event carries (DESIGN.md).
+"""The event envelope: the Kafka headers every event carries.
 
 ``event_id`` (a UUID) is also the idempotency key.  A derived event keeps its
 parent's correlation id and takes the parent's event id as its causation id.

@@ -1,4 +1,4 @@
-"""Kafka header names: the event envelope of DESIGN.md and the dead-letter additions.
+"""Kafka header names: the event envelope (``streams.envelope``) and the dead-letter additions.
 
 Every name lives here once; code imports the constant, never the string.
 """

@@ -22,7 +22,7 @@ DLQ_SUFFIX = ".dlq"
 
 
 def dlq_topic(topic: str) -> str:
-    """The dead-letter topic of a source topic (DESIGN.md: ``T.dlq``)."""
+    """The dead-letter topic of a source topic (``T.dlq``)."""
     return f"{topic}{DLQ_SUFFIX}"
 
 

@@ -18,9 +18,9 @@ completed.  Then each table partition is checked before Faust reads it:
   ``F`` (the previous owner crashed with it unfinished).
 
 An emptied store has no persisted offset, so Faust restores it from the start of
-its changelog; ``keep`` drops every record stamped at or past ``F``.  The highest
-such offset per source partition is the *horizon*: records up to it were processed
-before, and their dead letters may already be written (``streams.dlq.seen``).
+its changelog; ``keep`` drops every record stamped at or past ``F``.  Those records
+were processed before the crash, so their dead letters may already be written:
+``streams.dlq.seen`` looks every letter up before writing it.
 
 Whether this process stops cleanly is kept in ``recovery.json`` beside the stores:
 marked unclean when the first store opens, clean (with the resume points) only after
@@ -66,7 +66,6 @@ class StateRecovery:
         self._generation_of = generation
         self.rebuilding: set[str] = set()  # source topics a rebuild replays: they resume at the committed offset
         self.floors: dict[SourceTP, int] = {}  # where replays found the group (``RebuildLog.floors``)
-        self.horizon: dict[SourceTP, int] = {}  # per source partition: the last offset a crashed worker had stamped
         self.epoch = 0  # one more at every rebalance
         self.skipped = 0
         self.emptied = 0
@@ -143,8 +142,6 @@ class StateRecovery:
                 kept.append(event)
             else:
                 self.skipped += 1
-                if offset > self.horizon.get(source, -1):
-                    self.horizon[source] = offset
         return kept, read
 
     def revoked(self, tps: Iterable[Any], changelogs: set[str]) -> None:

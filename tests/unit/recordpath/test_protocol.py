@@ -127,7 +127,7 @@ def test_a_store_left_by_a_crashed_process_is_emptied_and_restores_only_below_th
     kept, read = recovery.keep(table, [changelog(0, 1), changelog(1, None), changelog(2, 3), changelog(3, 4)])
     assert [e.message.offset for e in kept] == [0, 1]  # stamped below the commit, and unstamped
     assert read == {TP(CHANGELOG, 0): 3}  # the skipped ones are read too
-    assert recovery.horizon == {SOURCE: 4}  # records up to 4 were processed before: their letters may exist
+    assert recovery.skipped == 2  # the unfinished records: counted, never restored
     assert json.loads((tmp_path / "recovery.json").read_text()) == {"clean": False}  # unclean until a clean stop
 
 
