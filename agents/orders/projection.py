@@ -10,6 +10,13 @@ three outcomes:
   a re-send): ignored, nothing sent;
 * ``rejected``: the lifecycle does not allow this transition: counted, logged,
   not applied.
+
+The view shows what the events say: ``placed_at`` is the OrderPlaced event's
+own ``placed_at``, ``updated_at`` the time the last applied event carries
+(``authorized_at``, ``shipped_at``...), revenue is counted in the hour and the
+currency the payment or refund event names.  The envelope's ``occurred_at`` is
+when the record was sent, which a producer, a redrive or a backfill makes
+later than the fact.
 """
 
 from __future__ import annotations
@@ -23,9 +30,29 @@ from agents.orders.state_machine import next_status
 from agents.orders.view import HistoryEntry, Item, OrderView
 from streams.position import Position
 
-__all__ = ["EventMeta", "OrderOutcome", "apply_order", "deltas_for"]
+__all__ = ["EVENT_TIME_FIELDS", "EventMeta", "OrderOutcome", "apply_order", "deltas_for", "event_time"]
 
 Kind = Literal["applied", "duplicate", "rejected"]
+
+EVENT_TIME_FIELDS: dict[str, str] = {
+    "OrderPlaced": "placed_at",
+    "PaymentAuthorized": "authorized_at",
+    "PaymentFailed": "failed_at",
+    "InventoryReserved": "reserved_at",
+    "InventoryReservationFailed": "failed_at",
+    "OrderShipped": "shipped_at",
+    "OrderCompleted": "completed_at",
+    "OrderCancelled": "cancelled_at",
+    "PaymentRefunded": "refunded_at",
+    "InventoryReleased": "released_at",
+}
+"""The field of each event type that says when the fact happened."""
+
+
+def event_time(event: Any, event_type: str) -> datetime:
+    """When the event says it happened (its own ``*_at`` field, not the time it was sent)."""
+    moment: datetime = getattr(event, EVENT_TIME_FIELDS[event_type])
+    return moment
 
 
 @dataclass(frozen=True)
@@ -35,7 +62,7 @@ class EventMeta:
     event_id: str
     event_type: str
     position: Position
-    occurred_at: datetime
+    occurred_at: datetime  # when the record was sent (the envelope's header), not when the fact happened
 
 
 @dataclass(frozen=True)
@@ -61,7 +88,7 @@ def apply_order(view: OrderView | None, event: Any, meta: EventMeta) -> OrderOut
                          to_status=target, partition=meta.position.partition, offset=meta.position.offset)
     new_view = _evolve(view, event, meta, target)
     new_view["history"] = [*new_view["history"], entry]
-    return _with_deltas("applied", new_view, event, entry, meta)
+    return _with_deltas("applied", new_view, event, entry)
 
 
 def _evolve(view: OrderView | None, event: Any, meta: EventMeta, status: str) -> OrderView:
@@ -72,7 +99,7 @@ def _evolve(view: OrderView | None, event: Any, meta: EventMeta, status: str) ->
             order_id=event.order_id, customer_id=event.customer_id, status=status, items=items,
             total_minor=int(event.total_minor), currency=event.currency, paid_minor=0, refunded_minor=0,
             reserved=False, released=False, payment_id=None, tracking_number=None, carrier=None,
-            reason=None, placed_at=_iso(meta.occurred_at), updated_at=None, history=[],
+            reason=None, placed_at=_iso(event.placed_at), updated_at=None, history=[],
             applied={"topic": "", "partition": 0, "offset": -1},
         )
     else:
@@ -93,43 +120,43 @@ def _evolve(view: OrderView | None, event: Any, meta: EventMeta, status: str) ->
         new["carrier"] = event.carrier
     elif kind in ("PaymentFailed", "InventoryReservationFailed", "OrderCancelled"):
         new["reason"] = event.reason
-    new["updated_at"] = _iso(meta.occurred_at)
+    new["updated_at"] = _iso(event_time(event, kind))
     new["applied"] = {"topic": meta.position.topic, "partition": meta.position.partition,
                       "offset": meta.position.offset}
     return new
 
 
-def _with_deltas(kind: Kind, view: OrderView, event: Any, entry: HistoryEntry,
-                 meta: EventMeta) -> OrderOutcome:
-    customers, skus, stats = deltas_for(view, event, entry, meta)
+def _with_deltas(kind: Kind, view: OrderView, event: Any, entry: HistoryEntry) -> OrderOutcome:
+    customers, skus, stats = deltas_for(view, event, entry)
     return OrderOutcome(kind, view, customers, skus, stats)
 
 
-def deltas_for(view: OrderView, event: Any, entry: HistoryEntry,
-               meta: EventMeta) -> tuple[list[CustomerDelta], list[SkuDelta], list[StatsDelta]]:
-    """The deltas one history entry causes: a pure function of the view after it."""
+def deltas_for(view: OrderView, event: Any,
+               entry: HistoryEntry) -> tuple[list[CustomerDelta], list[SkuDelta], list[StatsDelta]]:
+    """The deltas one history entry causes: a pure function of the view after it and the event."""
     kind = entry["event_type"]
     customers: list[CustomerDelta] = []
     skus: list[SkuDelta] = []
     revenue = 0
+    currency = view["currency"]
     if kind == "OrderPlaced":
         customers.append(CustomerDelta(customer_id=view["customer_id"],
                                        order_id=view["order_id"], orders=1,
                                        value_minor=view["total_minor"], currency=view["currency"]))
     elif kind == "PaymentAuthorized":
-        revenue = int(event.amount_minor)
+        revenue, currency = int(event.amount_minor), event.currency
     elif kind == "PaymentRefunded":
-        revenue = -int(event.amount_minor)
+        revenue, currency = -int(event.amount_minor), event.currency
         customers.append(CustomerDelta(customer_id=view["customer_id"],
                                        order_id=view["order_id"], orders=0,
-                                       value_minor=-int(event.amount_minor), currency=view["currency"]))
+                                       value_minor=-int(event.amount_minor), currency=currency))
     elif kind in ("InventoryReserved", "InventoryReleased"):
         reserved = kind == "InventoryReserved"
         skus = [SkuDelta(sku=item["sku"],
                          reserved=item["quantity"] if reserved else 0,
                          released=0 if reserved else item["quantity"]) for item in view["items"]]
     stats = [StatsDelta(from_status=entry["from_status"], to_status=entry["to_status"],
-                        revenue_minor=revenue, currency=view["currency"], hour=_hour(meta.occurred_at))]
+                        revenue_minor=revenue, currency=currency, hour=_hour(event_time(event, kind)))]
     return customers, skus, stats
 
 

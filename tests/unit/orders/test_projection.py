@@ -1,9 +1,10 @@
 """The order projection as a plain function: lifecycle, idempotency, replays, deltas."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from agents.events import (
+    MODELS,
     InventoryReleased,
     InventoryReserved,
     OrderCancelled,
@@ -12,7 +13,7 @@ from agents.events import (
     PaymentAuthorized,
     PaymentRefunded,
 )
-from agents.orders.projection import EventMeta, OrderOutcome, apply_order
+from agents.orders.projection import EVENT_TIME_FIELDS, EventMeta, OrderOutcome, apply_order
 from agents.orders.view import OrderView
 from streams.position import Position
 from tests.support import NOW, new_id, placed
@@ -106,3 +107,32 @@ def test_placed_sends_customer_and_stats_deltas() -> None:
     assert (customer["orders"], customer["value_minor"]) == (1, 1250)
     (stat,) = outcome.stats
     assert (stat["from_status"], stat["to_status"]) == (None, "placed")
+
+
+def test_the_view_shows_the_times_the_events_say_not_when_they_were_sent() -> None:
+    at = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+    events: list[Any] = [
+        placed(placed_at=at),
+        PaymentAuthorized(order_id="o-1", payment_id="p", amount_minor=1250, currency="EUR",
+                          authorized_at=at + timedelta(seconds=1)),
+        InventoryReserved(order_id="o-1", reservation_id="r", reserved_at=at + timedelta(seconds=2)),
+        OrderShipped(order_id="o-1", carrier="dhl", tracking_number="T1", shipped_at=at + timedelta(seconds=3)),
+        OrderCompleted(order_id="o-1", completed_at=at + timedelta(seconds=4)),
+    ]
+    sent = datetime(2027, 1, 1, tzinfo=UTC)  # the envelope's occurred_at: a late send, a redrive, a backfill
+    view: OrderView | None = None
+    for offset, event in enumerate(events):
+        event_meta = EventMeta(event_id=new_id(), event_type=type(event).__name__,
+                               position=Position("orders", 0, offset), occurred_at=sent)
+        outcome = apply_order(view, event, event_meta)
+        assert outcome.kind == "applied"
+        view = outcome.view
+        assert view is not None
+        assert view["placed_at"] == "2026-11-22T10:00:00Z"
+        assert view["updated_at"] == f"2026-11-22T10:00:0{offset}Z"
+
+
+def test_every_event_type_names_the_field_that_says_when_it_happened() -> None:
+    assert set(EVENT_TIME_FIELDS) == set(MODELS)
+    for name, model in MODELS.items():
+        assert model.model_fields[EVENT_TIME_FIELDS[name]].annotation is datetime

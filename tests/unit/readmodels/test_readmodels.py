@@ -1,9 +1,17 @@
 """The delta folds of the customer, inventory and stats read models: plain functions, each delta once."""
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from agents.events import OrderCancelled, PaymentAuthorized, PaymentRefunded
 from agents.orders.deltas import CustomerDelta, SkuDelta, StatsDelta
-from agents.readmodels.customers import apply_customer
+from agents.orders.projection import EventMeta, apply_order
+from agents.orders.view import OrderView
+from agents.readmodels.customers import CustomerView, apply_customer
 from agents.readmodels.inventory import apply_sku
-from agents.readmodels.stats import apply_stats
+from agents.readmodels.stats import StatsView, apply_stats
+from streams.position import Position
+from tests.support import new_id, placed
 
 
 def test_customer_counts_orders_and_value() -> None:
@@ -38,3 +46,37 @@ def test_stats_move_orders_between_statuses_and_sum_revenue_per_hour() -> None:
     assert view["orders_by_status"] == {"placed": 1, "paid": 1}
     assert view["revenue_minor_by_hour"] == {"2026-01-01T10:00Z": {"EUR": 500}}
     assert view["revenue_minor_total"] == {"EUR": 500}
+
+
+def _fold(events: list[Any], *, sent: datetime) -> tuple[CustomerView | None, StatsView | None]:
+    """The order projection's deltas for ``events``, folded into the customer and stats views."""
+    order: OrderView | None = None
+    customer: CustomerView | None = None
+    stats: StatsView | None = None
+    for offset, event in enumerate(events):
+        outcome = apply_order(order, event, EventMeta(event_id=new_id(), event_type=type(event).__name__,
+                                                      position=Position("orders", 0, offset), occurred_at=sent))
+        assert outcome.kind == "applied"
+        order = outcome.view
+        for customer_delta in outcome.customers:
+            customer = apply_customer(customer, customer_delta)
+        for stats_delta in outcome.stats:
+            stats = apply_stats(stats, stats_delta)
+    return customer, stats
+
+
+def test_revenue_counts_in_the_hour_and_currency_the_payment_and_refund_say() -> None:
+    at = datetime(2026, 11, 22, 9, 59, tzinfo=UTC)
+    customer, stats = _fold([
+        placed(placed_at=at),
+        PaymentAuthorized(order_id="o-1", payment_id="p", amount_minor=1250, currency="USD", authorized_at=at),
+        OrderCancelled(order_id="o-1", reason="changed mind", cancelled_at=at + timedelta(hours=2)),
+        PaymentRefunded(order_id="o-1", payment_id="p", amount_minor=250, currency="USD",
+                        refunded_at=at + timedelta(hours=2)),
+    ], sent=datetime(2027, 1, 1, 17, 30, tzinfo=UTC))
+    assert stats is not None
+    assert stats["revenue_minor_by_hour"] == {"2026-11-22T09:00Z": {"USD": 1250},
+                                              "2026-11-22T11:00Z": {"USD": -250}}
+    assert stats["revenue_minor_total"] == {"USD": 1000}
+    assert customer is not None
+    assert customer["lifetime_value_minor"] == {"EUR": 1250, "USD": -250}
