@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings"]
+__all__ = ["Settings", "explain_invalid"]
 
 
 class Settings(BaseSettings):
@@ -26,14 +26,16 @@ class Settings(BaseSettings):
     web_port: int = Field(default=6066, ge=0, le=65535, description="HTTP port of the worker")
     web_host: str = Field(default="127.0.0.1", description="HTTP bind address of the worker")
     data_dir: Path = Field(default=Path("./.streams"), description="table stores, broker data, audit logs")
-    api_token: SecretStr | None = Field(default=None, description="Bearer token for mutating HTTP calls")
+    api_token: SecretStr | None = Field(default=None, description="Bearer token for mutating HTTP calls",
+                                        examples=["a-long-random-string"])
     app_id: str = Field(default="orders-app", description="Faust app id, also the consumer group")
     app_factory: str = Field(
         default="agents.app:create_app",
         description="module:function that builds the worker's faust.App from Settings",
     )
     log_level: str = Field(default="info", description="worker log level")
-    schemas_dir: Path | None = Field(default=None, description=".avsc directory (default: the repo's schemas/)")
+    schemas_dir: Path | None = Field(default=None, description=".avsc directory (default: the repo's schemas/)",
+                                     examples=["./schemas"])
     topic_prefix: str = Field(default="", description="prefix of every topic name (isolates test runs)")
     producer_name: str = Field(default="streams", description="the `producer` header of events we write")
     topic_partitions: int = Field(default=4, ge=1, description="partitions of topics the app creates")
@@ -54,11 +56,13 @@ class Settings(BaseSettings):
     )
     lag_interval_s: float = Field(default=5.0, gt=0, description="how often a worker samples consumer lag")
     lag_window: int = Field(default=10, ge=2, description="samples in the window lag statuses are judged on")
-    lag_groups: str = Field(default="", description="more consumer groups to watch, comma separated")
+    lag_groups: str = Field(default="", description="more consumer groups to watch, comma separated",
+                            examples=["billing,shipping"])
     kafka_home: Path | None = Field(
         default=None,
         validation_alias=AliasChoices("KAFKA_HOME", "STREAMS_KAFKA_HOME"),
         description="an installed Kafka distribution, used instead of the Maven jars",
+        examples=["/opt/kafka"],
     )
     kafka_cache_dir: Path = Field(
         default=Path.home() / ".cache" / "streams" / "kafka",
@@ -78,6 +82,16 @@ class Settings(BaseSettings):
         for url in value.split(","):
             if not urlsplit(url.strip()).hostname:
                 raise ValueError(f"not a broker URL: {url!r} (expected kafka://host:port)")
+            _port(url.strip())
+        return value
+
+    @field_validator("schema_registry_url")
+    @classmethod
+    def _check_registry_url(cls, value: str) -> str:
+        split = urlsplit(value)
+        if split.scheme not in ("http", "https") or not split.hostname:
+            raise ValueError(f"not an http(s) URL: {value!r} (expected http://host:port)")
+        _port(value)
         return value
 
     @property
@@ -97,3 +111,31 @@ class Settings(BaseSettings):
     def registry_host_port(self) -> tuple[str, int]:
         split = urlsplit(self.schema_registry_url)
         return split.hostname or "127.0.0.1", split.port or 8081
+
+
+def _port(url: str) -> int | None:
+    try:
+        return urlsplit(url).port
+    except ValueError:
+        raise ValueError(f"the port of {url!r} is not a number from 0 to 65535") from None
+
+
+def explain_invalid(error: ValidationError) -> str:
+    """One line for settings the environment got wrong: each variable, what is wrong, and a good value.
+
+    The variable is named as the user set it (``STREAMS_WEB_PORT``, not ``web_port``); the good value is
+    the field's first example, else its default.
+    """
+    parts = []
+    for item in error.errors(include_url=False):
+        name = str(item["loc"][0]) if item["loc"] else "?"
+        field = Settings.model_fields.get(name)
+        variable = f"STREAMS_{name.upper()}"
+        what = item["msg"].removeprefix("Value error, ")
+        part = f"{variable}={item.get('input')!r} is not valid: {what[:1].lower()}{what[1:]}"
+        if field is not None:
+            example = field.examples[0] if field.examples else field.default
+            if example not in (None, ""):
+                part += f" (a good value: {variable}={example})"
+        parts.append(part)
+    return "; ".join(parts)

@@ -1,13 +1,16 @@
 """The ``streams`` command: one typer app, one module per command group.
 
 Every command turns a ``StreamsError`` into one line on stderr (what went
-wrong and what to do) and exit code 1; typer's own usage errors exit 2.
+wrong and what to do) and exit code 1; typer's own usage errors exit 2, and so
+does a malformed ``STREAMS_*`` variable (one line: the variable, what is wrong,
+a good value), whichever command read the settings.
 """
 
 from __future__ import annotations
 
 import sys
 
+import pydantic
 import typer
 
 from streams.cli.demo_cmd import demo
@@ -20,6 +23,7 @@ from streams.cli.replay_cmd import replay
 from streams.cli.schemas_cmd import schemas_app
 from streams.cli.worker_cmd import worker
 from streams.errors import StreamsError
+from streams.settings import Settings, explain_invalid
 
 __all__ = ["app", "main"]
 
@@ -47,3 +51,8 @@ def main() -> None:
     except StreamsError as exc:
         print(f"streams: error: {exc.one_line()}", file=sys.stderr)
         sys.exit(1)
+    except pydantic.ValidationError as exc:
+        if exc.title != Settings.__name__:  # not the environment's fault: a bug, with its traceback
+            raise
+        print(f"streams: error: {explain_invalid(exc)}", file=sys.stderr)
+        sys.exit(2)

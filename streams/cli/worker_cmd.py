@@ -13,7 +13,7 @@ __all__ = ["worker"]
 
 
 def worker(
-    web_port: int | None = typer.Option(None, help="HTTP port (default STREAMS_WEB_PORT)"),
+    web_port: int | None = typer.Option(None, min=0, max=65535, help="HTTP port (default STREAMS_WEB_PORT)"),
     data_dir: str | None = typer.Option(None, help="table stores (default STREAMS_DATA_DIR)"),
 ) -> None:
     """Start a worker: consume, apply read models, serve HTTP. Ctrl-C stops it cleanly."""
