@@ -1,13 +1,20 @@
 """``streams schemas register|check``: the .avsc files against a Confluent-compatible registry.
 
 Subjects follow TopicRecordNameStrategy: ``<topic>-<record full name>``.
+Only the current schemas (the ``*.avsc`` files directly in the directory) are
+registered and checked.  ``history/`` keeps versions that were in use before,
+for tests of schema evolution: registering them after the current ones would
+make an old schema its subject's latest version, and registering them into an
+empty subject would only recreate a past the registry never had.
 ``check`` is meant for a user's CI: it exits 1 when any schema would break the
-subject's compatibility level, naming each incompatibility.
+subject's compatibility level, naming each incompatibility; with no schemas to
+check it is an error, not a silent pass.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -26,11 +33,17 @@ schemas_app = typer.Typer(help="Register or check the .avsc files against the sc
                           no_args_is_help=True)
 
 
+_WHERE = "run it from the project's root, pass --dir <directory of .avsc files> or set STREAMS_SCHEMAS_DIR"
+
+
 def _files(directory: Path) -> list[Path]:
+    """The current schemas (not ``history/``), or a ConfigError saying where none were found and what to do."""
     if not directory.is_dir():
-        raise ConfigError(f"schema directory {directory} does not exist", hint="pass --dir")
-    history = sorted((directory / "history").glob("*.avsc")) if (directory / "history").is_dir() else []
-    return [*history, *sorted(directory.glob("*.avsc"))]
+        raise ConfigError(f"no schema directory {directory.resolve()}", hint=_WHERE)
+    files = sorted(directory.glob("*.avsc"))
+    if not files:
+        raise ConfigError(f"no .avsc files in {directory.resolve()}", hint=_WHERE)
+    return files
 
 
 _DIR = typer.Option(None, "--dir", help="default: STREAMS_SCHEMAS_DIR or ./schemas")
@@ -43,7 +56,7 @@ def _default_dir(settings: Settings) -> Path:
 
 @schemas_app.command("register")
 def register(directory: Path | None = _DIR, topic: str = _TOPIC) -> None:
-    """Register every schema (history/ first, oldest first), printing subject, version and id."""
+    """Register the current schemas (not history/), printing subject, version and id."""
     settings = Settings()
     topic = f"{settings.topic_prefix}{topic}"
     console = Console()
@@ -68,29 +81,61 @@ def check(directory: Path | None = _DIR, topic: str = _TOPIC) -> None:
     settings = Settings()
     topic = f"{settings.topic_prefix}{topic}"
     console = Console()
-    broken = 0
+    broken = new = versions = 0
     base = settings.schema_registry_url.rstrip("/")
-    for path in sorted((directory or _default_dir(settings)).glob("*.avsc")):
+    files = _files(directory or _default_dir(settings))
+    for path in files:
         schema = AvroSchema.from_file(path)
         subject = topic_record_subject(topic, schema.full_name)
-        try:
-            response = httpx.post(f"{base}/compatibility/subjects/{quote(subject, safe='')}/versions/latest",
-                                  params={"verbose": "true"}, json={"schema": schema.text}, timeout=30)
-        except httpx.HTTPError as exc:
-            raise TransientError(f"cannot reach the registry at {base}: {exc}",
-                                 hint="start it with `streams dev` or set STREAMS_SCHEMA_REGISTRY_URL") from exc
-        body = response.json()
+        response, body = _post(base, f"/compatibility/subjects/{quote(subject, safe='')}/versions/latest",
+                               {"schema": schema.text})
         if response.status_code == 404 and body.get("error_code") in (40401, 40402):
+            new += 1
             console.print(f"[green]new[/]        {subject} (not registered yet)")
-        elif response.status_code != 200:
+            continue
+        if response.status_code != 200:
             raise ConfigError(f"{path.name}: {body.get('message', response.text)}")
-        elif body.get("is_compatible"):
+        versions += _version_count(base, subject)
+        if body.get("is_compatible"):
             console.print(f"[green]compatible[/] {subject}")
         else:
             broken += 1
             console.print(f"[red]BREAKING[/]   {subject} ({path})", soft_wrap=True)
             for message in body.get("messages") or []:
                 console.print(f"    {message}", soft_wrap=True)
+    checked = len(files) - new
+    console.print(f"checked {len(files)} schema(s) from {(directory or _default_dir(settings)).resolve()} against "
+                  f"{base}: {checked} against their subject's {versions} registered version(s) at its "
+                  f"compatibility level, {new} new (not registered yet); {broken} break compatibility",
+                  soft_wrap=True, highlight=False)
     if broken:
-        console.print(f"{broken} schema(s) break compatibility")
         raise typer.Exit(1)
+
+
+_UNREACHABLE = "start it with `streams dev` or set STREAMS_SCHEMA_REGISTRY_URL"
+
+
+def _post(base: str, path: str, body: dict[str, str]) -> tuple[httpx.Response, dict[str, Any]]:
+    try:
+        response = httpx.post(f"{base}{path}", params={"verbose": "true"}, json=body, timeout=30)
+        return response, _json(response)
+    except httpx.HTTPError as exc:
+        raise TransientError(f"cannot reach the registry at {base}: {exc}", hint=_UNREACHABLE) from exc
+
+
+def _version_count(base: str, subject: str) -> int:
+    try:
+        response = httpx.get(f"{base}/subjects/{quote(subject, safe='')}/versions", timeout=30)
+    except httpx.HTTPError as exc:
+        raise TransientError(f"cannot reach the registry at {base}: {exc}", hint=_UNREACHABLE) from exc
+    listed = _json(response)
+    return len(listed) if response.status_code == 200 and isinstance(listed, list) else 0
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise TransientError(f"the registry answered {response.status_code} with a body that is not JSON: "
+                             f"{response.text[:200]!r}", hint="is STREAMS_SCHEMA_REGISTRY_URL a schema registry?"
+                             ) from None

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from confluent_kafka import Consumer
 
@@ -76,6 +77,10 @@ def test_schemas_register_then_check(stack_env: dict[str, str], tmp_path: Path) 
     checked = streams(stack_env, "schemas", "check")
     assert checked.returncode == 0, checked.stdout
     assert "BREAKING" not in checked.stdout
+    current = len(list((ROOT / "schemas").glob("*.avsc")))
+    assert (f"checked {current} schema(s) from {ROOT / 'schemas'} against {stack_env['STREAMS_SCHEMA_REGISTRY_URL']}: "
+            f"{current} against their subject's {current} registered version(s) at its compatibility level, "
+            "0 new (not registered yet); 0 break compatibility") in checked.stdout
     broken = tmp_path / "schemas"
     broken.mkdir()
     schema = json.loads((ROOT / "schemas" / "OrderCompleted.avsc").read_text())
@@ -85,3 +90,17 @@ def test_schemas_register_then_check(stack_env: dict[str, str], tmp_path: Path) 
     assert result.returncode == 1
     assert "BREAKING" in result.stdout
     assert "reader_field_missing_default_value" in result.stdout
+
+
+def test_schemas_register_registers_the_current_schemas_only(registry_env: dict[str, str]) -> None:
+    """history/ is for evolution tests: an old schema must never become its subject's latest version, whether
+    the registry is empty or already has the current schemas (registering twice changes nothing)."""
+    subject = f"{registry_env['STREAMS_TOPIC_PREFIX']}orders-com.acme.orders.OrderPlaced"
+    base = registry_env["STREAMS_SCHEMA_REGISTRY_URL"]
+    for _ in range(2):
+        result = streams(registry_env, "schemas", "register")
+        assert result.returncode == 0, result.stderr
+        assert "history" not in result.stdout
+        assert httpx.get(f"{base}/subjects/{subject}/versions").json() == [1]
+        latest = httpx.get(f"{base}/subjects/{subject}/versions/latest").json()
+        assert "channel" in latest["schema"]  # the current OrderPlaced, not history/OrderPlaced.v1.avsc

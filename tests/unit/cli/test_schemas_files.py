@@ -1,0 +1,56 @@
+"""``streams schemas check|register`` with no schemas to work on is an error (one line, what to do, exit 1),
+not a silent pass: the README puts ``check`` in CI.  Decided before the registry is asked (none runs here)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from streams.cli import main
+from streams.cli.schemas_cmd import _files
+from streams.devstack.ports import free_port
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    monkeypatch.setenv("STREAMS_SCHEMA_REGISTRY_URL", f"http://127.0.0.1:{free_port()}")  # nothing listens
+    monkeypatch.delenv("STREAMS_SCHEMAS_DIR", raising=False)
+    monkeypatch.setattr(sys, "argv", ["streams", *args])
+    with pytest.raises(SystemExit) as info:
+        main()
+    code = info.value.code
+    assert isinstance(code, int)
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["check", "register"])
+def test_run_from_another_directory(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                    tmp_path: Path, command: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, err = run(monkeypatch, capsys, "schemas", command)
+    assert code == 1
+    assert err.splitlines() == [f"streams: error: no schema directory {tmp_path.resolve() / 'schemas'} (run it "
+                                "from the project's root, pass --dir <directory of .avsc files> or set "
+                                "STREAMS_SCHEMAS_DIR)"]
+
+
+@pytest.mark.parametrize("command", ["check", "register"])
+def test_a_directory_without_schemas(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                     tmp_path: Path, command: str) -> None:
+    (tmp_path / "history").mkdir()
+    (tmp_path / "history" / "Old.v1.avsc").write_text("{}")  # history alone is nothing to check
+    code, err = run(monkeypatch, capsys, "schemas", command, "--dir", str(tmp_path))
+    assert code == 1
+    assert len(err.splitlines()) == 1
+    assert f"no .avsc files in {tmp_path.resolve()}" in err
+    assert "--dir" in err
+
+
+def test_the_current_schemas_only_never_history() -> None:
+    files = _files(ROOT / "schemas")
+    assert ROOT / "schemas" / "OrderPlaced.avsc" in files
+    assert [f for f in files if f.parent.name != "schemas"] == []
+    assert len(files) == len(list((ROOT / "schemas").glob("*.avsc")))
