@@ -11,12 +11,13 @@ import json
 import time
 
 import typer
+from confluent_kafka import KafkaException
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from streams.errors import ConfigError
+from streams.errors import ConfigError, NotFoundError, TransientError
 from streams.lag import Evaluator, GroupLag, LagSampler, Status
 from streams.settings import Settings
 
@@ -39,9 +40,13 @@ def lag(
     sampler = LagSampler(settings.bootstrap_servers)
     evaluator = Evaluator(size=max(samples, 2) if not watch else settings.lag_window)
     try:
-        names = sampler.all_groups() if all_groups else list(dict.fromkeys(group or [settings.app_id]))
+        names = _known(sampler) if all_groups else list(dict.fromkeys(group or [settings.app_id]))
         if not names:
             raise ConfigError("no consumer groups to show", hint="name one with --group")
+        unknown = [] if all_groups else [name for name in names if name not in _known(sampler)]
+        if unknown:
+            raise NotFoundError(f"no consumer group {', '.join(unknown)} on {settings.bootstrap_servers}",
+                                hint="`streams lag --all` shows every group; name one with --group")
         console = Console()
         if watch:
             _watch(console, sampler, evaluator, names, interval)
@@ -57,6 +62,16 @@ def lag(
         typer.echo(json.dumps([g.to_json() for g in groups]))
     else:
         console.print(_render(groups))
+
+
+def _known(sampler: LagSampler) -> list[str]:
+    """The groups the cluster knows (with members, or committed offsets); Kafka describes any other name as a
+    group with nothing in it, which would read as status OK."""
+    try:
+        return sampler.all_groups()
+    except KafkaException as exc:
+        raise TransientError(f"cannot list consumer groups: {exc.args[0]}",
+                             hint="is the broker reachable? check STREAMS_BROKER") from exc
 
 
 def _watch(console: Console, sampler: LagSampler, evaluator: Evaluator, names: list[str], interval: float) -> None:

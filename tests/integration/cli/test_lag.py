@@ -1,0 +1,37 @@
+"""``streams lag`` on a real broker: a group that does not exist is an error, not a status OK."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+
+import pytest
+from confluent_kafka import Consumer, TopicPartition
+
+from tests.integration.harness import streams_cli
+
+pytestmark = pytest.mark.integration
+
+
+def test_an_unknown_group_is_one_line_and_exit_1(stack_env: dict[str, str]) -> None:
+    group = f"no-such-group-{uuid.uuid4().hex[:8]}"
+    result = streams_cli(stack_env, "lag", "--group", group, "--samples", "1")
+    assert result.returncode == 1, result.stdout
+    assert "OK" not in result.stdout
+    assert result.stderr.splitlines() == [
+        f"streams: error: no consumer group {group} on {stack_env['STREAMS_BROKER'].removeprefix('kafka://')} "
+        "(`streams lag --all` shows every group; name one with --group)"]
+
+
+def test_a_group_that_committed_is_shown(stack_env: dict[str, str], make_topic: Callable[..., str]) -> None:
+    topic, group = make_topic("lagcli"), f"lag-cli-{uuid.uuid4().hex[:8]}"
+    consumer = Consumer({"bootstrap.servers": stack_env["STREAMS_BROKER"].removeprefix("kafka://"),
+                         "group.id": group})
+    consumer.commit(offsets=[TopicPartition(topic, 0, 0)], asynchronous=False)  # an empty group that exists
+    consumer.close()
+    result = streams_cli(stack_env, "lag", "--group", group, "--samples", "1", "--json")
+    assert result.returncode == 0, result.stderr
+    [shown] = json.loads(result.stdout)
+    assert shown["group"] == group
+    assert [p["topic"] for p in shown["partitions"]] == [topic]
