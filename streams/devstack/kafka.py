@@ -25,7 +25,7 @@ from confluent_kafka.admin import AdminClient
 
 from streams.devstack.jars import broker_classpath
 from streams.devstack.lifeline import die_with_parent
-from streams.devstack.ports import free_port, port_in_use
+from streams.devstack.ports import ensure_free, free_port
 from streams.errors import DevstackError
 
 __all__ = ["KafkaBroker"]
@@ -128,11 +128,7 @@ class KafkaBroker:
         if not self.controller_port:
             self.controller_port = free_port()
         for port in (self.port, self.controller_port):
-            if port_in_use(port):
-                raise DevstackError(
-                    f"port {port} is already in use on 127.0.0.1",
-                    hint="stop whatever listens there (another `streams dev`?) or set STREAMS_BROKER to another port",
-                )
+            ensure_free(port, "127.0.0.1", setting="STREAMS_BROKER")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         props = self.data_dir / "server.properties"
         props.write_text(self._properties())

@@ -23,6 +23,8 @@ from streams.errors import DevstackError
 
 __all__ = ["ChildProcess"]
 
+_PORT_TAKEN = "address already in use"
+
 
 @dataclass
 class ChildProcess:
@@ -36,6 +38,7 @@ class ChildProcess:
 
     def start(self, timeout: float = 60.0) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        logged_before = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(
                 self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -44,8 +47,9 @@ class ChildProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise DevstackError(f"{self.name} exited during start (exit code {self._proc.returncode})",
-                                    hint="read its log", log_path=str(self.log_path))
+                cause = self._cause(logged_before)
+                raise DevstackError(f"{self.name} exited during start (exit code {self._proc.returncode})"
+                                    + (f": {cause}" if cause else ""), hint="read its log", log_path=str(self.log_path))
             try:
                 if httpx.get(self.ready_url, timeout=1.0).status_code == 200:
                     return
@@ -55,6 +59,13 @@ class ChildProcess:
         self.stop()
         raise DevstackError(f"{self.name} was not ready within {timeout:.0f}s ({self.ready_url})",
                             hint="read its log", log_path=str(self.log_path))
+
+    def _cause(self, since: int) -> str | None:
+        """A cause this start's log names that a user can act on (a port taken), else None."""
+        with self.log_path.open("rb") as log:
+            log.seek(since)
+            lines = log.read().decode(errors="replace").splitlines()
+        return next((line.strip() for line in reversed(lines) if _PORT_TAKEN in line.lower()), None)
 
     @property
     def pid(self) -> int | None:
