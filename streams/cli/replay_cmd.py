@@ -1,7 +1,11 @@
 """``streams replay``: reset a consumer group's offsets with the flags of ``kafka-consumer-groups.sh``.
 
 A dry run unless ``--execute``: it prints, per partition, the offset before
-and after.  It refuses while the group has active members.  With ``--rebuild
+and after (also while the group is active, saying that executing needs it
+inactive).  ``--execute`` refuses while the group has active members; under
+``streams dev``, ``--restart-dev-worker`` has the stack stop its own worker for
+the reset and start it again, its broker running on
+(``streams.devstack.control``).  With ``--rebuild
 <read model>`` the replay rebuilds that read model blue/green into a new
 generation (``streams.replay.rebuilds``).  Every executed reset and rebuild is
 written to the audit log; ``--history`` shows it.
@@ -9,7 +13,10 @@ written to the audit log; ``--history`` shows it.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import time
+from collections.abc import Iterator
 
 import typer
 from rich.console import Console
@@ -17,9 +24,11 @@ from rich.table import Table
 
 from streams.audit import AuditLog
 from streams.cli.options import DRY_RUN, EXECUTE, executing
+from streams.devstack.control import DevStackClient
 from streams.errors import ConfigError
 from streams.loader import beside_factory
 from streams.replay import (
+    GroupActiveError,
     GroupOffsets,
     Move,
     RebuildLog,
@@ -50,6 +59,9 @@ def replay(
     rebuild: str | None = typer.Option(None, "--rebuild", help="rebuild this read model into a new generation"),
     history: bool = typer.Option(False, "--history", help="show every reset and rebuild from the audit log"),
     as_json: bool = typer.Option(False, "--json", help="JSON instead of a table"),
+    restart_dev_worker: bool = typer.Option(
+        False, "--restart-dev-worker",
+        help="under `streams dev`: the stack stops its worker for the reset and starts it again (broker kept)"),
 ) -> None:
     """Reset a group's offsets (a dry run unless --execute); --rebuild a read model blue/green."""
     dry_run = not executing(dry_run, act)
@@ -61,38 +73,93 @@ def replay(
     group = group or settings.app_id
     topic_name_, partitions, read_models = _target(settings, topic, rebuild)
     offsets = GroupOffsets(settings.bootstrap_servers)
-    offsets.refuse_if_active(group)
-    moves = offsets.plan(group, topic_name_, partitions, reset)
-    plan = None
-    if rebuild is not None:
-        plan = _rebuild_plan(settings, offsets, group, rebuild, topic_name_, moves, read_models)
     console = Console()
-    if as_json:
-        typer.echo(json.dumps({"group": group, "topic": topic_name_, "reset": reset.describe(),
-                               "execute": not dry_run, "moves": [m.to_json() for m in moves],
-                               "rebuild": plan.to_json() if plan else None}))
-    else:
-        console.print(_table(group, topic_name_, reset, moves, dry_run))
     if dry_run:
+        members = offsets.members(group)  # showing is harmless, active or not
+        moves = offsets.plan(group, topic_name_, partitions, reset)
+        plan = (_rebuild_plan(settings, offsets, group, rebuild, topic_name_, moves, read_models)
+                if rebuild is not None else None)
+        _show(console, as_json, group, topic_name_, reset, moves, plan, dry_run, active=members)
         if not as_json:
             console.print("dry run: nothing changed; add --execute to reset" +
                           (f" and rebuild {rebuild} into generation {plan.generation}" if plan else ""))
+            if members:
+                console.print(f"group {group!r} is active ({len(members)} member(s): {', '.join(members)}): its "
+                              "committed offsets move on while it runs, and --execute needs it inactive: "
+                              f"{_working_path(settings)}")
         return
-    details = {"group": group, "topic": topic_name_, "reset": reset.describe(), "moves": [m.to_json() for m in moves]}
-    if plan is not None and rebuild is not None:
-        _rebuild(settings, offsets, group, plan, moves)
-        AuditLog(settings).write("replay-rebuild", {**details, "rebuild": plan.to_json()}, entry_id=plan.id)
-        message = (f"reset {group} on {topic_name_}; start the workers: they rebuild {rebuild} into table "
-                   f"{table_name(rebuild, plan.generation)} and switch each partition when it has caught up")
-    else:
-        back = {(m.topic, m.partition): m.before for m in moves if m.before is not None and m.after < m.before}
-        if back:  # first: a worker started after the reset must know what its read models already hold
-            RebuildLog(settings).raise_floors(group, back)
-        offsets.apply(group, moves)
-        AuditLog(settings).write("replay-reset", details)
-        message = f"reset {group} on {topic_name_}: {sum(m.changes for m in moves)} partition(s) moved"
+    with _group_stopped(settings, offsets, group, restart_dev_worker):
+        moves = offsets.plan(group, topic_name_, partitions, reset)
+        plan = (_rebuild_plan(settings, offsets, group, rebuild, topic_name_, moves, read_models)
+                if rebuild is not None else None)
+        _show(console, as_json, group, topic_name_, reset, moves, plan, dry_run, active=[])
+        details = {"group": group, "topic": topic_name_, "reset": reset.describe(),
+                   "moves": [m.to_json() for m in moves]}
+        workers = "the dev stack's worker rebuilds" if restart_dev_worker else "start the workers: they rebuild"
+        if plan is not None and rebuild is not None:
+            _rebuild(settings, offsets, group, plan, moves)
+            AuditLog(settings).write("replay-rebuild", {**details, "rebuild": plan.to_json()}, entry_id=plan.id)
+            message = (f"reset {group} on {topic_name_}; {workers} {rebuild} into table "
+                       f"{table_name(rebuild, plan.generation)} and switch each partition when it has caught up")
+        else:
+            back = {(m.topic, m.partition): m.before for m in moves if m.before is not None and m.after < m.before}
+            if back:  # first: a worker started after the reset must know what its read models already hold
+                RebuildLog(settings).raise_floors(group, back)
+            offsets.apply(group, moves)
+            AuditLog(settings).write("replay-reset", details)
+            message = f"reset {group} on {topic_name_}: {sum(m.changes for m in moves)} partition(s) moved"
     if not as_json:
         console.print(message)
+
+
+def _show(console: Console, as_json: bool, group: str, topic: str, reset: Reset, moves: list[Move],
+          plan: RebuildPlan | None, dry_run: bool, *, active: list[str]) -> None:
+    if as_json:
+        typer.echo(json.dumps({"group": group, "topic": topic, "reset": reset.describe(),
+                               "execute": not dry_run, "moves": [m.to_json() for m in moves],
+                               "rebuild": plan.to_json() if plan else None, "active_members": active}))
+    else:
+        console.print(_table(group, topic, reset, moves, dry_run))
+
+
+def _working_path(settings: Settings) -> str:
+    """How to get the group inactive: the dev stack's own path when one runs here, else stop the workers."""
+    stack = DevStackClient.find(settings.data_dir, settings.bootstrap_servers)
+    if stack is not None and stack.worker != "none":
+        return (f"its worker is the `streams dev` stack's (pid {stack.pid}): add --restart-dev-worker, and the "
+                "stack stops its worker, the reset runs and the worker starts again, the broker running on")
+    return ("stop its workers (`streams worker` processes, or `docker compose stop worker-1 worker-2`); under "
+            "`streams dev`, add --restart-dev-worker rather than Ctrl-C, which stops the broker too")
+
+
+@contextlib.contextmanager
+def _group_stopped(settings: Settings, offsets: GroupOffsets, group: str, restart_dev_worker: bool) -> Iterator[None]:
+    """The group inactive inside the block: refused if it is active; with ``restart_dev_worker``, the dev
+    stack's own worker stopped for the block and started again after it (no other process is touched)."""
+    if not restart_dev_worker:
+        members = offsets.members(group)
+        if members:
+            raise GroupActiveError(f"group {group!r} has {len(members)} active member(s): {', '.join(members)}",
+                                   hint=f"stop them first: {_working_path(settings)}")
+        yield
+        return
+    stack = DevStackClient.find(settings.data_dir, settings.bootstrap_servers)
+    if stack is None:
+        raise ConfigError(f"--restart-dev-worker: no `streams dev` stack runs with data dir {settings.data_dir} and "
+                          f"broker {settings.bootstrap_servers}",
+                          hint="run this where `make run` runs (same STREAMS_DATA_DIR and STREAMS_BROKER), "
+                               "or leave the flag out and stop the workers yourself")
+    say = Console(stderr=True, highlight=False).print
+    timeout = settings.session_timeout_s + 90
+    with stack.worker_held(stop_timeout=timeout, start_timeout=timeout, say=say):
+        deadline = time.monotonic() + settings.session_timeout_s + 10  # a worker killed at stop leaves late
+        while (members := offsets.members(group)) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        if members:
+            raise GroupActiveError(f"group {group!r} still has {len(members)} active member(s) with the dev "
+                                   f"stack's worker stopped: {', '.join(members)}",
+                                   hint="stop them first (they are not the stack's), then run this again")
+        yield
 
 
 def _rebuild(settings: Settings, offsets: GroupOffsets, group: str, plan: RebuildPlan, moves: list[Move]) -> None:

@@ -6,6 +6,12 @@ unexpectedly is restarted, saying so (a worker is meant to crash and resume:
 nothing it had not committed is lost); one that keeps dying (more than
 ``RESTARTS`` times in ``RESTART_WINDOW_S``) stops the stack, as the broker or the
 registry dying does, with a non-zero exit code.
+
+Another process on this machine can ask the stack to hold its worker stopped
+for a while and start it again, the broker and registry running on
+(``streams replay --restart-dev-worker``: ``streams.devstack.control``).  Each
+child's port is checked before it starts, so a port already taken is said in
+one line, as for the broker's.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+from streams.devstack.control import StackControl
 from streams.devstack.kafka import KafkaBroker
+from streams.devstack.ports import ensure_free
 from streams.devstack.processes import ChildProcess
 from streams.errors import DevstackError
 from streams.settings import Settings
@@ -40,6 +48,11 @@ class DevStack:
     broker: KafkaBroker | None = field(default=None, init=False)
     children: list[ChildProcess] = field(default_factory=list, init=False)
     restarts: list[float] = field(default_factory=list, init=False)  # when the worker was restarted
+    held: bool = field(default=False, init=False)  # the worker is stopped at another process's request
+
+    @property
+    def control(self) -> StackControl:
+        return StackControl(self.data_dir / "dev")
 
     @property
     def data_dir(self) -> Path:
@@ -60,6 +73,7 @@ class DevStack:
         env = {"STREAMS_BROKER": self.broker.url, "STREAMS_DATA_DIR": str(self.data_dir)}
         if self.with_registry:
             reg_host, reg_port = self.settings.registry_host_port
+            ensure_free(reg_port, reg_host, setting="STREAMS_SCHEMA_REGISTRY_URL")
             self._start(ChildProcess(
                 name="registry", argv=[sys.executable, "-m", "streams.cli", "registry"],
                 log_path=self.data_dir / "logs" / "registry.log",
@@ -67,10 +81,12 @@ class DevStack:
             ), self.settings.schema_registry_url)
         if self.with_worker:
             base = f"http://{self.settings.web_host}:{self.settings.web_port}"
+            ensure_free(self.settings.web_port, self.settings.web_host, setting="STREAMS_WEB_PORT")
             self._start(ChildProcess(
                 name="worker", argv=[sys.executable, "-m", "streams.cli", "worker"],
                 log_path=self.data_dir / "logs" / "worker.log", ready_url=f"{base}/health", env=env,
             ), base)
+        self.control.announce(self.settings.bootstrap_servers, "running" if self.with_worker else "none")
         self.say(f"all up in {time.monotonic() - started:.1f}s; Ctrl-C stops everything")
 
     def _start(self, child: ChildProcess, url: str) -> None:
@@ -91,6 +107,8 @@ class DevStack:
         signal.signal(signal.SIGTERM, _on_signal)
         try:
             while not stop:
+                if self.with_worker and not self._honour_hold():
+                    return 1
                 for child in self.children:
                     code = child.exited()
                     if code is None:
@@ -116,6 +134,32 @@ class DevStack:
             pass
         return 0
 
+    def _honour_hold(self) -> bool:
+        """Stop the worker while another process holds it stopped, start it once it lets go.
+
+        False when the worker does not come back (the stack then stops, as for a worker that keeps dying).
+        """
+        holder = self.control.held_by()
+        worker = next(child for child in self.children if child.name == "worker")
+        if holder is not None and not self.held:
+            self.say(f"worker    stopping: process {holder} holds it stopped (streams replay); "
+                     "the broker and registry keep running")
+            worker.stop()
+            self.held = True
+            self.control.announce(self.settings.bootstrap_servers, "stopped")
+            self.say("worker    stopped")
+        elif holder is None and self.held:
+            self.say("worker    starting again")
+            try:
+                worker.start(timeout=self.settings.session_timeout_s + 60)
+            except DevstackError as exc:
+                self.say(f"worker did not come back: {exc.one_line()}; stopping the stack")
+                return False
+            self.held = False
+            self.control.announce(self.settings.bootstrap_servers, "running")
+            self.say("worker    ready again")
+        return True
+
     def _may_restart(self) -> bool:
         now = time.monotonic()
         self.restarts = [t for t in self.restarts if now - t < RESTART_WINDOW_S]
@@ -125,6 +169,7 @@ class DevStack:
         return True
 
     def stop(self) -> None:
+        self.control.withdraw()
         for child in reversed(self.children):
             self.say(f"{child.name:<9} stopping")
             child.stop()
@@ -134,5 +179,4 @@ class DevStack:
             self.broker.stop()
             self.broker = None
         self.say("stopped")
-
 
