@@ -13,9 +13,11 @@ from typing import Any
 
 from streams.devstack.ports import free_port
 from streams.devstack.worker import WorkerProcess
+from streams.lag import LagSampler
 from streams.registry import ThreadedRegistry
 
-__all__ = ["ROOT", "STARTED", "Restartable", "Worker", "metric", "streams_cli", "wait_until"]
+__all__ = ["ROOT", "STARTED", "Restartable", "Worker", "caught_up", "metric", "streams_cli", "wait_caught_up",
+           "wait_until"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,6 +43,30 @@ def wait_until(predicate: Any, timeout: float = 30.0, interval: float = 0.2, wha
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def caught_up(env: dict[str, str]) -> bool:
+    """Whether the group of ``env``'s app has committed everything there is on every partition it reads, sampled now.
+
+    A committed offset covers only records whose state and outputs are durable, and the committed offsets are read
+    before the log ends: if they are equal, every record written before this call was applied, everything it wrote
+    is in its topic (deltas, fan-out, dead letters, changelogs), and those outputs were applied in turn. So what
+    the read models and topics show then is final until the test writes again: "nothing was double-counted" can
+    be asserted at once.  (Sampled by the test itself: a worker's ``/api/lag`` answers with its last sample, which
+    may be older than the records the test just wrote.)
+    """
+    sampler = LagSampler(env["STREAMS_BROKER"].removeprefix("kafka://"))
+    try:
+        groups = sampler.sample([env["STREAMS_APP_ID"]], seconds=False)
+    finally:
+        sampler.close()
+    partitions = [p for g in groups for p in g.partitions]
+    return bool(partitions) and all(p.lag == 0 for p in partitions)
+
+
+def wait_caught_up(env: dict[str, str], timeout: float = 120.0) -> None:
+    """Until ``caught_up(env)``: every record written so far applied, and all it wrote durable."""
+    wait_until(lambda: caught_up(env), timeout=timeout, what=f"group {env['STREAMS_APP_ID']} caught up")
 
 
 def streams_cli(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
