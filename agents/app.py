@@ -8,6 +8,7 @@ returns the app; nothing runs until a worker starts it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from importlib import resources
 
 from agents.consumers.order_agent import register_order_agent
 from agents.consumers.readmodel_agents import register_readmodel_agents
@@ -27,9 +28,19 @@ from streams.recordpath.processing import ProcessingPolicy
 from streams.replay import Generational
 from streams.routing import Fanout, Rule
 from streams.settings import Settings
-from streams.web import install_error_middleware, register_health, register_lag, register_metrics_route
+from streams.web import (
+    install_error_middleware,
+    load_openapi,
+    register_health,
+    register_lag,
+    register_metrics_route,
+    register_openapi,
+)
 
-__all__ = ["create_app", "create_demo", "create_fanout", "create_ingest", "read_models"]
+OPENAPI = resources.files("agents").joinpath("openapi.json")
+"""The OpenAPI document of every route the worker serves (GET /openapi.json)."""
+
+__all__ = ["OPENAPI", "create_app", "create_demo", "create_fanout", "create_ingest", "read_models"]
 
 
 def create_app(settings: Settings, *, rules: Sequence[Rule] = RULES) -> StreamsApp:
@@ -62,6 +73,7 @@ def create_app(settings: Settings, *, rules: Sequence[Rule] = RULES) -> StreamsA
         return OrderIngest(decoder.catalog, decoder.codec, producer, settings.producer_name, orders_topic(settings))
 
     register_views(app, tables, marks, {"orders": source, **deltas}, inboxes, make_ingest=make_ingest)
+    register_openapi(app, load_openapi(OPENAPI))
     return app
 
 

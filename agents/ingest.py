@@ -55,7 +55,15 @@ class OrderIngest:
         if not isinstance(event_type, str):
             raise ValidationError("\"type\" is required: the event type, e.g. OrderPlaced",
                                   details=[{"field": "type", "message": "required"}])
-        event = self.catalog.validate(event_type, body.get("data"))
+        model = self.catalog.model(event_type).__name__  # an unknown type says so first
+        if "data" not in body:
+            raise ValidationError(f"\"data\" is missing: the fields of the {model}, as a JSON object",
+                                  details=[{"field": "data", "message": "required"}])
+        data = body["data"]
+        if not isinstance(data, dict):
+            raise ValidationError(f"\"data\" must be a JSON object of the {model}'s fields, not {_json_type(data)}",
+                                  details=[{"field": "data", "message": "must be a JSON object"}])
+        event = self.catalog.validate(event_type, data)
         name = type(event).__name__
         ids = {k: body.get(k) for k in ("event_id", "correlation_id", "causation_id")}
         for field, value in ids.items():
@@ -78,3 +86,11 @@ class OrderIngest:
 
     async def send(self, prepared: Prepared) -> Position:
         return await asyncio.wrap_future(self.enqueue(prepared))
+
+
+def _json_type(value: Any) -> str:
+    """What a parsed JSON value is, in JSON's words."""
+    if value is None:
+        return "null"
+    kinds = ((bool, "a boolean"), (str, "a string"), (int, "a number"), (float, "a number"), (list, "an array"))
+    return next((name for kind, name in kinds if isinstance(value, kind)), type(value).__name__)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
+from aiohttp import web
 from faust.web import Request, Response
 
 from agents.ingest import OrderIngest
@@ -20,13 +21,14 @@ from agents.readmodels.stats import STATS_KEY
 from agents.tables import Tables
 from agents.topics import orders_topic
 from streams.app import StreamsApp
-from streams.errors import NotFoundError, ValidationError
+from streams.errors import NotFoundError
 from streams.freshness import Watermarks
 from streams.position import key_partition
 from streams.recordpath.inbox import DeltaInbox
 from streams.recordpath.protocol import format_tp
 from streams.replay import Generational
 from streams.web.auth import check_bearer
+from streams.web.body import read_json
 from streams.web.views import JsonView, after_param, routed, wait_param
 
 __all__ = ["register_views"]
@@ -54,7 +56,7 @@ def register_views(app: StreamsApp, tables: Tables, marks: Watermarks, topics: d
         return inboxes[model.name].applied(partition, model.meta(partition)["generation"])
 
     async def wait_key_applied(request: Request, model: Generational, key: str, what: str) -> None:
-        after = after_param(request)
+        after = after_param(request, settings.topic_partitions)
         if after is None:
             return
         partition, offset = after
@@ -71,7 +73,7 @@ def register_views(app: StreamsApp, tables: Tables, marks: Watermarks, topics: d
         @routed(app, topics["orders"], match_info="order_id")
         async def get(self, request: Request, order_id: str) -> Response:
             started = time.perf_counter()
-            after = after_param(request)
+            after = after_param(request, settings.topic_partitions)
             if after is not None:
                 await marks.wait_for(orders, after[0], after[1],
                                      wait_param(request, settings.read_wait_timeout_s))
@@ -127,10 +129,7 @@ def register_views(app: StreamsApp, tables: Tables, marks: Watermarks, topics: d
     class Events(JsonView):
         async def post(self, request: Request) -> Response:
             check_bearer(request.headers.get("Authorization"), settings.api_token)
-            try:
-                body = await request.json()
-            except ValueError:
-                raise ValidationError("the body is not JSON") from None
+            body = await read_json(cast(web.BaseRequest, request))  # Faust's Request is aiohttp's
             service = ingest()
             prepared = await asyncio.get_running_loop().run_in_executor(None, service.prepare, body)
             position = await service.send(prepared)

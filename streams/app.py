@@ -154,6 +154,7 @@ def build_app(settings: Settings, *, app_id: str | None = None) -> StreamsApp:
         web_graph_enabled=False,
         web_tables_enabled=False,
         web_metrics_enabled=False,
+        web_router_enabled=False,  # Faust's /router/ pages: table routing internals, not part of the API
         autodiscover=False,
         version=1,
     )

@@ -11,6 +11,7 @@ layer answer any of them as a JSON error without a table of its own.
 from __future__ import annotations
 
 __all__ = [
+    "BadRequestError",
     "ConfigError",
     "ConflictError",
     "DeadlineError",
@@ -72,6 +73,14 @@ class DecodeError(StreamsError):
 
     http_status = 400
     code = "decode_error"
+
+
+class BadRequestError(StreamsError):
+    """A request that cannot be read at all (a malformed parameter or body), before any content rule applies."""
+
+    dead_letter = False
+    http_status = 400
+    code = "bad_request"
 
 
 class ValidationError(StreamsError):

@@ -1,9 +1,10 @@
 """JSON errors for every HTTP answer that is not a success.
 
 Bodies are ``{"error": {"code": ..., "message": ...}}`` (DESIGN.md).  The
-middleware turns aiohttp's own 404/405/413 and any ``StreamsError`` into that
-shape, and an unexpected exception into a 500 with no stack trace in the body
-(the trace goes to the log only).
+middleware turns aiohttp's own 404/405/413 (saying the size limit) and any
+``StreamsError`` into that shape, and an unexpected exception into a 500 with
+no stack trace in the body (the trace goes to the log only).  Requests aiohttp
+cannot parse never reach a middleware: ``streams.web.protocol`` answers those.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _HTTP_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
+    405: "method_not_allowed", 413: "payload_too_large", 414: "uri_too_long", 415: "unsupported_media_type",
+    431: "header_fields_too_large",
 }
 
 
@@ -50,6 +52,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except StreamsError as exc:
         extra = {"details": exc.details} if exc.details else {}
         return json_error(exc.http_status, exc.code, exc.message, **extra)
+    except web.HTTPRequestEntityTooLarge:
+        limit = request.client_max_size
+        return json_error(413, _HTTP_CODES[413], f"the body is larger than the limit of {limit} bytes",
+                          limit_bytes=limit)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -61,6 +67,13 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 def install_error_middleware(app: Any) -> None:
-    """Add the middleware to a Faust app's aiohttp application before its web server starts."""
+    """JSON errors for every request to a Faust app's web server; call before the server starts.
+
+    The middleware covers what reaches a handler; the replaced runner covers what aiohttp's
+    parser rejects before that (``streams.web.protocol``).
+    """
+    from streams.recordpath.faust_internals.web import serve_protocol_errors_as_json  # streams.web loads first
+
     web_app: web.Application = app.web.web_app
     web_app.middlewares.append(error_middleware)
+    serve_protocol_errors_as_json(app)

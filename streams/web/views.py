@@ -9,7 +9,7 @@ from typing import Any, cast
 from faust.web import Request, Response, View
 from faust.web.exceptions import WebError
 
-from streams.errors import TransientError, ValidationError
+from streams.errors import BadRequestError, TransientError
 from streams.position import parse_after
 from streams.web.errors import error_body
 
@@ -31,9 +31,10 @@ class JsonView(View):
         return self.json(body)
 
 
-def after_param(request: Request) -> tuple[int, int] | None:
+def after_param(request: Request, partitions: int) -> tuple[int, int] | None:
+    """``?after=<partition>:<offset>`` of a topic of ``partitions`` partitions, or None; 400 if impossible."""
     value = request.query.get("after")
-    return parse_after(value) if value is not None else None
+    return parse_after(value, partitions) if value is not None else None
 
 
 def wait_param(request: Request, default: float) -> float:
@@ -43,9 +44,9 @@ def wait_param(request: Request, default: float) -> float:
     try:
         seconds = float(value)
     except ValueError:
-        raise ValidationError(f"wait={value!r} is not a number of seconds") from None
+        raise BadRequestError(f"wait={value[:40]!r} is not a number of seconds") from None
     if not 0 < seconds <= MAX_WAIT_S:
-        raise ValidationError(f"wait must be in (0, {MAX_WAIT_S:g}] seconds, got {value}")
+        raise BadRequestError(f"wait must be in (0, {MAX_WAIT_S:g}] seconds, got {value[:40]}")
     return seconds
 
 

@@ -2,9 +2,8 @@ import asyncio
 
 import pytest
 
-from streams.errors import DeadlineError, ValidationError
+from streams.errors import DeadlineError
 from streams.freshness import Watermarks
-from streams.position import Position, parse_after
 
 
 async def test_wait_returns_once_offset_is_applied() -> None:
@@ -35,16 +34,6 @@ async def test_already_applied_returns_at_once_and_marks_never_go_back() -> None
     assert marks.applied("orders", 2) == 9
     await marks.wait_for("orders", 2, 9, timeout=0.01)
     assert marks.applied("orders", 3) == -1
-
-
-def test_after_token_round_trip() -> None:
-    assert parse_after(Position("orders", 3, 1041).token) == (3, 1041)
-
-
-@pytest.mark.parametrize("bad", ["", "3", "3:", ":4", "a:1", "1:-2", "1:2:3"])
-def test_bad_after_token_is_a_validation_error(bad: str) -> None:
-    with pytest.raises(ValidationError):
-        parse_after(bad)
 
 
 async def test_until_rechecks_the_predicate_after_each_advance() -> None:

@@ -8,7 +8,8 @@ fails on any other version, naming the functions to re-check.
 * ``resume``: the streams held at the end of recovery until Faust emptied its queues;
 * ``changelog``: tables whose changelog goes through the outbox, stamped with the source position;
 * ``recovery``: a table partition restored to exactly what its source's resume point covers;
-* ``app``: the app's hooks (transport, sensors, rebalance signals, recovery): ``FaustHooks``.
+* ``app``: the app's hooks (transport, sensors, rebalance signals, recovery): ``FaustHooks``;
+* ``web``: the web server's runner, replaced so that unparseable requests get JSON errors.
 """
 
 from streams.recordpath.faust_internals.app import FaustHooks

@@ -45,6 +45,9 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
     "faust.app.base:App._on_partitions_assigned": ("de932b7927db85b3", "recovery (tables before the assigned signal)"),
     "faust.app.base:App._on_partitions_revoked": ("d5c895bbe57dc73a", "recovery (the revoked signal)"),
     "mode.services:Service.wait_first": ("feade6a31f8a6789", "drain (a waiting callback finishes under it)"),
+    "faust.web.drivers.aiohttp:Web.__init__": ("52b00c1bd653c82d", "web (the runner it builds, replaced)"),
+    "faust.web.drivers.aiohttp:Web.start_server": ("b0c4f10491828520", "web (starts the replaced runner)"),
+    "faust.web.drivers.aiohttp:Web._new_transport_tcp": ("3f9463d869f309ec", "web (serves the replaced runner)"),
 }
 
 
