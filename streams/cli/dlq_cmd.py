@@ -6,7 +6,8 @@
   unless ``--execute``; filters by error class, key and offset range; a rate
   limit; a summary; every run written to the audit log;
 * ``release``: let the later records of a parked key flow again without
-  redriving its dead letters (they stay in the dead-letter topic);
+  redriving its dead letters (they stay in the dead-letter topic); a key
+  nothing is parked under is an error (nothing sent, nothing audited);
 * ``history``: the audit log of redrives and releases.
 """
 
@@ -27,7 +28,7 @@ from streams.cli.options import DRY_RUN, EXECUTE, executing
 from streams.dlq import DeadLetter
 from streams.dlq.redrive import Selection, execute, plan
 from streams.dlq.tally import DeadLetterTally
-from streams.errors import ConfigError, StreamsError
+from streams.errors import ConfigError, NotFoundError, StreamsError
 from streams.producer import DurableProducer
 from streams.recordpath.agent import control_topic
 from streams.recordpath.processing import release_request
@@ -186,9 +187,13 @@ def release(key: str = typer.Option(..., "--key", help="the parked key to releas
     """Let the later records of a parked key flow again; its dead letters stay in the dead-letter topic."""
     settings = Settings()
     source = _source(settings, topic)
+    parked = [row for row in _parked(settings) if row["key"] == key and str(row["head"]).startswith(f"{source}:")]
+    if not parked:
+        raise NotFoundError(f"nothing is parked under key {key!r} of {source}",
+                            hint="`streams dlq list` shows the parked keys")
     sequences = [letter.sequence for letter in _letters(settings, topic)
                  if letter.record.key == key.encode() and letter.sequence is not None]
-    through = max(sequences, default=None)
+    through = max([*sequences, *(int(row["sequence"]) for row in parked)])
     producer = DurableProducer(settings.bootstrap_servers, client_id="streams-release")
     try:
         producer.produce(control_topic(source), key.encode(), release_request(through, by=operator())).result(30)
