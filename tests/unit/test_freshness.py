@@ -9,9 +9,11 @@ from streams.freshness import Watermarks
 async def test_wait_returns_once_offset_is_applied() -> None:
     marks = Watermarks()
     waiter = asyncio.create_task(marks.wait_for("orders", 1, 5, timeout=5))
+    await asyncio.sleep(0)  # one turn of the loop: the waiter's first step ran, it waits for offset 5
+    marker = asyncio.create_task(marks.wait_for("orders", 1, 4, timeout=5))  # waits behind it, for offset 4
     await asyncio.sleep(0)
     marks.advance("orders", 1, 4)
-    await asyncio.sleep(0)
+    await marker  # released by that advance, after anything the same advance released for the first waiter
     assert not waiter.done()
     marks.advance("orders", 1, 5)
     await asyncio.wait_for(waiter, 1)
@@ -39,14 +41,21 @@ async def test_already_applied_returns_at_once_and_marks_never_go_back() -> None
 async def test_until_rechecks_the_predicate_after_each_advance() -> None:
     marks = Watermarks()
     state = {"ready": False}
-    waiter = asyncio.create_task(marks.until(lambda: state["ready"], timeout=5, what="x"))
-    await asyncio.sleep(0.01)
+    checks: asyncio.Queue[bool] = asyncio.Queue()  # what each check of the predicate answered
+
+    def ready() -> bool:
+        checks.put_nowait(state["ready"])
+        return state["ready"]
+
+    waiter = asyncio.create_task(marks.until(ready, timeout=5, what="x"))
+    assert await checks.get() is False  # checked once: it waits
     marks.advance("t", 0, 1)  # wakes it, predicate still false
-    await asyncio.sleep(0.01)
+    assert await checks.get() is False  # checked again
     assert not waiter.done()
     state["ready"] = True
     marks.advance("t", 0, 2)
     await asyncio.wait_for(waiter, 1)
+    assert checks.get_nowait() is True
 
 
 async def test_until_times_out_with_504() -> None:

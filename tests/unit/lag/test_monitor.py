@@ -1,7 +1,7 @@
 import asyncio
-import threading
 import time
 from collections.abc import Callable, Iterable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry
 
 from streams.errors import TransientError
 from streams.lag import GroupLag, PartitionLag, Status
+from streams.lag import monitor as monitor_module
 from streams.lag.metrics import LagGauges
 from streams.lag.monitor import HISTORY, LagMonitor, throughput
 
@@ -31,10 +32,8 @@ class FakeSampler:
         self.then = then or list
         self.asked: list[list[str]] = []
         self.closed = False
-        self.on_sample: Callable[[], None] = lambda: None
 
     def sample(self, groups: Iterable[str]) -> list[GroupLag]:
-        self.on_sample()
         self.asked.append(list(groups))
         step = self.steps.pop(0) if self.steps else self.then
         if isinstance(step, BaseException):
@@ -287,35 +286,48 @@ def test_close_closes_the_sampler_and_the_tally() -> None:
 # LagMonitor.run
 
 
-async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.005)
+class Pauses:
+    """``LagMonitor.run``'s pause between two samples, held until the test lets it go: ``paused()`` gives the gate
+    of the next pause (once the monitor is in it); ``asked`` is how long each pause was to last."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.asked: list[float] = []
+        self._gates: asyncio.Queue[asyncio.Future[None]] = asyncio.Queue()
+        monkeypatch.setattr(monitor_module, "asyncio", SimpleNamespace(to_thread=asyncio.to_thread, sleep=self._sleep))
+
+    async def _sleep(self, delay: float) -> None:
+        self.asked.append(delay)
+        gate = asyncio.get_running_loop().create_future()
+        self._gates.put_nowait(gate)
+        await gate
+
+    async def paused(self) -> asyncio.Future[None]:
+        return await self._gates.get()
 
 
-async def test_run_survives_a_failing_sampler_and_reports_it() -> None:
+async def stopped(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_run_survives_a_failing_sampler_and_reports_it(monkeypatch: pytest.MonkeyPatch) -> None:
     sampler = FakeSampler(TransientError("broker down", hint="check it"),
                           lambda: [group(0.0, (0, 1, 2))],
                           RuntimeError("boom"),
                           then=lambda: [group(1.0, (0, 2, 2))])
-    mon, _ = monitor(sampler, interval_s=0.001)
+    mon, _ = monitor(sampler)
+    pauses = Pauses(monkeypatch)
     seen: list[dict[str, Any]] = []
-    lock = threading.Lock()
-
-    def record() -> None:  # the snapshot as the previous loop left it
-        with lock:
-            seen.append(mon.snapshot())
-
-    sampler.on_sample = record
     task = asyncio.create_task(mon.run())
     try:
-        await wait_for(lambda: len(sampler.asked) >= 6)
+        for _ in range(4):
+            gate = await pauses.paused()
+            seen.append(mon.snapshot())  # as the sample before this pause left it
+            gate.set_result(None)
     finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-    after_broker_down, after_ok, after_boom, after_recovery = seen[1:5]
+        await stopped(task)
+    after_broker_down, after_ok, after_boom, after_recovery = seen
     assert after_broker_down["error"] == "broker down"
     assert after_broker_down["groups"] == []
     assert after_ok["error"] is None
@@ -328,15 +340,16 @@ async def test_run_survives_a_failing_sampler_and_reports_it() -> None:
     assert not sampler.closed  # run does not close; its owner does
 
 
-async def test_run_waits_interval_between_samples() -> None:
+async def test_run_waits_interval_between_samples(monkeypatch: pytest.MonkeyPatch) -> None:
     sampler = FakeSampler(then=list)
     mon, _ = monitor(sampler, interval_s=30.0)
+    pauses = Pauses(monkeypatch)
     task = asyncio.create_task(mon.run())
     try:
-        await wait_for(lambda: len(sampler.asked) >= 1)
-        await asyncio.sleep(0.05)
-        assert len(sampler.asked) == 1
+        gate = await pauses.paused()
+        assert (len(sampler.asked), pauses.asked) == (1, [30.0])  # one sample, then a pause of the interval
+        gate.set_result(None)
+        await pauses.paused()
+        assert (len(sampler.asked), pauses.asked) == (2, [30.0, 30.0])  # the next one only once it is over
     finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await stopped(task)

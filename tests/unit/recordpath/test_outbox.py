@@ -1,19 +1,23 @@
 """Outbox and batching accounting with a producer that delivers when told: an event is acked only when
-everything it wrote is delivered, never when a record of it failed."""
+everything it wrote is delivered, never when a record of it failed.
+
+The outbox's poll timer runs when the test says (``Timers``), not after some time has passed.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import pytest
 from confluent_kafka import KafkaError
 
 from streams.position import Position, key_partition
 from streams.recordpath.batching import ITEMS, RepartitionBatcher
-from streams.recordpath.outbox import CURRENT, Outbox, OutboxError, Ticket
+from streams.recordpath.outbox import CURRENT, POLL_INTERVAL_S, Outbox, OutboxError, Ticket
 
 
 class Message:
@@ -65,20 +69,49 @@ class FakeProducer:
         return self._in_flight
 
 
-async def settle() -> None:
-    for _ in range(40):  # a few turns of the outbox's poll timer
-        await asyncio.sleep(0.005)
+class Timer:
+    def __init__(self, callback: Callable[..., None], args: tuple[Any, ...]) -> None:
+        self.callback, self.args, self.cancelled = callback, args, False
+
+    def cancel(self) -> None:
+        self.cancelled = True
 
 
-async def open_outbox(failures: list[OutboxError] | None = None) -> tuple[Outbox, FakeProducer]:
-    producer = FakeProducer()
-    outbox = Outbox("unused:9092", client_id="test", loop=asyncio.get_running_loop(), producer=producer,
+class Timers:
+    """The event loop as far as the outbox uses one (``call_later``): its timers run when the test calls ``tick``."""
+
+    def __init__(self) -> None:
+        self.armed: list[Timer] = []
+        self.delays: list[float] = []
+
+    def call_later(self, delay: float, callback: Callable[..., None], *args: Any) -> Timer:
+        self.delays.append(delay)
+        timer = Timer(callback, args)
+        self.armed.append(timer)
+        return timer
+
+    def tick(self) -> None:
+        """Run the timers armed so far, as the loop would once their delay is up (those they arm wait for the next
+        tick)."""
+        due, self.armed = self.armed, []
+        for timer in due:
+            if not timer.cancelled:
+                timer.callback(*timer.args)
+
+    @property
+    def pending(self) -> int:
+        return sum(not timer.cancelled for timer in self.armed)
+
+
+def open_outbox(failures: list[OutboxError] | None = None) -> tuple[Outbox, FakeProducer, Timers]:
+    producer, timers = FakeProducer(), Timers()
+    outbox = Outbox("unused:9092", client_id="test", loop=cast(asyncio.AbstractEventLoop, timers), producer=producer,
                     on_failure=(failures.append if failures is not None else lambda error: None))
-    return outbox, producer
+    return outbox, producer, timers
 
 
-async def test_an_event_is_acknowledged_only_when_all_it_wrote_is_delivered() -> None:
-    outbox, producer = await open_outbox()
+def test_an_event_is_acknowledged_only_when_all_it_wrote_is_delivered() -> None:
+    outbox, producer, timers = open_outbox()
     acked: list[str] = []
     with outbox.open(lambda: acked.append("e1")) as ticket:  # what an agent does per event (ticket_for)
         assert CURRENT.get() is ticket
@@ -87,31 +120,31 @@ async def test_an_event_is_acknowledged_only_when_all_it_wrote_is_delivered() ->
     assert CURRENT.get() is None
     assert ticket.sealed
     producer.deliver(0)
-    await settle()
+    timers.tick()
     assert acked == []
     producer.deliver(1)
-    await settle()
+    timers.tick()
     assert acked == ["e1"]
     outbox.close()
 
 
-async def test_an_event_that_wrote_nothing_is_acknowledged_at_once() -> None:
-    outbox, _ = await open_outbox()
+def test_an_event_that_wrote_nothing_is_acknowledged_at_once() -> None:
+    outbox, _, _ = open_outbox()
     acked: list[int] = []
     outbox.seal(Ticket(), lambda: acked.append(1))
     assert acked == [1]
     outbox.close()
 
 
-async def test_a_refused_record_never_acknowledges_its_event_and_stops_the_worker() -> None:
+def test_a_refused_record_never_acknowledges_its_event_and_stops_the_worker() -> None:
     failures: list[OutboxError] = []
-    outbox, producer = await open_outbox(failures)
+    outbox, producer, timers = open_outbox(failures)
     acked: list[int] = []
     ticket = Ticket()
     outbox.send("a", b"k", b"1", tickets=[ticket])
     outbox.seal(ticket, lambda: acked.append(1))
     producer.deliver(0, KafkaError(KafkaError.MSG_SIZE_TOO_LARGE))
-    await settle()
+    timers.tick()
     assert acked == []
     assert len(failures) == 1
     assert "refused a record for a" in failures[0].message
@@ -120,12 +153,12 @@ async def test_a_refused_record_never_acknowledges_its_event_and_stops_the_worke
     outbox.close()
 
 
-async def test_delivery_reports_the_position_for_the_store() -> None:
-    outbox, producer = await open_outbox()
+def test_delivery_reports_the_position_for_the_store() -> None:
+    outbox, producer, timers = open_outbox()
     positions: list[tuple[str, int, int]] = []
     outbox.send("changelog", b"k", b"v", partition=3, delivered=lambda t, p, o: positions.append((t, p, o)))
     producer.deliver(0)
-    await settle()
+    timers.tick()
     assert positions == [("changelog", 3, 0)]
     outbox.close()
 
@@ -133,8 +166,8 @@ async def test_delivery_reports_the_position_for_the_store() -> None:
 KEYS = ("alice", "bob", "carol", "dave")
 
 
-async def test_batched_items_go_one_record_per_partition_and_ack_each_event_when_delivered() -> None:
-    outbox, producer = await open_outbox()
+def test_batched_items_go_one_record_per_partition_and_ack_each_event_when_delivered() -> None:
+    outbox, producer, timers = open_outbox()
     batcher = RepartitionBatcher(outbox, partitions=2, max_items=100, max_delay_s=0.05)
     acked: list[str] = []
     tickets = {name: Ticket(Position("orders", 1, offset)) for offset, name in enumerate(("e1", "e2"))}
@@ -144,7 +177,7 @@ async def test_batched_items_go_one_record_per_partition_and_ack_each_event_when
             batcher.add("deltas", key, {"key": key, "from": name})
         CURRENT.reset(token)
         outbox.seal(ticket, lambda name=name: acked.append(name))
-    await settle()
+    timers.tick()
     assert acked == []  # nothing sent yet
     batcher.flush()
     records = producer.sent
@@ -158,16 +191,16 @@ async def test_batched_items_go_one_record_per_partition_and_ack_each_event_when
         assert {key_partition(i[3]["key"].encode(), 2) for i in json.loads(record["value"])[ITEMS]} == {
             record["partition"]}
     producer.deliver(0)
-    await settle()
+    timers.tick()
     assert acked == []  # each event has items in the record not delivered yet
     producer.deliver(1)
-    await settle()
+    timers.tick()
     assert sorted(acked) == ["e1", "e2"]
     outbox.close()
 
 
-async def test_a_full_batch_goes_out_without_waiting_for_the_timer() -> None:
-    outbox, producer = await open_outbox()
+def test_a_full_batch_goes_out_without_waiting_for_the_timer() -> None:
+    outbox, producer, _ = open_outbox()
     batcher = RepartitionBatcher(outbox, partitions=1, max_items=3, max_delay_s=0.05)
     for i in range(7):
         batcher.add("deltas", "k", {"i": i})
@@ -177,8 +210,8 @@ async def test_a_full_batch_goes_out_without_waiting_for_the_timer() -> None:
     outbox.close()
 
 
-async def test_a_ticket_scope_that_raises_never_acknowledges_its_event() -> None:
-    outbox, producer = await open_outbox()
+def test_a_ticket_scope_that_raises_never_acknowledges_its_event() -> None:
+    outbox, producer, timers = open_outbox()
     acked: list[str] = []
     scope = outbox.open(lambda: acked.append("e1"))
 
@@ -192,7 +225,7 @@ async def test_a_ticket_scope_that_raises_never_acknowledges_its_event() -> None
     ticket = scope.ticket
     assert CURRENT.get() is None
     producer.deliver(0)
-    await settle()
+    timers.tick()
     assert not ticket.sealed
     assert acked == []
     outbox.close()
@@ -200,35 +233,40 @@ async def test_a_ticket_scope_that_raises_never_acknowledges_its_event() -> None
 
 async def test_delivery_reports_are_served_on_the_event_loop_thread() -> None:
     # A poll thread would wait for the GIL at every report while the loop is busy; under load they fell behind.
-    outbox, producer = await open_outbox()
-    acked: list[str] = []
-    with outbox.open(lambda: acked.append("e1")):
+    producer = FakeProducer()
+    outbox = Outbox("unused:9092", client_id="test", loop=asyncio.get_running_loop(), producer=producer)
+    acked: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    with outbox.open(lambda: acked.set_result("e1")):
         outbox.send("a", b"k", b"1")
     producer.deliver(0)
-    await settle()
-    assert acked == ["e1"]
+    assert await acked == "e1"  # by the loop's own poll timer
     assert producer.polled_on
     assert set(producer.polled_on) == {threading.get_ident()}
     outbox.close()
 
 
-async def test_the_outbox_polls_only_while_records_are_in_flight() -> None:
-    outbox, producer = await open_outbox()
+def test_the_outbox_polls_only_while_records_are_in_flight() -> None:
+    outbox, producer, timers = open_outbox()
     acked: list[str] = []
-    await settle()
-    assert producer.polled_on == []  # nothing sent: no timer
+    assert timers.pending == 0  # nothing sent: no timer
     with outbox.open(lambda: acked.append("e1")):
         outbox.send("a", b"k", b"1")
-    await settle()
-    assert len(producer.polled_on) > 1  # in flight: polled again and again
+    assert (timers.pending, timers.delays) == (1, [POLL_INTERVAL_S])  # in flight: a poll is due
+    for polls in (1, 2, 3):
+        timers.tick()
+        assert len(producer.polled_on) == polls
+        assert timers.pending == 1  # still in flight: polled again and again
     producer.deliver(0)
-    await settle()
-    polls = len(producer.polled_on)
-    await settle()
-    assert len(producer.polled_on) == polls  # all delivered: polling stopped
+    timers.tick()
+    assert acked == ["e1"]
+    assert timers.pending == 0  # all delivered: polling stopped
     with outbox.open(lambda: acked.append("e2")):
         outbox.send("a", b"k", b"2")
+        outbox.send("a", b"k", b"3")
+    assert timers.pending == 1  # and starts again with the next record (one timer, however many are sent)
     producer.deliver(1)
-    await settle()
-    assert acked == ["e1", "e2"]  # and starts again with the next record
+    producer.deliver(2)
+    timers.tick()
+    assert acked == ["e1", "e2"]
+    assert timers.pending == 0
     outbox.close()

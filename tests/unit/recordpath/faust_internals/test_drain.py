@@ -22,20 +22,27 @@ from streams.settings import Settings
 
 
 class Door:
-    """A conductor callback in miniature: wait for flow control, then queue the message."""
+    """A conductor callback in miniature: wait for flow control, then queue the message.
+
+    ``called`` is set once a call has run its first step (up to its first wait, if it waits): the test then
+    knows where the callback is without giving it time; ``left`` once a call is over, however it ended."""
 
     def __init__(self) -> None:
         self.flow = FlowControlEvent(initially_suspended=False)
         self.queue: FlowControlQueue[Any] = FlowControlQueue(maxsize=2, flow_control=self.flow)
         self.cleaned_up: list[Any] = []
+        self.called = asyncio.Event()
+        self.left = asyncio.Event()
 
     async def __call__(self, message: Any) -> str:
+        self.called.set()
         try:
             await self.flow.acquire()
             await self.queue.put(message)
             return f"queued {message}"
         finally:
             self.cleaned_up.append(message)
+            self.left.set()
 
 
 async def test_a_callback_that_does_not_wait_is_delivered_without_a_turn_of_the_loop() -> None:
@@ -51,7 +58,7 @@ async def test_a_callback_that_waits_is_finished_once_it_can_go_on() -> None:
     door.flow.suspend()
 
     delivering = asyncio.ensure_future(deliver(service, door, "a", suspended))
-    await asyncio.sleep(0.01)
+    await door.called.wait()
     assert not delivering.done()  # waiting at the door
     assert door.queue.empty()
 
@@ -66,15 +73,14 @@ async def test_a_waiting_callback_is_abandoned_when_the_flow_is_suspended() -> N
     door.flow.suspend()
 
     delivering = asyncio.ensure_future(deliver(service, door, "a", suspended))
-    await asyncio.sleep(0.01)
+    await door.called.wait()  # waiting at the door
     suspended.set()
     await asyncio.wait_for(delivering, 1)
-    await asyncio.sleep(0)  # the abandoned callback's cancellation runs
+    await asyncio.wait_for(door.left.wait(), 1)  # the abandoned callback was cancelled: it can queue nothing later
+    assert door.cleaned_up == ["a"]  # cancelled, not left hanging
 
     door.flow.resume()
-    await asyncio.sleep(0.01)
     assert door.queue.empty()  # not delivered after all, as in Faust's loop
-    assert door.cleaned_up == ["a"]  # and the callback was cancelled, not left hanging
 
 
 async def test_a_callback_waiting_on_a_full_queue_goes_on_when_there_is_room() -> None:
@@ -82,8 +88,9 @@ async def test_a_callback_waiting_on_a_full_queue_goes_on_when_there_is_room() -
     for message in ("a", "b"):
         await deliver(service, door, message, suspended)
 
+    door.called.clear()
     delivering = asyncio.ensure_future(deliver(service, door, "c", suspended))
-    await asyncio.sleep(0.01)
+    await door.called.wait()  # waiting for room
     assert not delivering.done()
     assert door.queue.get_nowait() == "a"
     await asyncio.wait_for(delivering, 1)
@@ -94,17 +101,18 @@ SEEN: contextvars.ContextVar[str] = contextvars.ContextVar("seen", default="none
 
 
 async def test_what_the_callback_sets_in_its_context_stays_in_it() -> None:
-    service, suspended, go_on = Service(), asyncio.Event(), asyncio.Event()
+    service, suspended, go_on, waiting = Service(), asyncio.Event(), asyncio.Event(), asyncio.Event()
     inside: list[str] = []
 
     async def setting(message: Any) -> None:
         token = SEEN.set(message)
+        waiting.set()
         await go_on.wait()
         inside.append(SEEN.get())
         SEEN.reset(token)  # a token made before the wait still belongs to this context after it
 
     delivering = asyncio.ensure_future(deliver(service, setting, "a", suspended))
-    await asyncio.sleep(0.01)
+    await waiting.wait()  # it set its value and waits: the rest runs after a wait
     go_on.set()
     await asyncio.wait_for(delivering, 1)
     assert inside == ["a"]
