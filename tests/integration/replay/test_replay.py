@@ -25,8 +25,8 @@ from agents.topics import topic_specs
 from streams.devstack.kafka import KafkaBroker
 from streams.replay import GroupOffsets
 from streams.topics import ensure_topics
-from tests.integration.harness import Restartable, Worker, metric, streams_cli, wait_until
-from tests.integration.orders.builders import RawProducer, body, ingest_for, paid, placed, read, settings_for
+from tests.integration.harness import Restartable, Worker, metric, streams_cli, wait_caught_up, wait_until
+from tests.integration.orders.builders import RawProducer, body, ingest_for, paid, placed, settings_for
 
 pytestmark = pytest.mark.integration
 
@@ -104,7 +104,7 @@ def built(orders_env: dict[str, str], admin: AdminClient, tmp_path: Path) -> dic
     try:
         wait_until(lambda: worker.get("/stats").json()["orders_by_status"].get("paid") == ORDERS, timeout=120,
                    what="every order paid")
-        time.sleep(1.5)  # one more commit interval
+        wait_caught_up(orders_env)  # all applied (customers and stats too) and committed: what a replay starts from
         views = _views(worker, tag)
     finally:
         worker.stop()
@@ -152,7 +152,7 @@ def test_replay_to_earliest_gives_read_models_identical_to_the_first_build(
     assert result.returncode == 0, result.stderr
     worker = Worker(env=orders_env, data_dir=built["data_dir"]).start()
     try:
-        _wait_caught_up(worker, orders_env)
+        wait_caught_up(orders_env)
         assert _views(worker, built["tag"]) == built["views"]  # everything applied twice, nothing changed
     finally:
         worker.stop()
@@ -170,7 +170,7 @@ def test_a_replay_onto_a_worker_with_a_fresh_disk_judges_nothing_again(
     assert result.returncode == 0, result.stderr
     worker = Worker(env=orders_env, data_dir=tmp_path / "fresh").start()
     try:
-        _wait_caught_up(worker, orders_env)
+        wait_caught_up(orders_env)
         assert _views(worker, built["tag"]) == built["views"]
         text = worker.get("/metrics").text
         assert metric(text, "streams_events_total", agent="orders-projection", outcome="already_processed") == (
@@ -216,19 +216,9 @@ def test_a_rebuild_serves_the_old_generation_until_the_new_one_caught_up(
                 time.sleep(0.1)
         assert (1, False) in seen, "never switched to the rebuilt generation"
         assert all(rebuilding == (generation == 0) for generation, rebuilding in seen)
-        _wait_caught_up(worker, orders_env)
+        wait_caught_up(orders_env)
         assert _views(worker, tag) == built["views"]
     finally:
         worker.stop()
     history = [json.loads(line) for line in replay(orders_env, "--history", "--json").stdout.splitlines()]
     assert [h["details"]["rebuild"]["generation"] for h in history if h["kind"] == "replay-rebuild"] == [1]
-
-
-def _wait_caught_up(worker: Worker, env: dict[str, str]) -> None:
-    def caught_up() -> bool:
-        groups = worker.get("/api/lag").json()["groups"]
-        own = [g for g in groups if g["group"] == env["STREAMS_APP_ID"]]
-        return bool(own) and own[0]["total_lag"] == 0 and bool(own[0]["partitions"])
-
-    wait_until(caught_up, timeout=120, what="the worker caught up")
-    read(env, "orders")  # and a scan, so the commit interval has passed
