@@ -13,6 +13,7 @@ from typing import Any
 
 from streams.devstack.ports import free_port
 from streams.devstack.worker import WorkerProcess
+from streams.errors import TransientError
 from streams.lag import LagSampler
 from streams.registry import ThreadedRegistry
 
@@ -58,6 +59,8 @@ def caught_up(env: dict[str, str]) -> bool:
     sampler = LagSampler(env["STREAMS_BROKER"].removeprefix("kafka://"))
     try:
         groups = sampler.sample([env["STREAMS_APP_ID"]], seconds=False)
+    except TransientError:  # the broker busy (a coordinator moving, a broker back from the dead): not yet
+        return False
     finally:
         sampler.close()
     partitions = [p for g in groups for p in g.partitions]

@@ -8,7 +8,7 @@ from agents.demo import scenario
 from streams import headers as h
 from streams.devstack.ports import free_port
 from streams.recordpath.records import header
-from tests.integration.harness import Worker, streams_cli
+from tests.integration.harness import Worker, streams_cli, wait_caught_up
 from tests.integration.orders.builders import read
 
 pytestmark = pytest.mark.integration
@@ -24,6 +24,7 @@ def test_demo_tells_its_stories_and_every_check_passes(worker: Worker, stack_env
     assert "error class BadMagicByteError" in result.stderr
     assert result.stdout.count(" ok ") == len(told.checks)
     # What the demo did not check itself: the read models agree with the stories, fan-out went out.
+    wait_caught_up(stack_env)  # the fan-out of the last events is durable too (a view shows them applied before)
     first = told.checks[0]
     assert worker.get(first.path).json()["status"] == first.expect["status"]
     fraud = [r.key for r in read(stack_env, "fraud-review")]

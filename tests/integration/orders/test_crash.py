@@ -23,7 +23,6 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -31,7 +30,7 @@ from streams import headers as h
 from streams.devstack.kafka import KafkaBroker
 from streams.errors import DevstackError
 from streams.recordpath.records import header
-from tests.integration.harness import Worker, metric, wait_until
+from tests.integration.harness import Worker, caught_up, metric, wait_until
 from tests.integration.orders.builders import RawProducer, ingest_for, read
 from tests.integration.orders.stories import Expected, Send, write_stories
 
@@ -147,7 +146,7 @@ def test_sigkill_at_random_points_and_during_recovery_leaves_every_read_model_ex
     worker = Worker(env=stack_env, data_dir=data_dir).start()
     try:
         wait_until(lambda: worker.get("/stats").json()["orders_by_status"].get("completed") == 40
-                   and _caught_up(worker, stack_env), timeout=180, what=f"the last worker caught up (seed {seed})")
+                   and caught_up(stack_env), timeout=180, what=f"the last worker caught up (seed {seed})")
         check(stack_env, worker, expected, tag, seed)
         text = worker.get("/metrics").text
         emptied = metric(text, "streams_recovery_emptied_partitions")
@@ -157,12 +156,6 @@ def test_sigkill_at_random_points_and_during_recovery_leaves_every_read_model_ex
               "changelog records; every read model exact")
     finally:
         worker.stop()
-
-
-def _caught_up(worker: Worker, env: dict[str, str]) -> bool:
-    groups: list[dict[str, Any]] = worker.get("/api/lag").json()["groups"]
-    own = [g for g in groups if g["group"] == env["STREAMS_APP_ID"]]
-    return bool(own) and own[0]["total_lag"] == 0 and bool(own[0]["partitions"])
 
 
 def test_a_broker_killed_for_a_while_takes_no_worker_down_and_leaves_every_read_model_exact(
@@ -197,7 +190,7 @@ def test_a_broker_killed_for_a_while_takes_no_worker_down_and_leaves_every_read_
         broker.start()
         produce(env, rounds[len(rounds) // 2:])
         wait_until(lambda: worker.get("/stats").json()["orders_by_status"].get("completed") == 20
-                   and _caught_up(worker, env), timeout=240, what=f"the worker caught up (seed {seed})")
+                   and caught_up(env), timeout=240, what=f"the worker caught up (seed {seed})")
         assert worker.process is not None
         assert worker.process.exited() is None
         check(env, worker, expected, tag, seed)
@@ -226,7 +219,7 @@ def test_sigkill_of_one_of_two_workers_moves_its_partitions_and_leaves_every_rea
         kill_after(first, random.Random(seed).randrange(10, 100))
         produce(env, rounds[len(rounds) // 2:])
         wait_until(lambda: second.get("/stats").json()["orders_by_status"].get("completed") == 20
-                   and _caught_up(second, env), timeout=180, what=f"the survivor caught up (seed {seed})")
+                   and caught_up(env), timeout=180, what=f"the survivor caught up (seed {seed})")
         check(env, second, expected, tag, seed)
     finally:
         first.stop()

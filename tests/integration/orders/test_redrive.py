@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.harness import Restartable, Worker, metric, streams_cli, wait_until
+from tests.integration.harness import Restartable, Worker, metric, streams_cli, wait_caught_up, wait_until
 from tests.integration.orders.builders import RawProducer, body, ingest_for, paid, placed, read, reserved, shipped
 
 pytestmark = pytest.mark.integration
@@ -62,6 +62,7 @@ def test_parked_events_apply_in_order_after_redrive_and_twice_applies_once(
         producer.flush()
         wait_until(lambda: worker.get(f"/orders/{other}").json()["status"] == "paid", what="the other key paid")
         assert worker.get(f"/orders/{order}").json()["status"] == "placed"
+        wait_caught_up(env)  # the parked state is in its changelog too (written with the letters, not before them)
 
         listing = _dlq_list(env)
         parked = [p for p in listing["parked"] if p["key"] == order]
@@ -92,6 +93,7 @@ def test_parked_events_apply_in_order_after_redrive_and_twice_applies_once(
                                          json.dumps(shipped(order))).stdout)
         view = worker.get(f"/orders/{order}", after=receipt["after"]).json()
         assert view["status"] == "shipped"  # later events flow again
+        wait_caught_up(env)  # customers and stats apply deltas after the order view: all in
         customer = worker.get(f"/customers/{tag}-c").json()
         assert customer["order_count"] == 2
         stats = worker.get("/stats").json()
