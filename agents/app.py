@@ -22,6 +22,7 @@ from agents.topics import CUSTOMER_DELTAS, SKU_DELTAS, STATS_DELTAS, internal, o
 from agents.views import register_views
 from streams.app import StreamsApp, build_app
 from streams.avro import load_schemas
+from streams.envelope import producer_for
 from streams.freshness import Watermarks, seed_watermarks
 from streams.producer import DurableProducer
 from streams.recordpath.processing import ProcessingPolicy
@@ -70,7 +71,8 @@ def create_app(settings: Settings, *, rules: Sequence[Rule] = RULES) -> StreamsA
     register_lag(app)
     def make_ingest() -> OrderIngest:
         producer = DurableProducer(settings.bootstrap_servers, client_id=f"{settings.app_id}-http")
-        return OrderIngest(decoder.catalog, decoder.codec, producer, settings.producer_name, orders_topic(settings))
+        return OrderIngest(decoder.catalog, decoder.codec, producer, producer_for(settings.producer_name, "http"),
+                           orders_topic(settings))
 
     register_views(app, tables, marks, {"orders": source, **deltas}, inboxes, make_ingest=make_ingest)
     register_openapi(app, load_openapi(OPENAPI))

@@ -28,8 +28,8 @@ from streams import headers as h
 from streams.errors import DecodeError, ValidationError
 from streams.recordpath.records import RawRecord
 
-__all__ = ["BadHeaderError", "Envelope", "HeaderInput", "MissingHeaderError", "derive", "derived_event_id",
-           "position_event_id"]
+__all__ = ["SOURCES", "BadHeaderError", "Envelope", "HeaderInput", "MissingHeaderError", "derive",
+           "derived_event_id", "position_event_id", "producer_for", "source_of"]
 
 HeaderInput = Iterable[tuple[str, bytes | None]] | Mapping[str, bytes | None]
 """Kafka headers as clients give them: (name, value) pairs or a mapping."""
@@ -228,3 +228,25 @@ def _parse_time(value: str) -> datetime:
     except ValueError:
         raise BadHeaderError(h.OCCURRED_AT, f"= {value!r} is not an ISO 8601 time") from None
     return _millis(moment)
+
+
+SOURCES = ("http", "cli", "demo")
+"""The ways the project produces events: ``POST /events``, ``streams produce``, ``streams demo``."""
+
+
+def producer_for(name: str, source: str) -> str:
+    """The ``producer`` header of events the project's own producers send: ``<name>/<source>`` (``streams/cli``);
+    ``name`` is ``STREAMS_PRODUCER_NAME``, ``source`` one of ``SOURCES``."""
+    return f"{name}/{source}"
+
+
+def source_of(producer: bytes | None, name: str) -> str:
+    """Who produced a record, from its ``producer`` header, as a bounded label: a source of ``SOURCES``,
+    ``worker`` (an agent's own output, headed ``name``), ``other`` (any other client), ``none`` (no header)."""
+    if producer is None:
+        return "none"
+    text = producer.decode(errors="replace")
+    if text == name:
+        return "worker"
+    base, _, source = text.rpartition("/")
+    return source if base == name and source in SOURCES else "other"

@@ -33,15 +33,17 @@ from typing import Any, TypeVar, cast
 import faust
 from faust.types import AppT, CodecArg, Message
 
+from streams import headers as h
 from streams.app import StreamsApp
 from streams.breaker import BreakerState
 from streams.dlq.seen import DeadLetterIndex
+from streams.envelope import source_of
 from streams.freshness import Watermarks
 from streams.position import Position
 from streams.recordpath.batching import RepartitionBatcher
 from streams.recordpath.outbox import Outbox, TicketScope
 from streams.recordpath.processing import Effects, GuardedProcessor, Outcome, ProcessingPolicy
-from streams.recordpath.records import RawRecord
+from streams.recordpath.records import RawRecord, header
 from streams.replay.generations import Generational
 
 __all__ = ["CONTROL_SUFFIX", "RawSchema", "admit", "control_topic", "guarded_agent", "outbox", "repartition",
@@ -114,6 +116,20 @@ def guarded_agent(app: StreamsApp, *, name: str, source: str, prepare: Callable[
     channel = app.topic(source, control, schema=RawSchema())
     positions = app.positions
     outcomes: dict[str, Any] = {}
+    ingested: dict[bytes | None, Any] = {}
+
+    def took_in(record: RawRecord) -> None:
+        """Count a record of the source topic judged for the first time, by who produced it."""
+        if record.topic != source or model.replaying(record.partition, record.offset):
+            return
+        producer = header(record.headers, h.PRODUCER)
+        counter = ingested.get(producer)
+        if counter is None:
+            label = source_of(producer, app.streams_settings.producer_name)
+            counter = metrics.ingested.labels(source, label)
+            if len(ingested) < 64:  # headers of other clients vary: their labels do not, their keys need not stay
+                ingested[producer] = counter
+        counter.inc()
 
     def settled(record: RawRecord, outcome: Outcome) -> None:
         if outcome != "applied":  # the agent's commit counts what it applied, by event type
@@ -132,6 +148,7 @@ def guarded_agent(app: StreamsApp, *, name: str, source: str, prepare: Callable[
             with ticket_for(app, event):
                 outcome: Outcome = "already_processed"
                 if positions.admit(record.topic, record.partition, record.offset):
+                    took_in(record)
                     outcome = await processor.process(record)
                     positions.done(record.topic, record.partition, record.offset)
                 settled(record, outcome)

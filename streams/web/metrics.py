@@ -40,7 +40,14 @@ class Metrics:
             ["read_model", "event_type", "from_status"], registry=r,
         )
         self.produced = Counter(
-            "streams_produced", "Records produced, by topic and source", ["topic", "source"], registry=r,
+            "streams_produced", "Records this process produced, by topic and source (http: POST /events)",
+            ["topic", "source"], registry=r,
+        )
+        self.ingested = Counter(
+            "streams_ingested", "Records the agents took in from their source topics (each once, not again when "
+            "skipped or judged again by a rebuild), by who produced them (the producer header): http, cli, demo "
+            "(POST /events, streams produce, streams demo), worker, other (any other client), none (no header)",
+            ["topic", "source"], registry=r,
         )
         self.dead_letters = Counter(
             "streams_dead_letters", "Records written to a dead-letter topic, by source topic and reason "

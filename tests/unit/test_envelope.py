@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from streams import headers as h
-from streams.envelope import BadHeaderError, Envelope, MissingHeaderError, derive
+from streams.envelope import SOURCES, BadHeaderError, Envelope, MissingHeaderError, derive, producer_for, source_of
 from streams.errors import DecodeError, ValidationError
 from tests.support import NOW, record
 
@@ -134,3 +134,22 @@ def test_missing_headers_are_filled_from_the_record_stably() -> None:
 def test_malformed_headers_are_refused_even_when_lenient(name: str, value: bytes, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         Envelope.from_record(record(b"x", headers=((name, value),)), "OrderPlaced")
+
+
+@pytest.mark.parametrize(("producer", "source"), [
+    (b"streams/http", "http"), (b"streams/cli", "cli"), (b"streams/demo", "demo"),
+    (b"streams", "worker"), (b"streams/elsewhere", "other"), (b"billing", "other"), (b"billing/cli", "other"),
+    (b"\xff\xfe", "other"), (None, "none"),
+])
+def test_the_source_of_a_record_is_one_of_a_few_labels(producer: bytes | None, source: str) -> None:
+    assert source_of(producer, "streams") == source
+
+
+def test_each_way_the_project_produces_has_its_producer_header() -> None:
+    from streams.cli.produce_cmd import as_source
+    from streams.settings import Settings
+
+    for source in SOURCES:
+        name = as_source(Settings(producer_name="shop"), source).producer_name
+        assert name == producer_for("shop", source)
+        assert source_of(name.encode(), "shop") == source

@@ -21,6 +21,7 @@ EXPORTED_METRICS = frozenset({
     # counters
     "streams_events_total",
     "streams_produced_total",
+    "streams_ingested_total",
     "streams_dead_letters_total",
     "streams_retries_total",
     "streams_fanout_total",
