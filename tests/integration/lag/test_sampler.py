@@ -19,6 +19,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 
 from streams.devstack.kafka import KafkaBroker
 from streams.lag import Evaluator, LagSampler, Status
+from tests.integration.harness import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -158,10 +159,8 @@ def test_every_status_is_reached(kafka_broker: KafkaBroker, make_topic: Callable
     commit(bootstrap, group, topic, {0: 3})
     member = Member(bootstrap, group, topic)
     try:
-        deadline = time.monotonic() + 30
-        while not sampler.sample([group])[0].members and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert statuses(sampler, group, [lambda: time.sleep(0.2)] * 3) == (Status.STALLED, Status.STALLED)
+        wait_until(lambda: sampler.sample([group])[0].members, timeout=30, what="the member in its group")
+        assert statuses(sampler, group, [lambda: None] * 3) == (Status.STALLED, Status.STALLED)
     finally:
         member.close()
 
