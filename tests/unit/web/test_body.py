@@ -6,7 +6,7 @@ import gzip
 
 import pytest
 
-from tests.unit.web.conftest import RawClient, json_error
+from tests.rawhttp import RawClient, json_error
 
 JSON = "Content-Type: application/json"
 

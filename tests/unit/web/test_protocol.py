@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.unit.web.conftest import RawClient, json_error
+from tests.rawhttp import RawClient, json_error
 
 
 async def test_a_path_longer_than_the_parser_takes_is_a_json_400_saying_the_limit(server: RawClient) -> None:
