@@ -53,7 +53,7 @@ async def read_json(request: web.BaseRequest) -> Any:
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError as exc:
-        raise BadRequestError(f"the body is not JSON: {_short(exc)}") from None
+        raise BadRequestError(f"the body cannot be read as JSON: {_short(exc)}") from None
 
 
 def _short(exc: BaseException) -> str:
