@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -142,6 +143,7 @@ def test_fuzzing_every_route_of_the_openapi_document_gets_no_5xx(worker: Worker,
     schema = schemathesis.openapi.from_url(f"{worker.url}/openapi.json")
     session = requests.Session()
     seen: dict[str, int] = {}
+    statuses: Counter[int] = Counter()
 
     @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
@@ -152,6 +154,7 @@ def test_fuzzing_every_route_of_the_openapi_document_gets_no_5xx(worker: Worker,
         response = case.call(base_url=worker.url, session=session, timeout=30)
         check_answer(response)
         seen[case.operation.label] = seen.get(case.operation.label, 0) + 1
+        statuses[response.status_code] += 1
 
     fuzz()
     operations = [op.ok() for op in schema.get_all_operations()]
@@ -159,4 +162,4 @@ def test_fuzzing_every_route_of_the_openapi_document_gets_no_5xx(worker: Worker,
         operations = [op for op in operations if op.definition.raw.get("parameters") or op.body]
     documented = {op.label for op in operations}
     assert set(seen) == documented, f"routes never fuzzed: {documented - set(seen)}"
-    print(f"{mode.value}: {sum(seen.values())} requests, by route {seen}")  # shown with -s
+    print(f"{mode.value}: {sum(seen.values())} requests, by route {seen}, by status {dict(statuses)}")  # with -s
