@@ -44,6 +44,8 @@ def parse(model: type[E], data: Any) -> E:
 
 
 def field_errors(exc: pydantic.ValidationError) -> list[dict[str, str]]:
-    """pydantic's errors as ``[{"field": "items.0.quantity", "message": ...}]``."""
-    return [{"field": ".".join(str(part) for part in err["loc"]) or "(event)", "message": err["msg"]}
+    """pydantic's errors as ``[{"field": "items.0.quantity", "message": ...}]``; ``(event)`` for a rule over several
+    fields.  A validator's own message comes without pydantic's ``Value error, `` in front."""
+    return [{"field": ".".join(str(part) for part in err["loc"]) or "(event)",
+             "message": err["msg"].removeprefix("Value error, ")}
             for err in exc.errors(include_url=False)]

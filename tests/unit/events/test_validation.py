@@ -84,3 +84,11 @@ def test_events_are_frozen() -> None:
     event = placed()
     with pytest.raises(pydantic.ValidationError, match="frozen"):
         event.order_id = "other"  # type: ignore[misc]
+
+
+def test_a_rule_over_several_fields_says_it_plainly(catalog: EventCatalog) -> None:
+    with pytest.raises(ValidationError) as info:
+        catalog.validate("OrderPlaced", {"order_id": "o", "customer_id": "c", "currency": "EUR", "placed_at": NOW,
+                                         "items": [{"sku": "a", "quantity": 2, "unit_price_minor": 5}],
+                                         "total_minor": 11})
+    assert info.value.message == "OrderPlaced is not valid: (event): total_minor 11 != sum of items 10"

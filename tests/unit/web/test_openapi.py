@@ -7,8 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
+from pydantic.json_schema import models_json_schema
 
 from agents.app import OPENAPI, create_app
+from agents.events.catalog import MODELS
 from streams.replay.rebuilds import RebuildLog
 from streams.settings import Settings
 
@@ -36,3 +38,14 @@ def test_every_path_parameter_is_declared() -> None:
         for method, operation in item.items():
             declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
             assert declared == set(re.findall(r"{(\w+)}", path)), f"{method} {path}"
+
+
+def test_the_event_schemas_are_those_of_the_models() -> None:
+    """POST /events' ``data`` is documented by the pydantic models that validate it; a changed model shows here."""
+    _, expected = models_json_schema([(model, "validation") for model in MODELS.values()],
+                                     ref_template="#/components/schemas/{model}")
+    schemas = json.loads(OPENAPI.read_text(encoding="utf-8"))["components"]["schemas"]
+    stale = {name: schema for name, schema in expected["$defs"].items() if schemas.get(name) != schema}
+    assert stale == {}, "replace these in agents/openapi.json components.schemas:\n" + json.dumps(stale, indent=2)
+    names = {variant["properties"]["type"]["const"] for variant in schemas["EventRequest"]["oneOf"]}
+    assert names == set(MODELS)
