@@ -54,7 +54,8 @@ def caught_up(env: dict[str, str]) -> bool:
     is in its topic (deltas, fan-out, dead letters, changelogs), and those outputs were applied in turn. So what
     the read models and topics show then is final until the test writes again: "nothing was double-counted" can
     be asserted at once.  (Sampled by the test itself: a worker's ``/api/lag`` answers with its last sample, which
-    may be older than the records the test just wrote.)
+    may be older than the records the test just wrote.)  The partitions are those the group has committed on and
+    those its members are assigned: ask while a worker of the group runs.
     """
     sampler = LagSampler(env["STREAMS_BROKER"].removeprefix("kafka://"))
     try:
