@@ -14,6 +14,12 @@ stack's data directory (``<data dir>/dev/``), on this machine only:
   file is gone, or its process has died (a crashed or killed client never
   leaves the worker down), the stack starts the worker again.
 
+The hold file appears whole: the client writes its pid to a file of its own
+and hard-links it as ``hold-worker`` (``os.link`` fails if the name exists, so
+of two clients exactly one gets the hold), so the stack never reads a hold
+without its pid.  A client removes only its own hold; only the stack removes
+another's, and only once the pid in it is a dead process.
+
 Only the stack stops a worker, and only its own child: a client never signals
 any process, so no other worker (a production one, another stack's) can be
 stopped this way.
@@ -50,13 +56,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _holder(path: Path) -> int | None:
-    """The pid in a hold file if that process still lives, else None."""
+def _pid_in(path: Path) -> int | None:
+    """The pid a hold file names, or None when it is gone or names no pid."""
     try:
-        pid = int(path.read_text().strip() or "0")
+        pid = int(path.read_text().strip())
     except (OSError, ValueError):
         return None
-    return pid if pid > 0 and _alive(pid) else None
+    return pid if pid > 0 else None
 
 
 @dataclass(frozen=True)
@@ -72,15 +78,21 @@ class StackControl:
         temporary.replace(self.directory / _STACK)  # atomic: a client never reads half of it
 
     def held_by(self) -> int | None:
-        """The pid of the client holding the worker stopped, or None (a dead client's file is cleared)."""
+        """The pid of the live client holding the worker stopped, or None.
+
+        A hold whose pid is a dead process is removed (its client crashed).  A hold naming no pid is
+        no hold, but is left alone: it is not one this module writes, and nothing says its writer
+        is gone.
+        """
         path = self.directory / _HOLD
-        if not path.exists():
+        pid = _pid_in(path)
+        if pid is None:
             return None
-        holder = _holder(path)
-        if holder is None:
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-        return holder
+        if _alive(pid):
+            return pid
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        return None
 
     def withdraw(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -125,21 +137,48 @@ class DevStackClient:
         if self.worker == "none":
             raise DevstackError(f"the `streams dev` stack (pid {self.pid}) runs no worker to stop")
         hold = self.directory / _HOLD
-        if hold.exists() and _holder(hold) is not None:
-            raise ConflictError(f"process {_holder(hold)} already holds the dev stack's worker stopped",
-                                hint="let it finish, then run this again")
-        hold.unlink(missing_ok=True)
-        with hold.open("x") as file:  # "x": two clients at once, one of them fails here
-            file.write(str(os.getpid()))
+        self._claim(hold, stop_timeout)
         try:
             say(f"asking the `streams dev` stack (pid {self.pid}) to stop its worker; the broker keeps running")
             self._wait_for("stopped", stop_timeout)
             yield
         finally:
-            hold.unlink(missing_ok=True)
+            if _pid_in(hold) == os.getpid():  # ours: no one else removes a live client's hold
+                hold.unlink(missing_ok=True)
         say("the dev stack starts its worker again")
         self._wait_for("running", start_timeout)
         say("the dev stack's worker is running again")
+
+    def _claim(self, hold: Path, timeout: float) -> None:
+        """Create the hold file with this process's pid in it, whole, or fail if another client holds it.
+
+        A hold left by a dead client is the stack's to remove: this waits (up to ``timeout``) until it has.
+        """
+        mine = self.directory / f".{_HOLD}.{os.getpid()}"
+        mine.write_text(str(os.getpid()))
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    os.link(mine, hold)  # fails if the name exists: of two clients, one gets the hold
+                    return
+                except FileExistsError:
+                    pid = _pid_in(hold)
+                if pid is None and hold.exists():
+                    raise ConflictError(f"{hold} names no process; it was not written by `streams replay`",
+                                        hint="remove it if no replay runs against this dev stack")
+                if pid is not None and _alive(pid):
+                    raise ConflictError(f"process {pid} already holds the dev stack's worker stopped",
+                                        hint="let it finish, then run this again")
+                if self.state() is None:
+                    raise DevstackError(f"the `streams dev` stack (pid {self.pid}) has stopped",
+                                        hint="read what it printed; start it again with `make run`")
+                if time.monotonic() > deadline:
+                    raise DevstackError(f"the dev stack did not clear the hold of dead process {pid} "
+                                        f"within {timeout:.0f}s", hint=f"remove {hold}, then run this again")
+                time.sleep(0.2)  # a dead client's hold: the stack removes it on its next round
+        finally:
+            mine.unlink(missing_ok=True)
 
     def _wait_for(self, wanted: WorkerState, timeout: float) -> None:
         deadline = time.monotonic() + timeout
