@@ -7,13 +7,16 @@ environment (``KAFKA_HOME`` included: it is a field here).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import get_args
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "explain_invalid"]
+__all__ = ["Settings", "explain_invalid", "without_credentials"]
 
 
 class Settings(BaseSettings):
@@ -81,7 +84,7 @@ class Settings(BaseSettings):
     def _check_broker(cls, value: str) -> str:
         for url in value.split(","):
             if not urlsplit(url.strip()).hostname:
-                raise ValueError(f"not a broker URL: {url!r} (expected kafka://host:port)")
+                raise ValueError("not a broker URL (expected kafka://host:port)")
             _port(url.strip())
         return value
 
@@ -90,7 +93,7 @@ class Settings(BaseSettings):
     def _check_registry_url(cls, value: str) -> str:
         split = urlsplit(value)
         if split.scheme not in ("http", "https") or not split.hostname:
-            raise ValueError(f"not an http(s) URL: {value!r} (expected http://host:port)")
+            raise ValueError("not an http(s) URL (expected http://host:port)")
         _port(value)
         return value
 
@@ -116,26 +119,53 @@ class Settings(BaseSettings):
 def _port(url: str) -> int | None:
     try:
         return urlsplit(url).port
-    except ValueError:
-        raise ValueError(f"the port of {url!r} is not a number from 0 to 65535") from None
+    except ValueError:  # the message names no URL: it could hold a password (the error line shows the input)
+        raise ValueError("the port is not a number from 0 to 65535") from None
+
+
+_USERINFO = re.compile(r"(?<=://)[^/?#@\s]*@")
+
+
+def without_credentials(text: str) -> str:
+    """``text`` with the ``user:password@`` of every URL in it removed, to show a URL setting safely."""
+    return _USERINFO.sub("", text)
 
 
 def explain_invalid(error: ValidationError) -> str:
     """One line for settings the environment got wrong: each variable, what is wrong, and a good value.
 
-    The variable is named as the user set it (``STREAMS_WEB_PORT``, not ``web_port``); the good value is
-    the field's first example, else its default.
+    The variable is named as the user set it (``STREAMS_WEB_PORT``, not ``web_port``; ``KAFKA_HOME``, an
+    alias, as such); the good value is the field's first example, else its default.  No secret is echoed:
+    the value of a ``SecretStr`` field shows as ``<hidden>``, and a URL without its ``user:password@``.
     """
     parts = []
     for item in error.errors(include_url=False):
-        name = str(item["loc"][0]) if item["loc"] else "?"
-        field = Settings.model_fields.get(name)
-        variable = f"STREAMS_{name.upper()}"
+        loc = str(item["loc"][0]) if item["loc"] else "?"
+        name, field = _field(loc)
+        variable = loc if name != loc else f"STREAMS_{name.upper()}"  # an alias is the variable's own name
         what = item["msg"].removeprefix("Value error, ")
-        part = f"{variable}={item.get('input')!r} is not valid: {what[:1].lower()}{what[1:]}"
+        part = f"{variable}={_shown(field, item.get('input'))} is not valid: {what[:1].lower()}{what[1:]}"
         if field is not None:
             example = field.examples[0] if field.examples else field.default
             if example not in (None, ""):
                 part += f" (a good value: {variable}={example})"
         parts.append(part)
     return "; ".join(parts)
+
+
+def _field(loc: str) -> tuple[str, FieldInfo | None]:
+    """The field an error location names: its own name, or one of its validation aliases."""
+    if loc in Settings.model_fields:
+        return loc, Settings.model_fields[loc]
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        choices = alias.choices if isinstance(alias, AliasChoices) else [alias]
+        if loc in choices:
+            return name, field
+    return loc, None
+
+
+def _shown(field: FieldInfo | None, value: object) -> str:
+    if field is not None and (field.annotation is SecretStr or SecretStr in get_args(field.annotation)):
+        return "<hidden>"
+    return repr(without_credentials(value) if isinstance(value, str) else value)

@@ -3,7 +3,8 @@
 Every command turns a ``StreamsError`` into one line on stderr (what went
 wrong and what to do) and exit code 1; typer's own usage errors exit 2, and so
 does a malformed ``STREAMS_*`` variable (one line: the variable, what is wrong,
-a good value), whichever command read the settings.
+a good value), whichever command read the settings.  No line echoes a secret:
+a URL's ``user:password@`` is dropped, a token shows as ``<hidden>``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from streams.cli.replay_cmd import replay
 from streams.cli.schemas_cmd import schemas_app
 from streams.cli.worker_cmd import worker
 from streams.errors import StreamsError
-from streams.settings import Settings, explain_invalid
+from streams.settings import Settings, explain_invalid, without_credentials
 
 __all__ = ["app", "main"]
 
@@ -49,7 +50,7 @@ def main() -> None:
     try:
         app()
     except StreamsError as exc:
-        print(f"streams: error: {exc.one_line()}", file=sys.stderr)
+        print(f"streams: error: {without_credentials(exc.one_line())}", file=sys.stderr)
         sys.exit(1)
     except pydantic.ValidationError as exc:
         if exc.title != Settings.__name__:  # not the environment's fault: a bug, with its traceback

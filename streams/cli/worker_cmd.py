@@ -7,7 +7,7 @@ import typer
 from confluent_kafka.admin import AdminClient
 
 from streams.loader import load_factory
-from streams.settings import Settings
+from streams.settings import Settings, without_credentials
 
 __all__ = ["worker"]
 
@@ -25,7 +25,7 @@ def worker(
     settings = Settings(**overrides)  # type: ignore[arg-type]
     _check_broker(settings)  # before the app: building it reads Kafka (rebuild plans)
     app = load_factory(settings.app_factory)(settings)
-    typer.echo(f"worker {settings.app_id}: broker {settings.broker}, "
+    typer.echo(f"worker {settings.app_id}: broker {without_credentials(settings.broker)}, "
                f"http://{settings.web_host}:{settings.web_port}/health")
     runner = faust.Worker(app, loglevel=settings.log_level, quiet=True)
     # Faust's terminal spinner sets the root logger to DEBUG so that every record moves it; that makes

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from streams.settings import Settings
+from streams.settings import Settings, explain_invalid
 
 
 def test_defaults_are_the_design_contract(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,3 +57,27 @@ def test_repartition_linger_defaults_to_50_ms_and_is_bounded(monkeypatch: pytest
         monkeypatch.setenv("STREAMS_REPARTITION_LINGER_MS", bad)
         with pytest.raises(ValidationError, match="repartition_linger_ms"):
             Settings()
+
+
+def _explained(**values: object) -> str:
+    with pytest.raises(ValidationError) as info:
+        Settings(**values)  # type: ignore[arg-type]
+    return explain_invalid(info.value)
+
+
+def test_a_secret_setting_is_never_echoed() -> None:
+    line = _explained(api_token=123456789)
+    assert "123456789" not in line
+    assert line.startswith("STREAMS_API_TOKEN=<hidden> is not valid")
+
+
+def test_an_aliased_setting_is_named_as_the_variable_the_user_set() -> None:
+    assert _explained(KAFKA_HOME=1).startswith("KAFKA_HOME=1 is not valid")
+    assert "(a good value: KAFKA_HOME=/opt/kafka)" in _explained(KAFKA_HOME=1)
+    assert _explained(STREAMS_KAFKA_HOME=1).startswith("STREAMS_KAFKA_HOME=1 is not valid")
+
+
+def test_validator_messages_do_not_repeat_the_value() -> None:
+    line = _explained(schema_registry_url="ftp://user:s3cret@reg:1")
+    assert "s3cret" not in line
+    assert line.count("reg:1") == 1

@@ -99,3 +99,43 @@ def test_the_installed_worker_command_says_it_too() -> None:
     assert result.stderr.splitlines() == [
         "streams: error: STREAMS_WEB_PORT='abc' is not valid: input should be a valid integer, unable to parse "
         "string as an integer (a good value: STREAMS_WEB_PORT=6066)"]
+
+
+@pytest.mark.parametrize(("variable", "value", "secret", "shown"), [
+    ("STREAMS_SCHEMA_REGISTRY_URL", "https://user:s3cret@reg:80x1", "s3cret", "'https://reg:80x1'"),
+    ("STREAMS_BROKER", "kafka://u:pw@h:9x", "pw@", "'kafka://h:9x'"),
+    ("STREAMS_BROKER", "kafka://a:1,kafka://u:pw@h:9x", "pw@", "'kafka://a:1,kafka://h:9x'"),
+])
+def test_a_password_in_a_url_is_never_echoed(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                             variable: str, value: str, secret: str, shown: str) -> None:
+    monkeypatch.setenv(variable, value)
+    code, err = run(monkeypatch, capsys, ["lag"])
+    assert code == 2, err
+    assert secret not in err
+    assert err.startswith(f"streams: error: {variable}={shown} is not valid: the port is not a number")
+
+
+def test_the_worker_entry_point_echoes_no_password_either() -> None:
+    result = subprocess.run([sys.executable, "-m", "streams.cli", "worker"], capture_output=True, text=True,
+                            env={**os.environ, "STREAMS_SCHEMA_REGISTRY_URL": "https://user:s3cret@reg:80x1",
+                                 "STREAMS_BROKER": "kafka://u:pw@h:9x"}, cwd=ROOT, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "s3cret" not in result.stderr + result.stdout
+    assert "pw@" not in result.stderr + result.stdout
+    assert "STREAMS_SCHEMA_REGISTRY_URL='https://reg:80x1'" in result.stderr
+    assert "STREAMS_BROKER='kafka://h:9x'" in result.stderr
+
+
+def test_an_unreachable_broker_is_named_without_its_password(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A command's own error line (not a settings one) strips credentials too."""
+    from streams.errors import TransientError
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise TransientError("cannot reach the registry at https://user:s3cret@reg:8081: refused")
+
+    monkeypatch.setattr("streams.cli.lag_cmd.Settings", refuse)
+    code, err = run(monkeypatch, capsys, ["lag"])
+    assert code == 1
+    assert "s3cret" not in err
+    assert "https://reg:8081" in err
