@@ -8,15 +8,17 @@ three outcomes:
 * ``applied``: a new view and the deltas it causes;
 * ``duplicate``: the same event id arrived again (a producer retry, a redrive,
   a re-send): ignored, nothing sent;
-* ``rejected``: the lifecycle does not allow this transition: counted, logged,
-  not applied.
+* ``rejected``: the lifecycle does not allow this transition, or a payment or
+  refund names a currency other than the order's: counted, logged, not
+  applied.  An order's amounts (its total, ``paid_minor``, ``refunded_minor``,
+  the customer's lifetime value it adds to) are all in the order's currency.
 
 The view shows what the events say: ``placed_at`` is the OrderPlaced event's
 own ``placed_at``, ``updated_at`` the time the last applied event carries
-(``authorized_at``, ``shipped_at``...), revenue is counted in the hour and the
-currency the payment or refund event names.  The envelope's ``occurred_at`` is
-when the record was sent, which a producer, a redrive or a backfill makes
-later than the fact.
+(``authorized_at``, ``shipped_at``...), revenue is counted in the hour the
+payment or refund event names, in its currency (the order's).  The
+envelope's ``occurred_at`` is when the record was sent, which a producer, a
+redrive or a backfill makes later than the fact.
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ EVENT_TIME_FIELDS: dict[str, str] = {
     "InventoryReleased": "released_at",
 }
 """The field of each event type that says when the fact happened."""
+
+_MONEY_EVENTS = ("PaymentAuthorized", "PaymentRefunded")
+"""Event types that move money on an order: their currency must be the order's."""
 
 
 def event_time(event: Any, event_type: str) -> datetime:
@@ -84,6 +89,9 @@ def apply_order(view: OrderView | None, event: Any, meta: EventMeta) -> OrderOut
     if target is None:
         return OrderOutcome("rejected", view,
                             reason=f"{meta.event_type} not allowed in status {current or 'none'}")
+    if view is not None and meta.event_type in _MONEY_EVENTS and event.currency != view["currency"]:
+        return OrderOutcome("rejected", view,
+                            reason=f"{meta.event_type} in {event.currency} for an order in {view['currency']}")
     entry = HistoryEntry(event_id=meta.event_id, event_type=meta.event_type, from_status=current,
                          to_status=target, partition=meta.position.partition, offset=meta.position.offset)
     new_view = _evolve(view, event, meta, target)
@@ -145,11 +153,11 @@ def deltas_for(view: OrderView, event: Any,
                                        value_minor=view["total_minor"], currency=view["currency"]))
     elif kind == "PaymentAuthorized":
         revenue, currency = int(event.amount_minor), event.currency
-    elif kind == "PaymentRefunded":
+    elif kind == "PaymentRefunded":  # in the order's currency: apply_order rejects any other
         revenue, currency = -int(event.amount_minor), event.currency
         customers.append(CustomerDelta(customer_id=view["customer_id"],
                                        order_id=view["order_id"], orders=0,
-                                       value_minor=-int(event.amount_minor), currency=currency))
+                                       value_minor=-int(event.amount_minor), currency=view["currency"]))
     elif kind in ("InventoryReserved", "InventoryReleased"):
         reserved = kind == "InventoryReserved"
         skus = [SkuDelta(sku=item["sku"],

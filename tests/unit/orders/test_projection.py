@@ -99,6 +99,23 @@ def test_disallowed_transition_is_rejected_and_changes_nothing() -> None:
     assert apply_order(None, pay, meta(pay, 2)).kind == "rejected"
 
 
+def test_a_payment_or_refund_in_another_currency_is_rejected_and_changes_nothing() -> None:
+    placed_view, _ = run([placed()])  # an order in EUR
+    paid_view, _ = run([
+        placed(),
+        PaymentAuthorized(order_id="o-1", payment_id="p", amount_minor=1250, currency="EUR", authorized_at=NOW),
+        OrderCancelled(order_id="o-1", reason="customer changed mind", cancelled_at=NOW),
+    ])
+    pay = PaymentAuthorized(order_id="o-1", payment_id="p", amount_minor=1250, currency="USD", authorized_at=NOW)
+    refund = PaymentRefunded(order_id="o-1", payment_id="p", amount_minor=1250, currency="USD", refunded_at=NOW)
+    for before, event in ((placed_view, pay), (paid_view, refund)):
+        outcome = apply_order(before, event, meta(event, 5))
+        assert outcome.kind == "rejected"
+        assert outcome.view is before
+        assert (outcome.customers, outcome.skus, outcome.stats) == ([], [], [])
+        assert f"{type(event).__name__} in USD for an order in EUR" in (outcome.reason or "")
+
+
 def test_placed_sends_customer_and_stats_deltas() -> None:
     event = placed(customer_id="c-9")
     outcome = apply_order(None, event, meta(event, 12, partition=3))

@@ -48,35 +48,53 @@ def test_stats_move_orders_between_statuses_and_sum_revenue_per_hour() -> None:
     assert view["revenue_minor_total"] == {"EUR": 500}
 
 
-def _fold(events: list[Any], *, sent: datetime) -> tuple[CustomerView | None, StatsView | None]:
-    """The order projection's deltas for ``events``, folded into the customer and stats views."""
+def _fold(events: list[Any], *, sent: datetime) -> tuple[list[str], CustomerView | None, StatsView | None]:
+    """The order projection's outcomes for ``events``, and its deltas folded into the customer and stats views."""
     order: OrderView | None = None
     customer: CustomerView | None = None
     stats: StatsView | None = None
+    kinds: list[str] = []
     for offset, event in enumerate(events):
         outcome = apply_order(order, event, EventMeta(event_id=new_id(), event_type=type(event).__name__,
                                                       position=Position("orders", 0, offset), occurred_at=sent))
-        assert outcome.kind == "applied"
+        kinds.append(outcome.kind)
         order = outcome.view
         for customer_delta in outcome.customers:
             customer = apply_customer(customer, customer_delta)
         for stats_delta in outcome.stats:
             stats = apply_stats(stats, stats_delta)
-    return customer, stats
+    return kinds, customer, stats
 
 
 def test_revenue_counts_in_the_hour_and_currency_the_payment_and_refund_say() -> None:
     at = datetime(2026, 11, 22, 9, 59, tzinfo=UTC)
-    customer, stats = _fold([
-        placed(placed_at=at),
+    kinds, customer, stats = _fold([
+        placed(placed_at=at, currency="USD"),
         PaymentAuthorized(order_id="o-1", payment_id="p", amount_minor=1250, currency="USD", authorized_at=at),
         OrderCancelled(order_id="o-1", reason="changed mind", cancelled_at=at + timedelta(hours=2)),
         PaymentRefunded(order_id="o-1", payment_id="p", amount_minor=250, currency="USD",
                         refunded_at=at + timedelta(hours=2)),
     ], sent=datetime(2027, 1, 1, 17, 30, tzinfo=UTC))
+    assert kinds == ["applied"] * 4
     assert stats is not None
     assert stats["revenue_minor_by_hour"] == {"2026-11-22T09:00Z": {"USD": 1250},
                                               "2026-11-22T11:00Z": {"USD": -250}}
     assert stats["revenue_minor_total"] == {"USD": 1000}
     assert customer is not None
-    assert customer["lifetime_value_minor"] == {"EUR": 1250, "USD": -250}
+    assert customer["lifetime_value_minor"] == {"USD": 1000}
+
+
+def test_a_payment_or_refund_in_another_currency_than_the_orders_is_rejected_and_counts_nowhere() -> None:
+    at = datetime(2026, 11, 22, 9, 59, tzinfo=UTC)
+    kinds, customer, stats = _fold([
+        placed(placed_at=at),  # in EUR, 12.50
+        PaymentAuthorized(order_id="o-1", payment_id="p", amount_minor=1250, currency="USD", authorized_at=at),
+        PaymentAuthorized(order_id="o-1", payment_id="p", amount_minor=1250, currency="EUR", authorized_at=at),
+        OrderCancelled(order_id="o-1", reason="changed mind", cancelled_at=at),
+        PaymentRefunded(order_id="o-1", payment_id="p", amount_minor=250, currency="USD", refunded_at=at),
+    ], sent=datetime(2027, 1, 1, 17, 30, tzinfo=UTC))
+    assert kinds == ["applied", "rejected", "applied", "applied", "rejected"]
+    assert customer is not None
+    assert customer["lifetime_value_minor"] == {"EUR": 1250}
+    assert stats is not None
+    assert stats["revenue_minor_total"] == {"EUR": 1250}
