@@ -1,4 +1,6 @@
-"""HTTP routes over the read models (DESIGN.md): each GET is routed to the worker owning the key.
+"""HTTP routes over the read models: each GET is routed to the worker owning the key.
+
+README.md's "Reading the read models" section describes the routes and what they answer.
 
 Every body carries ``_meta`` saying what the read model had applied; ``?after=
 <partition>:<offset>`` (what POST /events returned) waits, up to ``?wait=``

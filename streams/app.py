@@ -34,7 +34,7 @@ from streams import heap
 from streams.breaker import CircuitBreaker
 from streams.recordpath.acks import InOrderAcks
 from streams.recordpath.batching import RepartitionBatcher
-from streams.recordpath.faust_internals import FaustHooks, OutboxTable
+from streams.recordpath.faust_internals import FaustHooks, OutboxTable, serve_protocol_errors_as_json
 from streams.recordpath.outbox import Outbox, OutboxError
 from streams.recordpath.protocol import Positions
 from streams.replay.rebuilds import RebuildLog
@@ -126,10 +126,14 @@ async def _settle_heap(sender: Any, **kwargs: Any) -> None:
 
 
 def build_app(settings: Settings, *, app_id: str | None = None) -> StreamsApp:
-    """A configured app; agents, tables and views are registered on it by the caller."""
+    """A configured app; agents, tables and views are registered on it by the caller.
+
+    Its web server answers requests aiohttp cannot parse with JSON errors; the caller adds
+    ``streams.web.install_error_middleware`` for those that reach a handler.
+    """
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    return StreamsApp(
+    app = StreamsApp(
         app_id or settings.app_id,
         streams_settings=settings,
         broker=settings.broker,
@@ -158,3 +162,5 @@ def build_app(settings: Settings, *, app_id: str | None = None) -> StreamsApp:
         autodiscover=False,
         version=1,
     )
+    serve_protocol_errors_as_json(app)
+    return app

@@ -1,6 +1,6 @@
 """JSON errors for every HTTP answer that is not a success.
 
-Bodies are ``{"error": {"code": ..., "message": ...}}`` (DESIGN.md).  The
+Bodies are ``{"error": {"code": ..., "message": ...}}`` (README.md, "Reading the read models").  The
 middleware turns aiohttp's own 404/405/413 (saying the size limit) and any
 ``StreamsError`` into that shape, and an unexpected exception into a 500 with
 no stack trace in the body (the trace goes to the log only).  Requests aiohttp
@@ -67,13 +67,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 def install_error_middleware(app: Any) -> None:
-    """JSON errors for every request to a Faust app's web server; call before the server starts.
+    """JSON errors for every request that reaches a handler of a Faust app's web server.
 
-    The middleware covers what reaches a handler; the replaced runner covers what aiohttp's
-    parser rejects before that (``streams.web.protocol``).
+    What aiohttp's parser rejects before that is answered by the server's runner, which
+    ``streams.app.build_app`` replaces (``streams.web.protocol``).
     """
-    from streams.recordpath.faust_internals.web import serve_protocol_errors_as_json  # streams.web loads first
-
     web_app: web.Application = app.web.web_app
     web_app.middlewares.append(error_middleware)
-    serve_protocol_errors_as_json(app)

@@ -16,5 +16,7 @@ from streams.recordpath.faust_internals.app import FaustHooks
 from streams.recordpath.faust_internals.changelog import ROCKSDB_DEFAULTS, OutboxTable
 from streams.recordpath.faust_internals.drain import LeanConsumer, LeanTransport
 from streams.recordpath.faust_internals.resume import hold_streams
+from streams.recordpath.faust_internals.web import serve_protocol_errors_as_json
 
-__all__ = ["ROCKSDB_DEFAULTS", "FaustHooks", "LeanConsumer", "LeanTransport", "OutboxTable", "hold_streams"]
+__all__ = ["ROCKSDB_DEFAULTS", "FaustHooks", "LeanConsumer", "LeanTransport", "OutboxTable", "hold_streams",
+           "serve_protocol_errors_as_json"]
