@@ -15,24 +15,10 @@ import httpx
 import pytest
 
 from streams.devstack.ports import free_port
+from tests.integration.devstack.stack import descendants, kill_all, start_dev, worker_pid
 from tests.integration.harness import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-def _descendants(pid: int) -> set[int]:
-    found: set[int] = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[1]) == pid or int(fields[1]) in found:
-            found.add(int(entry.name))
-    return found
 
 
 def _alive(pid: int) -> bool:
@@ -42,51 +28,6 @@ def _alive(pid: int) -> bool:
         return False
     stat = Path(f"/proc/{pid}/stat")
     return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def _start_dev(tmp_path: Path, attempts: int = 3) -> tuple[subprocess.Popen[str], int, int]:
-    """``streams dev`` on free ports; returns once /health answers (fails with its output if it never does).
-
-    A port found free can be taken before the stack binds it (another process's ephemeral port): the stack
-    then says so in one line, and the test tries again on other ports."""
-    web, broker, registry = free_port(), free_port(), free_port()
-    env = {**os.environ, "STREAMS_BROKER": f"kafka://127.0.0.1:{broker}", "STREAMS_WEB_PORT": str(web),
-           "STREAMS_SCHEMA_REGISTRY_URL": f"http://127.0.0.1:{registry}", "STREAMS_DATA_DIR": str(tmp_path),
-           "STREAMS_SESSION_TIMEOUT_S": "10"}
-    started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "streams.cli", "dev"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    deadline = started + 90
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if httpx.get(f"http://127.0.0.1:{web}/health", timeout=1).status_code == 200:
-                print(f"streams dev: /health answered after {time.monotonic() - started:.1f}s")
-                return proc, web, registry
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    output = _kill_all(proc)
-    logs = "".join(log.read_text(errors="replace") for log in (tmp_path / "logs").glob("*.log"))
-    if attempts > 1 and "already in use" in output + logs:
-        for log in (tmp_path / "logs").glob("*.log"):
-            log.unlink()
-        return _start_dev(tmp_path, attempts - 1)
-    pytest.fail(f"no /health after {time.monotonic() - started:.0f}s (exit code {proc.returncode}); "
-                f"streams dev printed:\n{output[-4000:]}\n(logs under {tmp_path})")
-
-
-def _kill_all(proc: subprocess.Popen[str], children: set[int] | None = None) -> str:
-    """Whatever happened in the test, leave no process behind (children run in sessions of their own).
-
-    Reaps ``streams dev`` and closes its pipe; returns what it printed that was not read yet.
-    """
-    for pid in [*(children or ()), *_descendants(proc.pid), proc.pid]:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    if proc.stdout is not None and not proc.stdout.closed:
-        return proc.communicate(timeout=30)[0] or ""
-    proc.wait(timeout=30)
-    return ""
 
 
 def _described(pids: list[int]) -> list[str]:
@@ -105,19 +46,6 @@ def _wait_gone(pids: set[int], timeout: float) -> list[int]:
     return alive
 
 
-def _worker_pid(dev: int) -> int | None:
-    """The worker `streams dev` started: its own child (not a grandchild of the worker's, which shows the
-    worker's command line between its fork and its exec)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError):
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            if parent == dev and b"streams.cli\0worker" in (entry / "cmdline").read_bytes():
-                return int(entry.name)
-    return None
-
-
 def _wait_printed(printed: list[str], text: str, timeout: float = 120) -> None:
     try:
         wait_until(lambda: any(text in line for line in printed), timeout=timeout, what=repr(text))
@@ -126,7 +54,7 @@ def _wait_printed(printed: list[str], text: str, timeout: float = 120) -> None:
 
 
 def test_dev_stack_comes_up_restarts_a_killed_worker_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
-    proc, _, registry = _start_dev(tmp_path)
+    proc, _, registry = start_dev(tmp_path)
     children: set[int] = set()
     printed: list[str] = []
     reader = threading.Thread(target=lambda: printed.extend(iter(proc.stdout.readline, "")),  # type: ignore[union-attr]
@@ -135,15 +63,15 @@ def test_dev_stack_comes_up_restarts_a_killed_worker_and_ctrl_c_stops_everything
     try:
         assert httpx.get(f"http://127.0.0.1:{registry}/subjects").status_code == 200
         _wait_printed(printed, "all up in")  # the stack has seen its worker ready too (before, a dying one fails it)
-        first = _worker_pid(proc.pid)
+        first = worker_pid(proc.pid)
         assert first is not None
         os.kill(first, signal.SIGKILL)  # a crash: the stack brings the worker back, not down
         _wait_printed(printed, "worker    ready again")
         assert any("worker exited with code -9; restarting it" in line for line in printed), printed
-        again = _worker_pid(proc.pid)
+        again = worker_pid(proc.pid)
         assert again not in (None, first), "no new worker"
         assert proc.poll() is None
-        children = _descendants(proc.pid)
+        children = descendants(proc.pid)
         assert len(children) >= 3  # java broker, registry, worker (and their helpers)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0, printed
@@ -151,20 +79,20 @@ def test_dev_stack_comes_up_restarts_a_killed_worker_and_ctrl_c_stops_everything
         assert "stopped" in "".join(printed)
         assert _described(_wait_gone(children, 30)) == []  # each killed, and gone once the kernel is done with it
     finally:
-        _kill_all(proc, children)
+        kill_all(proc, children)
 
 
 def test_dev_stack_children_die_with_a_killed_dev(tmp_path: Path) -> None:
     """kill -9 of `streams dev` runs none of its cleanup: the kernel still takes broker, registry and worker."""
-    proc, _, _ = _start_dev(tmp_path)
-    children = _descendants(proc.pid)
+    proc, _, _ = start_dev(tmp_path)
+    children = descendants(proc.pid)
     try:
         assert len(children) >= 3
         proc.kill()
         proc.communicate(timeout=30)
         assert _described(_wait_gone(children, 30)) == []
     finally:
-        _kill_all(proc, children)
+        kill_all(proc, children)
 
 
 def test_dev_refuses_a_busy_broker_port_with_one_line(tmp_path: Path) -> None:

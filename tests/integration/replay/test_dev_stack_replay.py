@@ -7,7 +7,6 @@ runs on, and the rebuilt read models are what they were.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import signal
 import threading
@@ -19,7 +18,7 @@ import httpx
 import pytest
 
 from streams.replay import GroupOffsets
-from tests.integration.devstack.test_streams_dev import _descendants, _kill_all, _start_dev, _worker_pid
+from tests.integration.devstack.stack import java_pid, kill_all, start_dev, worker_pid
 from tests.integration.harness import streams_cli, wait_caught_up, wait_until
 
 pytestmark = pytest.mark.integration
@@ -27,15 +26,6 @@ pytestmark = pytest.mark.integration
 ORDERS = 30
 GROUP = "orders-app"  # the default STREAMS_APP_ID, which `make run` uses
 AT = "2026-11-22T10:00:00Z"
-
-
-def _java_pid(dev: int) -> int | None:
-    """The broker: the stack's own java child."""
-    for pid in _descendants(dev):
-        with contextlib.suppress(OSError):
-            if Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].endswith(b"java"):
-                return pid
-    return None
 
 
 def _views(client: httpx.Client, base: str, tag: str) -> dict[str, Any]:
@@ -54,7 +44,7 @@ def _flat(text: str) -> str:
 
 
 def test_a_dev_stack_user_replays_and_rebuilds_without_losing_the_broker(tmp_path: Path) -> None:
-    proc, web, registry = _start_dev(tmp_path)
+    proc, web, registry = start_dev(tmp_path)
     printed: list[str] = []
     reader = threading.Thread(target=lambda: printed.extend(iter(proc.stdout.readline, "")),  # type: ignore[union-attr]
                               daemon=True)
@@ -101,7 +91,7 @@ def test_a_dev_stack_user_replays_and_rebuilds_without_losing_the_broker(tmp_pat
             assert "stop them first" in refused.stderr
             assert "add --restart-dev-worker" in refused.stderr
 
-            first_worker, java = _worker_pid(proc.pid), _java_pid(proc.pid)
+            first_worker, java = worker_pid(proc.pid), java_pid(proc.pid)
             assert None not in (first_worker, java)
             done = streams_cli(env, "replay", "--to-earliest", "--rebuild", "orders", "--execute",
                                "--restart-dev-worker", timeout=300)
@@ -109,8 +99,8 @@ def test_a_dev_stack_user_replays_and_rebuilds_without_losing_the_broker(tmp_pat
             assert "the dev stack's worker rebuilds orders into table orders-g1" in _flat(done.stdout)
             assert "the dev stack's worker is running again" in done.stderr
             assert proc.poll() is None, "the stack runs on"
-            assert _java_pid(proc.pid) == java, "the same broker throughout"
-            assert _worker_pid(proc.pid) not in (None, first_worker), "a new worker"
+            assert java_pid(proc.pid) == java, "the same broker throughout"
+            assert worker_pid(proc.pid) not in (None, first_worker), "a new worker"
             assert any("worker    stopping: process" in line for line in printed), printed
             # The stack says so once it has announced the worker running (what the client waited for): read on.
             wait_until(lambda: any("worker    ready again" in line for line in printed), timeout=30,
@@ -129,5 +119,5 @@ def test_a_dev_stack_user_replays_and_rebuilds_without_losing_the_broker(tmp_pat
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0, printed
     finally:
-        _kill_all(proc)
+        kill_all(proc)
         reader.join(timeout=30)
