@@ -98,13 +98,21 @@ async def test_a_bogus_charset_is_a_415(raw: RawClient) -> None:
     (b"GET /orders/%ff%fe HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 404),
     (b"GET /customers/%00?after=0:999999999&wait=0.05 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 504),
     (b"POST /events HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nContent-Encoding: br\r\nConnection: close\r\n\r\n"
-     b"hello", 400),
+     b"hello", 415),
+    (b"POST /events HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nContent-Encoding: zstd\r\nConnection: close"
+     b"\r\n\r\nhello", 415),
     (b"POST /events HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nContent-Encoding: deflate\r\nConnection: close"
      b"\r\n\r\nnope", 400),
     (b"POST /events HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nContent-Type: application/json; charset=utf-16"
      b"\r\nConnection: close\r\n\r\n\xff\xd8", 400),
+    *[(b"POST /events HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nContent-Type: application/json; " + charset
+       + b"\r\nConnection: close\r\n\r\n{}", 415)
+      for charset in (b"charset=punycode", b"charset=undefined", b"charset*=utf-8''utf%00", b"charset=latin-1")],
+    (b"POST /events HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nContent-Type: application/json; charset=utf\x00"
+     b"\r\nConnection: close\r\n\r\n{}", 400),
 ], ids=["not-http", "long-header", "negative-length", "bad-chunk", "two-lengths", "nul-in-path", "method",
-        "no-route", "not-utf8-key", "nul-key-past-the-end", "not-brotli", "not-deflate", "lone-surrogate"])
+        "no-route", "not-utf8-key", "nul-key-past-the-end", "brotli", "zstd", "not-deflate", "lone-surrogate",
+        "punycode", "undefined", "nul-in-charset-2231", "latin-1", "nul-in-charset"])
 async def test_hostile_raw_requests_are_json_4xx(raw: RawClient, request_bytes: bytes, status: int) -> None:
     json_error(await raw.send(request_bytes), status)
 
