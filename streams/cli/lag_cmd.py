@@ -3,6 +3,8 @@
 Statuses are judged over a window of samples, so a one-off call samples
 ``--samples`` times ``--interval`` apart; ``--watch`` keeps sampling and
 redraws the table in place until Ctrl-C; ``--json`` prints the last sample.
+A group the cluster does not know is an error, except the app's own (no
+``--group``) under ``--watch``: that one is waited for (a worker still starting).
 """
 
 from __future__ import annotations
@@ -39,17 +41,18 @@ def lag(
     settings = Settings()
     sampler = LagSampler(settings.bootstrap_servers)
     evaluator = Evaluator(size=max(samples, 2) if not watch else settings.lag_window)
+    implied = not group and not all_groups
     try:
-        names = _known(sampler) if all_groups else list(dict.fromkeys(group or [settings.app_id]))
+        known = _known(sampler)
+        names = known if all_groups else list(dict.fromkeys(group or [settings.app_id]))
         if not names:
             raise ConfigError("no consumer groups to show", hint="name one with --group")
-        unknown = [] if all_groups else [name for name in names if name not in _known(sampler)]
-        if unknown:
-            raise NotFoundError(f"no consumer group {', '.join(unknown)} on {settings.bootstrap_servers}",
-                                hint="`streams lag --all` shows every group; name one with --group")
+        missing = [name for name in names if name not in known]
+        if missing and not (implied and watch):  # a watch of the app's own group waits for its worker
+            raise _not_there(missing, settings, implied=implied)
         console = Console()
         if watch:
-            _watch(console, sampler, evaluator, names, interval)
+            _watch(console, _Watch(sampler, evaluator, names, waiting=missing), interval)
             return
         groups: list[GroupLag] = []
         for index in range(samples):
@@ -74,19 +77,43 @@ def _known(sampler: LagSampler) -> list[str]:
                              hint="is the broker reachable? check STREAMS_BROKER") from exc
 
 
-def _watch(console: Console, sampler: LagSampler, evaluator: Evaluator, names: list[str], interval: float) -> None:
+def _not_there(missing: list[str], settings: Settings, *, implied: bool) -> NotFoundError:
+    if implied:  # nobody named it: most likely the worker has not joined yet (just started, or not running)
+        return NotFoundError(f"the app's group {settings.app_id} is not on {settings.bootstrap_servers} yet: "
+                             "no worker has joined it",
+                             hint="is make run / streams worker running or still starting?")
+    return NotFoundError(f"no consumer group {', '.join(missing)} on {settings.bootstrap_servers}",
+                         hint="check the name; `streams lag --all` lists the groups there are")
+
+
+class _Watch:
+    """One table per sample; groups in ``waiting`` (the app's, before its worker joined) show as a row
+    saying so, and are sampled from the first sample the cluster lists them in."""
+
+    def __init__(self, sampler: LagSampler, evaluator: Evaluator, names: list[str], *,
+                 waiting: list[str]) -> None:
+        self.sampler, self.evaluator, self.names, self.waiting = sampler, evaluator, names, waiting
+
+    def sample(self) -> Table:
+        if self.waiting:
+            known = set(_known(self.sampler))
+            self.waiting = [name for name in self.waiting if name not in known]
+        present = [name for name in self.names if name not in self.waiting]
+        return _render(self.evaluator.observe(self.sampler.sample(present)), waiting=self.waiting)
+
+
+def _watch(console: Console, watch: _Watch, interval: float) -> None:
     try:
         with Live(console=console, auto_refresh=False) as live:
             while True:
-                groups = evaluator.observe(sampler.sample(names))
-                live.update(Group(_render(groups), Text(f"every {interval:g}s; Ctrl-C to stop", style="dim")),
+                live.update(Group(watch.sample(), Text(f"every {interval:g}s; Ctrl-C to stop", style="dim")),
                             refresh=True)
                 time.sleep(interval)
     except KeyboardInterrupt:
         return
 
 
-def _render(groups: list[GroupLag]) -> Table:
+def _render(groups: list[GroupLag], *, waiting: list[str] | None = None) -> Table:
     table = Table("group", "topic", "partition", "committed", "log end", "lag", "lag (s)", "status",
                   title=f"Consumer lag at {time.strftime('%H:%M:%S')}")
     for g in groups:
@@ -97,6 +124,8 @@ def _render(groups: list[GroupLag]) -> Table:
             table.add_row("", p.topic, str(p.partition), "-" if p.committed is None else f"{p.committed:,}",
                           f"{p.log_end:,}", f"{p.lag:,}", f"{p.lag_seconds:,.1f}",
                           Text(p.status.name, style=_COLOURS[p.status]))
-    if not groups:
+    for name in waiting or []:
+        table.add_row(Text(name, style="bold"), Text(f"waiting for group {name} to appear", style="dim"))
+    if not groups and not waiting:
         table.caption = "no such groups"
     return table

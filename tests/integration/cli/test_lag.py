@@ -1,4 +1,5 @@
-"""``streams lag`` on a real broker: a group that does not exist is an error, not a status OK."""
+"""``streams lag`` on a real broker: a group that does not exist is an error, not a status OK; the app's own
+group missing (no worker joined yet) says so."""
 
 from __future__ import annotations
 
@@ -21,7 +22,16 @@ def test_an_unknown_group_is_one_line_and_exit_1(stack_env: dict[str, str]) -> N
     assert "OK" not in result.stdout
     assert result.stderr.splitlines() == [
         f"streams: error: no consumer group {group} on {stack_env['STREAMS_BROKER'].removeprefix('kafka://')} "
-        "(`streams lag --all` shows every group; name one with --group)"]
+        "(check the name; `streams lag --all` lists the groups there are)"]
+
+
+def test_the_apps_group_before_any_worker_joined_says_so(stack_env: dict[str, str]) -> None:
+    result = streams_cli(stack_env, "lag", "--samples", "1")
+    assert result.returncode == 1, result.stdout
+    assert result.stderr.splitlines() == [
+        f"streams: error: the app's group {stack_env['STREAMS_APP_ID']} is not on "
+        f"{stack_env['STREAMS_BROKER'].removeprefix('kafka://')} yet: no worker has joined it "
+        "(is make run / streams worker running or still starting?)"]
 
 
 def test_a_group_that_committed_is_shown(stack_env: dict[str, str], make_topic: Callable[..., str]) -> None:
