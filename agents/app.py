@@ -94,8 +94,13 @@ def create_fanout(settings: Settings, decoder: OrderEventDecoder, rules: Sequenc
                   topic=lambda target: topic_name(settings, target), producer=settings.producer_name)
 
 
-def create_ingest(settings: Settings) -> OrderIngest:
-    """What ``streams produce`` uses: validation, Avro via the registry, a durable producer."""
+def create_ingest(settings: Settings, source: str) -> OrderIngest:
+    """What ``streams produce`` and ``streams demo`` use: validation, Avro via the registry, a durable producer.
+
+    ``source`` (one of ``streams.envelope.SOURCES``) is the command sending: its events' ``producer`` header
+    is ``<STREAMS_PRODUCER_NAME>/<source>``, so a worker counts them by source (``streams_ingested_total``).
+    """
     decoder = OrderEventDecoder(settings)
-    producer = DurableProducer(settings.bootstrap_servers, client_id=f"{settings.app_id}-cli")
-    return OrderIngest(decoder.catalog, decoder.codec, producer, settings.producer_name, orders_topic(settings))
+    producer = DurableProducer(settings.bootstrap_servers, client_id=f"{settings.app_id}-{source}")
+    return OrderIngest(decoder.catalog, decoder.codec, producer, producer_for(settings.producer_name, source),
+                       orders_topic(settings))

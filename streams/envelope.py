@@ -230,8 +230,8 @@ def _parse_time(value: str) -> datetime:
     return _millis(moment)
 
 
-SOURCES = ("http", "cli", "demo")
-"""The ways the project produces events: ``POST /events``, ``streams produce``, ``streams demo``."""
+SOURCES = ("http", "cli", "demo", "bench")
+"""The ways the project produces events: ``POST /events``, ``streams produce``, ``streams demo``, the benchmarks."""
 
 
 def producer_for(name: str, source: str) -> str:
@@ -242,7 +242,9 @@ def producer_for(name: str, source: str) -> str:
 
 def source_of(producer: bytes | None, name: str) -> str:
     """Who produced a record, from its ``producer`` header, as a bounded label: a source of ``SOURCES``,
-    ``worker`` (an agent's own output, headed ``name``), ``other`` (any other client), ``none`` (no header)."""
+    ``worker`` (an agent's own output, headed ``name``: fan-out, when another agent reads its target topic),
+    ``other`` (any other client), ``none`` (no header).  A redriven dead letter keeps its headers: it counts
+    again, under the source that first sent it."""
     if producer is None:
         return "none"
     text = producer.decode(errors="replace")

@@ -16,7 +16,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from streams import headers as h
-from streams.cli.produce_cmd import as_source
 from streams.demo import DemoRunner, Outcome, Scenario
 from streams.errors import StreamsError
 from streams.loader import beside_factory
@@ -39,7 +38,7 @@ def demo(
         settings, orders=orders, seed=seed if seed is not None else _fresh_seed())
     url = worker_url or f"http://{settings.web_host}:{settings.web_port}"
     console = Console(stderr=True, soft_wrap=True)
-    ingest = beside_factory(settings, "create_ingest")(as_source(settings, "demo"))
+    ingest = beside_factory(settings, "create_ingest")(settings, "demo")
     runner = DemoRunner(ingest, url, settings.bootstrap_servers, wait_s=wait)
     try:
         runner.wait_ready()

@@ -1,7 +1,8 @@
 """``streams produce``: one event from --data, or many from an NDJSON --file, with progress and a summary.
 
 The domain's ingest (validation, Avro, envelope) is found through the app
-factory's module: ``<module>:create_ingest`` next to ``create_app``.
+factory's module: ``<module>:create_ingest(settings, source)`` next to
+``create_app``; ``source`` ``cli`` heads the events ``<STREAMS_PRODUCER_NAME>/cli``.
 """
 
 from __future__ import annotations
@@ -16,12 +17,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from streams.envelope import producer_for
 from streams.errors import ConfigError, StreamsError, ValidationError
 from streams.loader import beside_factory
 from streams.settings import Settings
 
-__all__ = ["as_source", "produce"]
+__all__ = ["produce"]
 
 
 def produce(
@@ -34,7 +34,7 @@ def produce(
         raise ConfigError("give either EVENT_TYPE --data '<json>' or --file events.ndjson",
                           hint="see `streams produce --help`")
     settings = Settings()
-    ingest = beside_factory(settings, "create_ingest")(as_source(settings, "cli"))
+    ingest = beside_factory(settings, "create_ingest")(settings, "cli")
     try:
         if data is not None:
             if event_type is None:
@@ -50,12 +50,6 @@ def produce(
         _many(ingest, file)
     finally:
         ingest.close()
-
-
-def as_source(settings: Settings, source: str) -> Settings:
-    """The settings an ingest of this command gets: its events' ``producer`` header says which command sent them
-    (``streams/cli``), so a worker counts them by source (``streams_ingested_total``)."""
-    return settings.model_copy(update={"producer_name": producer_for(settings.producer_name, source)})
 
 
 async def _one(ingest: Any, body: dict[str, Any]) -> dict[str, Any]:

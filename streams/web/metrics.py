@@ -44,9 +44,11 @@ class Metrics:
             ["topic", "source"], registry=r,
         )
         self.ingested = Counter(
-            "streams_ingested", "Records the agents took in from their source topics (each once, not again when "
-            "skipped or judged again by a rebuild), by who produced them (the producer header): http, cli, demo "
-            "(POST /events, streams produce, streams demo), worker, other (any other client), none (no header)",
+            "streams_ingested", "Records the agents took in from their source topics (once per record, not again "
+            "when skipped or judged again by a rebuild; a redriven dead letter is a new record, counted again "
+            "under the source that first sent it), by who produced them (the producer header): http, cli, demo, "
+            "bench (POST /events, streams produce, streams demo, the benchmarks), worker (an agent's output), "
+            "other (any other client), none (no header)",
             ["topic", "source"], registry=r,
         )
         self.dead_letters = Counter(

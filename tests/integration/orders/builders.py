@@ -51,7 +51,7 @@ def body(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
 @contextmanager
 def ingest_for(env: dict[str, str]) -> Iterator[OrderIngest]:
     """What ``streams produce`` uses: validation, Avro through the registry, envelope headers."""
-    ingest = create_ingest(settings_for(env))
+    ingest = create_ingest(settings_for(env), "cli")
     try:
         yield ingest
     finally:

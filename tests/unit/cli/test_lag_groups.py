@@ -82,11 +82,11 @@ def test_the_apps_group_missing_is_a_worker_not_there_yet(monkeypatch: pytest.Mo
 def test_the_cluster_is_listed_once_for_all_the_names(monkeypatch: pytest.MonkeyPatch,
                                                       capsys: pytest.CaptureFixture[str], cluster: Cluster) -> None:
     cluster.groups = ["a", "b", "c"]
-    code, out, err = run(monkeypatch, capsys, "-g", "a", "-g", "b", "-g", "c", "--json")
+    code, _, err = run(monkeypatch, capsys, "-g", "a", "-g", "b", "-g", "c", "--json")
     assert code == 0, err
     assert cluster.listings == 1
     assert cluster.sampled == [["a", "b", "c"]]
-    code, out, err = run(monkeypatch, capsys, "--all", "--json")
+    code, _, err = run(monkeypatch, capsys, "--all", "--json")
     assert code == 0, err
     assert cluster.listings == 2
 
@@ -121,7 +121,10 @@ def test_a_watch_of_the_apps_group_does_not_exit_while_it_is_missing(
         cluster.groups = ["orders-app"]
 
     monkeypatch.setattr("streams.cli.lag_cmd.time.sleep", join_then_stop)
+    monkeypatch.setenv("COLUMNS", "200")  # the table unwrapped
     code, out, err = run(monkeypatch, capsys, "--watch")
     assert code == 0, err
     assert err == ""
     assert cluster.sampled == [[], ["orders-app"]]
+    assert "Stable, 1 member(s)" in out  # the last table drawn: the group, joined
+    assert "waiting" not in out
