@@ -66,6 +66,8 @@ def replay(
     """Reset a group's offsets (a dry run unless --execute); --rebuild a read model blue/green."""
     dry_run = not executing(dry_run, act)
     settings = Settings()
+    if dry_run and restart_dev_worker and not history:  # on stderr: --json keeps its stdout JSON
+        typer.echo("--restart-dev-worker has no effect without --execute", err=True)
     if history:
         _history(settings, as_json)
         return

@@ -25,7 +25,7 @@ from rich.console import Console
 
 from streams.avro import AvroSchema, topic_record_subject
 from streams.errors import ConfigError, TransientError
-from streams.settings import Settings
+from streams.settings import Settings, without_credentials
 
 __all__ = ["schemas_app"]
 
@@ -83,7 +83,8 @@ def check(directory: Path | None = _DIR, topic: str = _TOPIC) -> None:
     console = Console()
     broken = new = versions = 0
     base = settings.schema_registry_url.rstrip("/")
-    files = _files(directory or _default_dir(settings))
+    directory = directory or _default_dir(settings)
+    files = _files(directory)
     for path in files:
         schema = AvroSchema.from_file(path)
         subject = topic_record_subject(topic, schema.full_name)
@@ -104,8 +105,8 @@ def check(directory: Path | None = _DIR, topic: str = _TOPIC) -> None:
             for message in body.get("messages") or []:
                 console.print(f"    {message}", soft_wrap=True)
     checked = len(files) - new
-    console.print(f"checked {len(files)} schema(s) from {(directory or _default_dir(settings)).resolve()} against "
-                  f"{base}: {checked} against their subject's {versions} registered version(s) at its "
+    console.print(f"checked {len(files)} schema(s) from {directory.resolve()} against {without_credentials(base)}: "
+                  f"{checked} against their subject's {versions} registered version(s) at its "
                   f"compatibility level, {new} new (not registered yet); {broken} break compatibility",
                   soft_wrap=True, highlight=False)
     if broken:

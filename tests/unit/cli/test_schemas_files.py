@@ -54,3 +54,30 @@ def test_the_current_schemas_only_never_history() -> None:
     assert ROOT / "schemas" / "OrderPlaced.avsc" in files
     assert [f for f in files if f.parent.name != "schemas"] == []
     assert len(files) == len(list((ROOT / "schemas").glob("*.avsc")))
+
+
+def test_check_names_the_registry_without_its_password(monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """The summary names the directory checked (here STREAMS_SCHEMAS_DIR) and the registry, minus credentials
+    (a registry that knows none of the subjects: every schema new)."""
+    class NotFound:
+        status_code = 404
+
+    asked: list[str] = []
+
+    def post(base: str, path: str, body: dict[str, str]) -> tuple[NotFound, dict[str, int]]:
+        asked.append(base)
+        return NotFound(), {"error_code": 40401}
+
+    monkeypatch.setattr("streams.cli.schemas_cmd._post", post)
+    monkeypatch.setenv("STREAMS_SCHEMA_REGISTRY_URL", "https://user:s3cret@reg:8081")
+    monkeypatch.setenv("STREAMS_SCHEMAS_DIR", str(ROOT / "schemas"))
+    monkeypatch.setattr(sys, "argv", ["streams", "schemas", "check"])
+    monkeypatch.setenv("COLUMNS", "400")
+    with pytest.raises(SystemExit) as info:
+        main()
+    out = capsys.readouterr().out
+    assert info.value.code in (0, None), out
+    assert set(asked) == {"https://user:s3cret@reg:8081"}  # the requests do carry them
+    assert "s3cret" not in out
+    assert f"from {(ROOT / 'schemas').resolve()} against https://reg:8081:" in out
