@@ -47,7 +47,8 @@ def lag(
         names = known if all_groups else list(dict.fromkeys(group or [settings.app_id]))
         if not names:
             raise ConfigError("no consumer groups to show", hint="name one with --group")
-        missing = [name for name in names if name not in known]
+        listed = set(known)
+        missing = [name for name in names if name not in listed]
         if missing and not (implied and watch):  # a watch of the app's own group waits for its worker
             raise _not_there(missing, settings, implied=implied)
         console = Console()
