@@ -93,4 +93,6 @@ def test_a_watch_opened_before_the_worker_waits_for_the_apps_group(stack_env: di
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
         os.close(main)
