@@ -29,7 +29,7 @@ from streams.devstack.kafka import KafkaBroker
 from streams.devstack.ports import ensure_free
 from streams.devstack.processes import ChildProcess
 from streams.errors import DevstackError
-from streams.settings import Settings
+from streams.settings import Settings, without_credentials
 
 __all__ = ["DevStack"]
 
@@ -78,7 +78,7 @@ class DevStack:
                 name="registry", argv=[sys.executable, "-m", "streams.cli", "registry"],
                 log_path=self.data_dir / "logs" / "registry.log",
                 ready_url=f"http://{reg_host}:{reg_port}/subjects", env=env,
-            ), self.settings.schema_registry_url)
+            ), without_credentials(self.settings.schema_registry_url))
         if self.with_worker:
             base = f"http://{self.settings.web_host}:{self.settings.web_port}"
             ensure_free(self.settings.web_port, self.settings.web_host, setting="STREAMS_WEB_PORT")
