@@ -19,7 +19,9 @@ Per record, in order:
    ran out on a transient error is never dead-lettered: the breaker opens
    (``streams.breaker``), partitions pause and the record is held until a
    probe succeeds.  An error that is neither (a broken configuration) is
-   raised: the worker stops without committing the record.
+   raised: the worker stops without committing the record.  Looking up
+   whether the letter was written before a crash (``streams.dlq.seen``) is
+   retried and held the same way when Kafka is down.
 4. ``commit`` runs, and the key is freed if this record ended its redrive.
 
 Offsets: the caller acknowledges the record only after ``process`` returns
@@ -52,6 +54,7 @@ __all__ = ["Effects", "GuardedProcessor", "Outcome", "ProcessingPolicy", "releas
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+R = TypeVar("R")
 Outcome = Literal["applied", "dead_lettered", "parked", "released", "skipped", "already_processed"]
 
 SendFn = Callable[[str, bytes | None, bytes | None, list[tuple[str, bytes | None]]], Awaitable[None]]
@@ -155,38 +158,42 @@ class GuardedProcessor(Generic[T]):
     # -- prepare: retries, breaker -------------------------------------------------------------------
 
     async def _prepare(self, record: RawRecord) -> T:
+        return await self._guarded(record, lambda: self.prepare(record))
+
+    async def _guarded(self, record: RawRecord, call: Callable[[], Awaitable[R]]) -> R:
+        """``call()`` for ``record``, retried in place on a transient error, then held behind the breaker.
+
+        Whatever the record needs from a dependency goes through here: preparing it, and looking up its
+        dead letter. A dependency that is down never makes a record skip a step or lose its place."""
         try:
-            outputs = await self.prepare(record)
+            result = await call()
         except StreamsError as exc:
             if not exc.retriable:
                 self.breaker.record_success()  # the dependencies answered; the record is at fault
                 raise
-            outputs = await self._retry(record, exc)
+            result = await self._retry(record, call, exc)
         self.breaker.record_success()
-        return outputs
+        return result
 
-    async def _retry(self, record: RawRecord, first: StreamsError) -> T:
+    async def _retry(self, record: RawRecord, call: Callable[[], Awaitable[R]], first: StreamsError) -> R:
         def on_retry(attempt: int, exc: StreamsError) -> None:
             self.effects.on_retry(type(exc).__name__)
             log.warning("%s: retrying %s[%d]@%d after attempt %d: %s", self.agent, record.topic,
                         record.partition, record.offset, attempt, exc.message)
 
-        async def attempt() -> T:
-            return await self.prepare(record)
-
         try:
-            outputs, _ = await retry_async(attempt, self.policy.retry, on_retry, failed=first)
+            result, _ = await retry_async(call, self.policy.retry, on_retry, failed=first)
         except StreamsError as exc:
             if not exc.retriable:
                 self.breaker.record_success()  # the dependencies answered this time; the record is at fault
                 raise
-            return await self._hold(record, exc)
+            return await self._hold(record, call, exc)
         except Exception:
             self.breaker.record_success()
             raise
-        return outputs
+        return result
 
-    async def _hold(self, record: RawRecord, error: StreamsError) -> T:
+    async def _hold(self, record: RawRecord, call: Callable[[], Awaitable[R]], error: StreamsError) -> R:
         """The breaker is open: pause, then probe with this record until it goes through."""
         self.breaker.open(f"{type(error).__name__}: {error.message}")
         paused = self.effects.pause()
@@ -199,7 +206,7 @@ class GuardedProcessor(Generic[T]):
                 self.breaker.half_open()
                 self.effects.on_breaker(BreakerState.HALF_OPEN, paused)
                 try:
-                    return await self.prepare(record)
+                    return await call()
                 except StreamsError as exc:
                     if not exc.retriable:
                         raise
@@ -243,7 +250,7 @@ class GuardedProcessor(Generic[T]):
     async def _letter(self, record: RawRecord, headers: list[tuple[str, bytes | None]], error_class: str) -> None:
         """Write the record's letter, unless it reached the topic before a crash (judged again since)."""
         topic = dlq_topic(record.topic)
-        if await self.effects.written(topic, record):
+        if await self._guarded(record, lambda: self.effects.written(topic, record)):
             log.info("%s: %s[%d]@%d was %s before the last recovery; not written again", self.agent, record.topic,
                      record.partition, record.offset, "parked" if error_class == PARKED else "dead-lettered")
             return

@@ -428,3 +428,27 @@ async def test_a_letter_already_written_before_a_crash_is_not_written_again_but_
     state = world.state(b"o-1")
     assert state is not None
     assert state.sequence == 2  # the key's state is what it was the first time
+
+
+async def test_kafka_down_while_a_letter_is_looked_up_holds_the_record_it_never_crashes_or_skips_the_letter() -> None:
+    failed_probes = 1
+    world, prepare = World(), Prepare()
+    processor = world.processor(prepare)
+    lookups: list[int] = []
+
+    async def written(topic: str, rec: RawRecord) -> bool:  # the dead-letter topic cannot be read for a while
+        lookups.append(rec.offset)
+        if len(lookups) <= MAX_ATTEMPTS + failed_probes:
+            raise TransientError("cannot reach Kafka")
+        return False
+
+    processor.effects = replace(processor.effects, written=written)
+    async with asyncio.timeout(5):
+        assert await processor.process(live(b"invalid", 0)) == "dead_lettered"
+
+    assert lookups == [0] * (MAX_ATTEMPTS + failed_probes + 1)  # retried, then held and probed, never given up
+    assert [s[2] for s in world.sent] == [b"invalid"]  # the letter, written once the topic could be read
+    assert world.dead_letters == [("orders", "ValidationError")]
+    assert world.retries == ["TransientError"] * (MAX_ATTEMPTS - 1)
+    open_, half = (BreakerState.OPEN, 3), (BreakerState.HALF_OPEN, 3)
+    assert world.log == ["pause", open_, half, open_, half, "resume", (BreakerState.CLOSED, 0)]
