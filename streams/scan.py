@@ -30,13 +30,17 @@ def _consumer(bootstrap_servers: str) -> Any:
     })
 
 
+def _unreachable(bootstrap_servers: str, exc: KafkaException) -> TransientError:
+    return TransientError(f"cannot reach Kafka at {bootstrap_servers}: {exc.args[0]}",
+                          hint="is the broker running? check STREAMS_BROKER")
+
+
 def topic_exists(bootstrap_servers: str, topic: str) -> bool:
     consumer = _consumer(bootstrap_servers)
     try:
         metadata = consumer.list_topics(topic, timeout=_TIMEOUT)
     except KafkaException as exc:
-        raise TransientError(f"cannot reach Kafka at {bootstrap_servers}: {exc.args[0]}",
-                             hint="is the broker running? check STREAMS_BROKER") from exc
+        raise _unreachable(bootstrap_servers, exc) from exc
     finally:
         consumer.close()
     found = metadata.topics.get(topic)
@@ -47,30 +51,33 @@ def scan(bootstrap_servers: str, topic: str, *, partitions: set[int] | None = No
          missing_ok: bool = False) -> Iterator[RawRecord]:
     """Every record of ``topic`` (or of its ``partitions``) up to the current end, partition by partition in order.
 
-    A missing topic is a ``NotFoundError`` unless ``missing_ok`` (then nothing is read).
+    A missing topic is a ``NotFoundError`` unless ``missing_ok`` (then nothing is read).  Any error of
+    the Kafka client (the broker down, a leader moving) is a ``TransientError``: the caller may try again.
     """
     consumer = _consumer(bootstrap_servers)
     try:
-        try:
-            metadata = consumer.list_topics(topic, timeout=_TIMEOUT)
-        except KafkaException as exc:
-            raise TransientError(f"cannot reach Kafka at {bootstrap_servers}: {exc.args[0]}",
-                                 hint="is the broker running? check STREAMS_BROKER") from exc
-        found = metadata.topics.get(topic)
-        if found is None or found.error is not None or not found.partitions:
-            if missing_ok:
-                return
-            raise NotFoundError(f"topic {topic!r} does not exist")
-        wanted = sorted(p for p in found.partitions if partitions is None or p in partitions)
-        ends = {}
-        for partition in wanted:
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=_TIMEOUT)
-            if high > low:
-                ends[partition] = (low, high)
-        for partition, (low, high) in sorted(ends.items()):
-            yield from _read_partition(consumer, topic, partition, low, high)
+        yield from _scan(consumer, topic, partitions, missing_ok)
+    except KafkaException as exc:
+        raise _unreachable(bootstrap_servers, exc) from exc
     finally:
         consumer.close()
+
+
+def _scan(consumer: Any, topic: str, partitions: set[int] | None, missing_ok: bool) -> Iterator[RawRecord]:
+    metadata = consumer.list_topics(topic, timeout=_TIMEOUT)
+    found = metadata.topics.get(topic)
+    if found is None or found.error is not None or not found.partitions:
+        if missing_ok:
+            return
+        raise NotFoundError(f"topic {topic!r} does not exist")
+    wanted = sorted(p for p in found.partitions if partitions is None or p in partitions)
+    ends = {}
+    for partition in wanted:
+        low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=_TIMEOUT)
+        if high > low:
+            ends[partition] = (low, high)
+    for partition, (low, high) in sorted(ends.items()):
+        yield from _read_partition(consumer, topic, partition, low, high)
 
 
 def _read_partition(consumer: Any, topic: str, partition: int, low: int, high: int) -> Iterator[RawRecord]:
