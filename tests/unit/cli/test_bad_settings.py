@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.cli import main
+from tests.unit.cli.runner import run_main
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -32,12 +32,7 @@ def _keep_sigint() -> Iterator[None]:
 
 
 def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: list[str]) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["streams", *args])
-    with pytest.raises(SystemExit) as info:
-        main()
-    code = info.value.code
-    assert isinstance(code, int)
-    return code, capsys.readouterr().err
+    return run_main(monkeypatch, capsys, *args)
 
 
 @pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a[:2]))

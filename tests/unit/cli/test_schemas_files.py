@@ -11,6 +11,7 @@ import pytest
 from streams.cli import main
 from streams.cli.schemas_cmd import _files
 from streams.devstack.ports import free_port
+from tests.unit.cli.runner import run_main
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -18,12 +19,7 @@ ROOT = Path(__file__).resolve().parents[3]
 def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     monkeypatch.setenv("STREAMS_SCHEMA_REGISTRY_URL", f"http://127.0.0.1:{free_port()}")  # nothing listens
     monkeypatch.delenv("STREAMS_SCHEMAS_DIR", raising=False)
-    monkeypatch.setattr(sys, "argv", ["streams", *args])
-    with pytest.raises(SystemExit) as info:
-        main()
-    code = info.value.code
-    assert isinstance(code, int)
-    return code, capsys.readouterr().err
+    return run_main(monkeypatch, capsys, *args)
 
 
 @pytest.mark.parametrize("command", ["check", "register"])
