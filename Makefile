@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
-	$(BIN)/python -m streams.devstack.jars
+	$(BIN)/python -c 'import sys; from streams.devstack.jars import main; sys.exit(main())'
 	touch $(STAMP)
 
 install: $(STAMP)

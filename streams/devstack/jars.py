@@ -12,11 +12,12 @@ import hashlib
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from streams.errors import DevstackError
 
-__all__ = ["POM", "broker_classpath", "fetch_jars", "kafka_version"]
+__all__ = ["POM", "broker_classpath", "fetch_jars", "kafka_version", "main"]
 
 POM = Path(__file__).with_name("kafka-pom.xml")
 _MARKER = ".complete"
@@ -79,17 +80,17 @@ def broker_classpath(cache_dir: Path, kafka_home: Path | None) -> str:
     return str(fetch_jars(cache_dir) / "*")
 
 
-if __name__ == "__main__":  # `python -m streams.devstack.jars`: fetch once, print where
-    import sys
-
+def main() -> int:
+    """Fetch the jars once and say where they are (``make install`` runs it); 1 with one line if Maven fails."""
     from streams.settings import Settings
 
-    _settings = Settings()
-    if _settings.kafka_home is not None:
-        print(f"KAFKA_HOME={_settings.kafka_home}: using its libs/, nothing to fetch")
-    else:
-        try:
-            print(f"Kafka {kafka_version()} jars in {fetch_jars(_settings.kafka_cache_dir)}")
-        except DevstackError as _exc:
-            print(f"streams: error: {_exc.one_line()}", file=sys.stderr)
-            sys.exit(1)
+    settings = Settings()
+    if settings.kafka_home is not None:
+        print(f"KAFKA_HOME={settings.kafka_home}: using its libs/, nothing to fetch")
+        return 0
+    try:
+        print(f"Kafka {kafka_version()} jars in {fetch_jars(settings.kafka_cache_dir)}")
+    except DevstackError as exc:
+        print(f"streams: error: {exc.one_line()}", file=sys.stderr)
+        return 1
+    return 0
