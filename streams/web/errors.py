@@ -18,11 +18,14 @@ from aiohttp import web
 
 from streams.errors import StreamsError
 
-__all__ = ["error_body", "error_middleware", "install_error_middleware", "json_error"]
+__all__ = ["RETRY_AFTER_S", "error_body", "error_middleware", "install_error_middleware", "json_error"]
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+RETRY_AFTER_S = 1
+"""``Retry-After`` of a 503 that names no delay of its own (an error with ``retry_after_s`` does)."""
 
 _HTTP_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -51,7 +54,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except StreamsError as exc:
         extra = {"details": exc.details} if exc.details else {}
-        return json_error(exc.http_status, exc.code, exc.message, **extra)
+        response = json_error(exc.http_status, exc.code, exc.message, **extra)
+        if exc.http_status == 503:  # worth retrying: say when
+            response.headers["Retry-After"] = str(getattr(exc, "retry_after_s", RETRY_AFTER_S))
+        return response
     except web.HTTPRequestEntityTooLarge:
         limit = request.client_max_size
         return json_error(413, _HTTP_CODES[413], f"the body is larger than the limit of {limit} bytes",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any, cast
@@ -11,9 +12,10 @@ from faust.web.exceptions import WebError
 
 from streams.errors import BadRequestError, TransientError
 from streams.position import parse_after
-from streams.web.errors import error_body
+from streams.web.errors import RETRY_AFTER_S, error_body
+from streams.web.route import forward, owner_of
 
-__all__ = ["JsonView", "after_param", "routed", "wait_param"]
+__all__ = ["JsonView", "after_param", "forward_timeout_s", "routed", "wait_param"]
 
 Handler = Callable[..., Awaitable[Response]]
 
@@ -25,7 +27,8 @@ class JsonView(View):
 
     async def on_request_error(self, request: Request, exc: WebError) -> Response:
         code = {503: "unavailable", 404: "not_found", 400: "bad_request"}.get(exc.code, "http_error")
-        return self.json(error_body(code, str(exc.detail)), status=exc.code)
+        headers = {"Retry-After": str(RETRY_AFTER_S)} if exc.code == 503 else None
+        return self.json(error_body(code, str(exc.detail)), status=exc.code, headers=headers)
 
     def ok(self, body: Any) -> Response:
         return self.json(body)
@@ -52,26 +55,41 @@ def wait_param(request: Request, default: float) -> float:
 
 def routed(app: Any, topic: Any, *, match_info: str | None = None,
            exact_key: str | None = None) -> Callable[[Handler], Handler]:
-    """Run the view on the worker that consumes the key's partition of ``topic`` (Faust's ``topic_route``).
+    """Run the view on the worker that consumes the key's partition of ``topic`` (as Faust's ``topic_route``).
 
     Routing by the source topic rather than by the table's changelog keeps the
     answer with the worker that applies the key's events, active partitions only.
+    The forward is bounded by ``forward_timeout_s``; an owner that cannot be
+    reached, or none known (a rebalance), answers 503 with ``Retry-After``.
     """
-    faust_route = cast(Callable[[Handler], Handler],
-                       app.topic_route(topic=topic, match_info=match_info, exact_key=exact_key))
+    if (match_info is None) == (exact_key is None):
+        raise TypeError("routed() needs exactly one of match_info and exact_key")
     name = topic.get_topic_name()
+    settings = app.streams_settings
 
     def decorate(handler: Handler) -> Handler:
-        route = faust_route(handler)
-
         @wraps(handler)
         async def get(view: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
+            key = exact_key if exact_key is not None else request.match_info[cast(str, match_info)]
             await _track_topic(app, name)
-            return await route(view, request, *args, **kwargs)
+            owner = owner_of(app, topic, key)
+            if owner is None:
+                return await handler(view, request, *args, **kwargs)
+            return await forward(app, view.web, request, owner, timeout_s=forward_timeout_s(request, settings),
+                                 retry_after_s=math.ceil(settings.session_timeout_s))
 
         return get
 
     return decorate
+
+
+def forward_timeout_s(request: Request, settings: Any) -> float:
+    """How long a forwarded read may take: STREAMS_READ_WAIT_TIMEOUT_S, plus the read's own ``?wait=``
+    when it waits for a write (``?after=``), so that the owner's 504 comes before the forward's bound."""
+    base: float = settings.read_wait_timeout_s
+    if "after" not in request.query:
+        return base
+    return base + wait_param(request, base)
 
 
 async def _track_topic(app: Any, topic: str) -> None:

@@ -48,6 +48,11 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
     "faust.web.drivers.aiohttp:Web.__init__": ("52b00c1bd653c82d", "web (the runner it builds, replaced)"),
     "faust.web.drivers.aiohttp:Web.start_server": ("b0c4f10491828520", "web (starts the replaced runner)"),
     "faust.web.drivers.aiohttp:Web._new_transport_tcp": ("3f9463d869f309ec", "web (serves the replaced runner)"),
+    "faust.app.base:App.topic_route": ("854f2f75d47f6bbd", "streams.web.route and views.routed (replaced)"),
+    "faust.app.router:Router._route_req": ("f8ae00957a7924ff", "streams.web.route.forward (copied, bounded)"),
+    "faust.app.router:Router.external_topic_key_store": ("543846415d72d222", "streams.web.route.owner_of"),
+    "faust.assignor.partition_assignor:PartitionAssignor.external_key_store": (
+        "6e530a67b36e2272", "streams.web.route.owner_of (KeyError: no owner)"),
 }
 
 

@@ -1,0 +1,82 @@
+"""A request forwarded to the worker owning a key's partition, bounded, its failures named.
+
+Faust's ``App.topic_route`` finds the owner with ``Router.external_topic_key_store``
+(a ``KeyError`` while no owner is known) and forwards with ``Router._route_req``:
+an aiohttp request on ``app.http_client`` with no bound of its own, whose errors
+escape the view (500s) and whose answer loses its headers.  ``owner_of`` is
+that lookup; ``forward`` is ``_route_req`` with a timeout, the owner's
+``Retry-After`` kept, and an owner that cannot be reached (killed, hung,
+connection refused or reset) raised as ``OwnerUnreachableError``.  Only Faust's
+public ``app.router``, ``app.http_client`` and ``app.conf`` are used; the
+functions whose behaviour this replaces are pinned in
+``streams.recordpath.faust_internals.pins``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from faust.web import Request, Response
+from yarl import URL
+
+from streams.errors import TransientError
+
+__all__ = ["NoOwnerError", "OwnerUnreachableError", "forward", "owner_of"]
+
+
+class NoOwnerError(TransientError):
+    """No worker is known to own the key's partition: the group is rebalancing."""
+
+    code = "rebalancing"
+
+
+class OwnerUnreachableError(TransientError):
+    """The worker owning the key's partition did not answer the forwarded request."""
+
+    code = "owner_unreachable"
+
+    def __init__(self, owner: str, reason: str, *, retry_after_s: int) -> None:
+        super().__init__(f"the worker owning this key's partition, {owner}, cannot be reached ({reason}); "
+                         "if it is gone, the group moves the partition to another worker after its session timeout",
+                         hint="retry after the Retry-After delay")
+        self.owner = owner
+        self.retry_after_s = retry_after_s
+
+
+def owner_of(app: Any, topic: Any, key: str) -> URL | None:
+    """The web URL of the worker consuming ``key``'s partition of ``topic``; None when it is this worker."""
+    try:
+        owner: URL = app.router.external_topic_key_store(topic, key)
+    except KeyError:
+        raise NoOwnerError(f"no worker owns the partition of {key!r} of {topic.get_topic_name()!r} yet "
+                      "(the consumer group is rebalancing)", hint="retry in a moment") from None
+    if _ident(owner) == _ident(URL(str(app.conf.canonical_url))):
+        return None
+    return owner
+
+
+async def forward(app: Any, web: Any, request: Request, owner: URL, *, timeout_s: float,
+                  retry_after_s: int) -> Response:
+    """``request`` sent to ``owner`` and its answer, within ``timeout_s``; ``OwnerUnreachableError`` (saying
+    ``retry_after_s``) if none came."""
+    host, port = _ident(owner)
+    url = request.url.with_host(host).with_port(port)
+    try:
+        async with app.http_client.request(method=request.method, headers=request.headers, url=url,
+                                           timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
+            text = await response.text()
+            kept = {"Retry-After": response.headers["Retry-After"]} if "Retry-After" in response.headers else None
+            return web.text(text, content_type=response.content_type, status=response.status,  # type: ignore[no-any-return]
+                            headers=kept)
+    except TimeoutError:
+        raise OwnerUnreachableError(f"{host}:{port}", f"no answer within {timeout_s:g} s",
+                               retry_after_s=retry_after_s) from None
+    except (aiohttp.ClientError, OSError) as exc:
+        raise OwnerUnreachableError(f"{host}:{port}", str(exc) or type(exc).__name__,
+                               retry_after_s=retry_after_s) from exc
+
+
+def _ident(url: URL) -> tuple[str, int]:
+    """(host, port) as Faust's ``Router._urlident`` compares them."""
+    return (url.host if url.scheme else url.path) or "", int(url.port or 80)
