@@ -1,0 +1,104 @@
+"""A read routed to a worker killed with SIGKILL: 503 with Retry-After until the group moves the partition, then 200.
+
+Two workers share the orders partitions; reads of keys owned by the second are
+sent to the first, which forwards them.  Once the second is killed, the
+forward is refused: until the group's session timeout moves the partitions,
+every such read answers 503 ``owner_unreachable`` with ``Retry-After`` (never a
+500, a hang or a reset); afterwards the survivor answers them itself.
+
+Known gap (issue 18, not the forward's): once the partitions moved, the
+survivor restores them from their changelogs and, meanwhile, answers 404 for
+keys not restored yet.  Those are counted apart (``404 restoring``) and allowed
+only after the survivor was assigned the partitions; everything else is held to
+the contract.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka.partitioner import DefaultPartitioner
+
+from tests.integration.harness import Worker, wait_until
+
+pytestmark = pytest.mark.integration
+NOW = "2026-11-22T10:00:00Z"
+SESSION_TIMEOUT_S = 20  # long enough that the reads right after the kill come before the move
+
+
+def orders_partitions(worker: Worker, topic: str) -> set[int]:
+    assigned = worker.get("/health").json()["assigned_partitions"]
+    return {int(tp.rsplit(":", 1)[1]) for tp in assigned if tp.startswith(topic + ":")}
+
+
+def checked(response: httpx.Response, key: str, moved: bool = False) -> str:
+    """The answer's kind (``200`` or ``503 <code>``); anything but a right 200 or a 503 with Retry-After and
+    the JSON error fails (but a 404 while the survivor restores the moved partitions: the known gap)."""
+    if moved and response.status_code == 404:
+        return "404 restoring"
+    if response.status_code == 200:
+        assert response.json()["order_id"] == key, response.text
+        return "200"
+    assert response.status_code == 503, f"{key}: {response.status_code} {response.text}"
+    assert int(response.headers["Retry-After"]) > 0, response.headers
+    error = response.json()["error"]
+    assert error["message"], response.text
+    return f"503 {error['code']}"
+
+
+def test_reads_of_a_killed_owners_keys_answer_503_with_retry_after_until_its_partitions_move(
+        stack_env: dict[str, str], tmp_path: Path) -> None:
+    env = {**stack_env, "STREAMS_SESSION_TIMEOUT_S": str(SESSION_TIMEOUT_S)}
+    topic = f"{env['STREAMS_TOPIC_PREFIX']}orders"
+    survivor = Worker(env=env, data_dir=tmp_path / "a").start()
+    doomed = Worker(env=env, data_dir=tmp_path / "b").start()
+    try:
+        def split() -> bool:
+            healths = [w.get("/health").json() for w in (survivor, doomed)]
+            return all(h["ready"] for h in healths) and all(
+                len(orders_partitions(w, topic)) == 2 for w in (survivor, doomed))
+
+        wait_until(split, timeout=90, what="both workers ready with two orders partitions each")
+        theirs = orders_partitions(doomed, topic)
+        partitioner = DefaultPartitioner()
+        keys: list[str] = []
+        while len(keys) < 6:  # order ids on the doomed worker's partitions
+            key = f"dead-{uuid.uuid4().hex[:8]}"
+            if partitioner(key.encode(), [0, 1, 2, 3], [0, 1, 2, 3]) in theirs:
+                keys.append(key)
+        for key in keys:
+            data: dict[str, Any] = {"order_id": key, "customer_id": "c", "currency": "EUR", "placed_at": NOW,
+                                    "items": [{"sku": "s", "quantity": 1, "unit_price_minor": 1}], "total_minor": 1}
+            response = httpx.post(f"{survivor.url}/events", json={"type": "OrderPlaced", "data": data}, timeout=30)
+            assert response.status_code == 202, response.text
+            read = survivor.get(f"/orders/{key}", after=response.json()["after"], wait="15")
+            assert read.status_code == 200, read.text  # answered by the doomed worker, through the survivor
+            assert read.json()["order_id"] == key
+
+        doomed.kill()
+        counts: Counter[str] = Counter()
+        first_round = [checked(survivor.get(f"/orders/{key}"), key) for key in keys]
+        counts.update(first_round)
+        if not theirs & orders_partitions(survivor, topic):  # not moved yet: the owner is dead, not replaced
+            assert set(first_round) == {"503 owner_unreachable"}, first_round
+
+        def all_answered() -> bool:
+            answers = []
+            for key in keys:
+                response = survivor.get(f"/orders/{key}")
+                answers.append(checked(response, key, moved=response.status_code == 404
+                                       and theirs <= orders_partitions(survivor, topic)))
+            counts.update(answers)
+            return set(answers) == {"200"}
+
+        wait_until(all_answered, timeout=SESSION_TIMEOUT_S + 90, interval=0.1,
+                   what="the survivor answering every key of the killed worker")
+        print(f"reads of the killed worker's keys on the survivor, by answer: {dict(counts)}")
+    finally:
+        doomed.stop()
+        survivor.stop()
