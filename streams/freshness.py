@@ -32,6 +32,10 @@ class Watermarks:
         """The last applied offset, -1 when none is known."""
         return self._applied.get((topic, partition), -1)
 
+    def waiting(self, topic: str, partition: int) -> list[int]:
+        """The offsets reads wait for on ``(topic, partition)`` (``?after=``), in the order they came."""
+        return [wanted for wanted, future in self._waiters.get((topic, partition), ()) if not future.done()]
+
     def notify(self) -> None:
         """Wake every ``until`` waiter to re-check its condition (something was applied)."""
         if self._changed is not None:

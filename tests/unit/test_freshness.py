@@ -6,16 +6,23 @@ from streams.errors import DeadlineError
 from streams.freshness import Watermarks
 
 
-async def test_wait_returns_once_offset_is_applied() -> None:
+async def waiting(marks: Watermarks, offsets: list[int]) -> None:
+    """Until the reads waiting on orders[1] are for ``offsets`` (each task's first step registers its wait)."""
+    async with asyncio.timeout(5):
+        while marks.waiting("orders", 1) != offsets:
+            await asyncio.sleep(0)
+
+
+async def test_wait_returns_once_offset_is_applied_and_an_advance_releases_only_what_it_covers() -> None:
     marks = Watermarks()
     waiter = asyncio.create_task(marks.wait_for("orders", 1, 5, timeout=5))
-    await asyncio.sleep(0)  # one turn of the loop: the waiter's first step ran, it waits for offset 5
-    marker = asyncio.create_task(marks.wait_for("orders", 1, 4, timeout=5))  # waits behind it, for offset 4
-    await asyncio.sleep(0)
+    marker = asyncio.create_task(marks.wait_for("orders", 1, 4, timeout=5))
+    await waiting(marks, [5, 4])
     marks.advance("orders", 1, 4)
-    await marker  # released by that advance, after anything the same advance released for the first waiter
-    assert not waiter.done()
+    assert marks.waiting("orders", 1) == [5]  # offset 4's read released at once, offset 5's still waits
+    await marker
     marks.advance("orders", 1, 5)
+    assert marks.waiting("orders", 1) == []
     await asyncio.wait_for(waiter, 1)
     assert marks.applied("orders", 1) == 5
 

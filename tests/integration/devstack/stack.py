@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from streams.devstack.ports import free_port
+from tests.integration.harness import wait_until
 
 __all__ = ["descendants", "java_pid", "kill_all", "start_dev", "worker_pid"]
 
@@ -51,15 +52,11 @@ def start_dev(tmp_path: Path, attempts: int = 3) -> tuple[subprocess.Popen[str],
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "streams.cli", "dev"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    deadline = started + 90
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if httpx.get(f"http://127.0.0.1:{web}/health", timeout=1).status_code == 200:
-                print(f"streams dev: /health answered after {time.monotonic() - started:.1f}s")
-                return proc, web, registry
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
+    with contextlib.suppress(AssertionError):  # not up in time: said below, with what the stack printed
+        wait_until(lambda: proc.poll() is not None or _healthy(web), timeout=90, interval=0.5, what="/health")
+    if proc.poll() is None and _healthy(web):
+        print(f"streams dev: /health answered after {time.monotonic() - started:.1f}s")
+        return proc, web, registry
     output = kill_all(proc)
     logs = "".join(log.read_text(errors="replace") for log in (tmp_path / "logs").glob("*.log"))
     if attempts > 1 and "already in use" in output + logs:
@@ -103,3 +100,10 @@ def java_pid(dev: int) -> int | None:
             if Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].endswith(b"java"):
                 return pid
     return None
+
+
+def _healthy(web: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{web}/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
