@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -14,7 +12,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from streams.devstack.ports import free_port
 from tests.integration.devstack.stack import descendants, kill_all, start_dev, worker_pid
 from tests.integration.harness import wait_until
 
@@ -93,20 +90,3 @@ def test_dev_stack_children_die_with_a_killed_dev(tmp_path: Path) -> None:
         assert _described(_wait_gone(children, 30)) == []
     finally:
         kill_all(proc, children)
-
-
-def test_dev_refuses_a_busy_broker_port_with_one_line(tmp_path: Path) -> None:
-    import socket
-
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        port = busy.getsockname()[1]
-        env = {**os.environ, "STREAMS_BROKER": f"kafka://127.0.0.1:{port}", "STREAMS_DATA_DIR": str(tmp_path),
-               "STREAMS_WEB_PORT": str(free_port()), "STREAMS_SCHEMA_REGISTRY_URL": f"http://127.0.0.1:{free_port()}"}
-        result = subprocess.run([sys.executable, "-m", "streams.cli", "dev"], env=env, capture_output=True,
-                                text=True, timeout=120)
-    assert result.returncode == 1
-    errors = [line for line in result.stderr.splitlines() if line.startswith("streams: error:")]
-    assert len(errors) == 1
-    assert f"port {port} is already in use" in errors[0]
