@@ -8,7 +8,6 @@ returns the app; nothing runs until a worker starts it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from importlib import resources
 
 from agents.consumers.order_agent import register_order_agent
 from agents.consumers.readmodel_agents import register_readmodel_agents
@@ -17,6 +16,7 @@ from agents.demo import create_demo
 from agents.events import default_schemas_dir
 from agents.fanout import RULES
 from agents.ingest import OrderIngest
+from agents.openapi import openapi_document
 from agents.tables import declare_tables, read_models
 from agents.topics import CUSTOMER_DELTAS, SKU_DELTAS, STATS_DELTAS, internal, orders_topic, topic_name, topic_specs
 from agents.views import register_views
@@ -31,17 +31,13 @@ from streams.routing import Fanout, Rule
 from streams.settings import Settings
 from streams.web import (
     install_error_middleware,
-    load_openapi,
     register_health,
     register_lag,
     register_metrics_route,
     register_openapi,
 )
 
-OPENAPI = resources.files("agents").joinpath("openapi.json")
-"""The OpenAPI document of every route the worker serves (GET /openapi.json)."""
-
-__all__ = ["OPENAPI", "create_app", "create_demo", "create_fanout", "create_ingest", "read_models"]
+__all__ = ["create_app", "create_demo", "create_fanout", "create_ingest", "read_models"]
 
 
 def create_app(settings: Settings, *, rules: Sequence[Rule] = RULES) -> StreamsApp:
@@ -75,7 +71,7 @@ def create_app(settings: Settings, *, rules: Sequence[Rule] = RULES) -> StreamsA
                            orders_topic(settings))
 
     register_views(app, tables, marks, {"orders": source, **deltas}, inboxes, make_ingest=make_ingest)
-    register_openapi(app, load_openapi(OPENAPI))
+    register_openapi(app, openapi_document())
     return app
 
 

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import json
-from importlib.resources.abc import Traversable
 from typing import Any
 
 from faust.web import Request, Response, View
 
-__all__ = ["load_openapi", "register_openapi"]
-
-
-def load_openapi(source: Traversable) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(source.read_text(encoding="utf-8"))
-    return document
+__all__ = ["register_openapi"]
 
 
 def register_openapi(app: Any, document: dict[str, Any]) -> None:
