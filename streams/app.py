@@ -40,6 +40,7 @@ from streams.recordpath.protocol import Positions
 from streams.replay.rebuilds import RebuildLog
 from streams.settings import Settings
 from streams.topics import TopicSpec, ensure_topics
+from streams.tracing import WORKER_SERVICE, RecordSpans, Tracing, start_tracing
 from streams.web.metrics import Metrics
 
 __all__ = ["StreamsApp", "build_app"]
@@ -54,8 +55,10 @@ class StreamsApp(FaustHooks):
     consumer subscribes, so tables and their sources agree on partitions.
     """
 
-    def __init__(self, id: str, *, streams_settings: Settings, **kwargs: Any) -> None:
+    def __init__(self, id: str, *, streams_settings: Settings, tracing: Tracing | None = None, **kwargs: Any) -> None:
         self.streams_settings = streams_settings
+        self.tracing = tracing or Tracing.off()
+        self.spans = RecordSpans(self.tracing.tracer) if self.tracing.enabled else None  # None: no span made
         self.positions = Positions()  # per source partition: the first offset not yet in the state
         super().__init__(id, positions=self.positions, committed=self._committed_now, **kwargs)
         self.metrics = Metrics()
@@ -96,9 +99,10 @@ class StreamsApp(FaustHooks):
             await loop.run_in_executor(None, ensure_topics, self.admin(), self.topic_specs)
         self.recovery.floors = await loop.run_in_executor(None, RebuildLog(self.streams_settings).floors, self.conf.id)
         self.outbox = Outbox(self.streams_settings.bootstrap_servers, client_id=f"{self.conf.id}-outbox", loop=loop,
-                             on_failure=self._outbox_failed)
+                             on_failure=self._outbox_failed, spans=self.spans)
         self.batcher = RepartitionBatcher(self.outbox, self.streams_settings.topic_partitions,
-                                          max_delay_s=self.streams_settings.repartition_linger_ms / 1000)
+                                          max_delay_s=self.streams_settings.repartition_linger_ms / 1000,
+                                          spans=self.spans)
         self.add_future(self.batcher.run())
 
     def _outbox_failed(self, error: OutboxError) -> None:
@@ -116,8 +120,10 @@ class StreamsApp(FaustHooks):
             if undelivered or self.outbox.failed is not None:
                 log.warning("%d records undelivered at shutdown: the next start restores every table from its "
                             "changelog", undelivered)
+                self.tracing.close()
                 return
         self.recovery.stopped_cleanly()
+        self.tracing.close()  # the last spans (the sends just acknowledged) go out
 
 
 async def _settle_heap(sender: Any, **kwargs: Any) -> None:
@@ -133,9 +139,12 @@ def build_app(settings: Settings, *, app_id: str | None = None) -> StreamsApp:
     """
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
+    tracing = start_tracing(settings, service=WORKER_SERVICE)
+    tracing.instrument_web()  # before Faust builds its aiohttp application (``serve_protocol_errors_as_json``)
     app = StreamsApp(
         app_id or settings.app_id,
         streams_settings=settings,
+        tracing=tracing,
         broker=settings.broker,
         store="rocksdb://",
         Table=OutboxTable,

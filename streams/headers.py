@@ -28,6 +28,8 @@ __all__ = [
     "OCCURRED_AT",
     "PRODUCER",
     "SOURCE",
+    "TRACEPARENT",
+    "TRACESTATE",
 ]
 
 EVENT_ID = "event_id"
@@ -67,3 +69,9 @@ DLQ_REDRIVEN_FROM = "dlq_redriven_from"
 
 SOURCE = "streams_source"
 """On changelog records: ``<topic>:<partition>:<offset>`` of the source record whose processing wrote it."""
+
+# W3C trace context (https://www.w3.org/TR/trace-context/), as OpenTelemetry's Kafka instrumentations write it.
+TRACEPARENT = "traceparent"
+"""``00-<trace id>-<parent span id>-<flags>``: the span that produced the record (``streams.tracing``)."""
+TRACESTATE = "tracestate"
+"""Vendor trace state, carried along with ``traceparent``."""

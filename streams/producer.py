@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from opentelemetry import context as otel_context
+from opentelemetry.instrumentation.confluent_kafka import ConfluentKafkaInstrumentor
 
 from streams.errors import StreamsError, TransientError
 from streams.position import Position
+from streams.tracing import TRACE_HEADERS, Tracing, extract
 
 __all__ = ["DurableProducer", "ProduceError", "producer_config"]
 
@@ -45,8 +48,14 @@ def producer_config(bootstrap_servers: str, client_id: str) -> dict[str, Any]:
 class DurableProducer:
     """confluent-kafka ``Producer`` with a poll thread and awaitable, position-returning sends."""
 
-    def __init__(self, bootstrap_servers: str, client_id: str = "streams") -> None:
-        self._producer = Producer(producer_config(bootstrap_servers, client_id))
+    def __init__(self, bootstrap_servers: str, client_id: str = "streams", *, tracing: Tracing | None = None) -> None:
+        """``tracing`` on: each record gets a send span (OpenTelemetry's confluent-kafka instrumentation), child
+        of the current span or of the trace context the record's headers carry, and carries its context on."""
+        producer = Producer(producer_config(bootstrap_servers, client_id))
+        self._traced = tracing is not None and tracing.enabled
+        if tracing is not None and tracing.enabled:
+            producer = ConfluentKafkaInstrumentor.instrument_producer(producer, tracer_provider=tracing.provider)
+        self._producer = producer
         self._stop = threading.Event()
         self._poller = threading.Thread(target=self._poll, name=f"{client_id}-poll", daemon=True)
         self._poller.start()
@@ -66,6 +75,29 @@ class DurableProducer:
             else:
                 future.set_result(Position(str(msg.topic()), int(msg.partition() or 0), int(msg.offset() or 0)))
 
+        if self._traced:
+            return self._produce_traced(topic, key, value, headers, partition, on_delivery, future)
+        return self._produce(topic, key, value, headers, partition, on_delivery, future)
+
+    def _produce_traced(self, topic: str, key: bytes | None, value: bytes | None,
+                        headers: Sequence[tuple[str, bytes | None]], partition: int | None,
+                        on_delivery: Callable[[KafkaError | None, Message], None],
+                        future: Future[Position]) -> Future[Position]:
+        """A record that carries a trace context (a dead letter redriven) continues it; any other, the current."""
+        carried = extract(headers)
+        if not carried:
+            return self._produce(topic, key, value, headers, partition, on_delivery, future)
+        token = otel_context.attach(carried)
+        try:
+            kept = [(name, content) for name, content in headers if name not in TRACE_HEADERS]
+            return self._produce(topic, key, value, kept, partition, on_delivery, future)
+        finally:
+            otel_context.detach(token)
+
+    def _produce(self, topic: str, key: bytes | None, value: bytes | None,
+                 headers: Sequence[tuple[str, bytes | None]], partition: int | None,
+                 on_delivery: Callable[[KafkaError | None, Message], None],
+                 future: Future[Position]) -> Future[Position]:
         while True:
             try:
                 if partition is None:

@@ -61,6 +61,33 @@ class Settings(BaseSettings):
     lag_window: int = Field(default=10, ge=2, description="samples in the window lag statuses are judged on")
     lag_groups: str = Field(default="", description="more consumer groups to watch, comma separated",
                             examples=["billing,shipping"])
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OpenTelemetry collector (OTLP over HTTP) that receives traces; unset: tracing off",
+        examples=["http://127.0.0.1:4318"],
+    )
+    service_name: str | None = Field(
+        default=None,
+        description="service.name of this process's traces (default: OTEL_SERVICE_NAME, else streams-worker, "
+                    "streams-cli)",
+        examples=["orders-worker"],
+    )
+    trace_sample_ratio: float = Field(
+        default=1.0, ge=0, le=1,
+        description="share of new traces recorded (parent-based: a record or request continues its caller's choice)",
+    )
+    otel_traces_sampler: str | None = Field(
+        default=None, validation_alias="OTEL_TRACES_SAMPLER",
+        description="OpenTelemetry's own sampler choice; when set it replaces STREAMS_TRACE_SAMPLE_RATIO",
+    )
+    otel_sdk_disabled: bool = Field(
+        default=False, validation_alias="OTEL_SDK_DISABLED",
+        description="OpenTelemetry's switch: true turns tracing off",
+    )
+    traceparent: str | None = Field(
+        default=None, validation_alias="TRACEPARENT",
+        description="W3C trace context a CLI command continues (as OpenTelemetry's environment carrier)",
+    )
     kafka_home: Path | None = Field(
         default=None,
         validation_alias=AliasChoices("KAFKA_HOME", "STREAMS_KAFKA_HOME"),
@@ -86,6 +113,18 @@ class Settings(BaseSettings):
             if not urlsplit(url.strip()).hostname:
                 raise ValueError("not a broker URL (expected kafka://host:port)")
             _port(url.strip())
+        return value
+
+    @field_validator("otlp_endpoint", mode="before")
+    @classmethod
+    def _check_otlp_endpoint(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None  # compose's ${STREAMS_OTLP_ENDPOINT:-}: unset
+        if isinstance(value, str):
+            split = urlsplit(value)
+            if split.scheme not in ("http", "https") or not split.hostname:
+                raise ValueError("not an http(s) URL (expected http://host:4318, OTLP over HTTP)")
+            _port(value)
         return value
 
     @field_validator("schema_registry_url")

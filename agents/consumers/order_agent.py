@@ -1,7 +1,8 @@
 """The orders agent: decode, ``apply_order``, pick fan-out; then write the order table and send.
 
-Thin by design.  ``prepare`` (may fail, no side effects, so it can be retried)
-decodes the record, runs the pure projection and builds the fan-out records;
+Thin by design.  ``decode`` turns the record into an event; ``handle`` (may
+fail, no side effects, so it can be retried) runs the pure projection and
+builds the fan-out records;
 ``commit`` writes the order view and sends the deltas and fan-out records.
 Dead letters, parking, retries and the breaker are the platform's
 (``streams.recordpath.processing``); every decision about orders is in
@@ -24,6 +25,7 @@ from streams.recordpath.agent import guarded_agent, outbox, repartition
 from streams.recordpath.processing import ProcessingPolicy
 from streams.recordpath.records import RawRecord
 from streams.routing import Fanout, Output
+from streams.tracing import ATTR
 
 __all__ = ["AGENT", "register_order_agent"]
 
@@ -38,6 +40,10 @@ class Prepared:
     outcome: OrderOutcome
     fanout: list[Output]
 
+    def span_attributes(self) -> dict[str, str]:
+        """What the trace's ``handle`` span says (``streams.tracing.Traced``)."""
+        return {ATTR.EVENT_TYPE: self.decoded.meta.event_type, ATTR.OUTCOME: self.outcome.kind}
+
 
 def register_order_agent(app: StreamsApp, *, source: str, tables: Tables, deltas: dict[str, Any],
                          decoder: OrderEventDecoder, fanout: Fanout, marks: Watermarks,
@@ -48,8 +54,7 @@ def register_order_agent(app: StreamsApp, *, source: str, tables: Tables, deltas
     fanned: dict[tuple[str, str], Any] = {}
     counted: dict[tuple[str, str], Any] = {}
 
-    async def prepare(record: RawRecord) -> Prepared:
-        decoded = await decoder.decode(record)
+    async def handle(record: RawRecord, decoded: DecodedEvent) -> Prepared:
         outcome = apply_order(orders.table.get(decoded.event.order_id), decoded.event, decoded.meta)
         outputs: list[Output] = []
         # A duplicate went out the first time; a rejected event only by rules that take every event.
@@ -88,5 +93,5 @@ def register_order_agent(app: StreamsApp, *, source: str, tables: Tables, deltas
                                                                                        outcome.kind)
         counter.inc()
 
-    guarded_agent(app, name=AGENT, source=source, prepare=prepare, commit=commit, policy=policy, model=orders,
-                  marks=marks)
+    guarded_agent(app, name=AGENT, source=source, decode=decoder.decode, handle=handle, commit=commit, policy=policy,
+                  model=orders, marks=marks)

@@ -35,6 +35,7 @@ from streams.recordpath.processing import release_request
 from streams.scan import scan
 from streams.settings import Settings
 from streams.topics import DLQ_SUFFIX, dlq_topic
+from streams.tracing import CLI_SERVICE, start_tracing
 
 __all__ = ["dlq_app"]
 
@@ -169,7 +170,8 @@ def redrive(topic: str = _TOPIC, error_class: list[str] | None = _ERROR_CLASS, k
     if not redrive_plan.moves:
         console.print("nothing to move")
         return
-    producer = DurableProducer(settings.bootstrap_servers, client_id="streams-redrive")
+    producer = DurableProducer(settings.bootstrap_servers, client_id="streams-redrive",
+                               tracing=start_tracing(settings, service=CLI_SERVICE))
     try:
         with Progress(TextColumn("redrive"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=True) as bar:

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from streams.errors import ConfigError, StreamsError, ValidationError
 from streams.loader import beside_factory
 from streams.settings import Settings
+from streams.tracing import continuing
 
 __all__ = ["produce"]
 
@@ -28,6 +29,10 @@ def produce(
     event_type: str | None = typer.Argument(None, help="event type, e.g. OrderPlaced (with --data)"),
     data: str | None = typer.Option(None, "--data", help="the event as JSON"),
     file: Path | None = typer.Option(None, "--file", help="NDJSON: one {\"type\", \"data\", ...} per line"),
+    traceparent: str | None = typer.Option(
+        None, "--traceparent",
+        help="W3C trace context to continue (default: TRACEPARENT); with STREAMS_OTLP_ENDPOINT set, each event's "
+             "send span joins that trace, else each starts its own"),
 ) -> None:
     """Validate, Avro-encode and produce events (acks=all); prints each receipt or a summary."""
     if (file is None) == (data is None):
@@ -35,6 +40,11 @@ def produce(
                           hint="see `streams produce --help`")
     settings = Settings()
     ingest = beside_factory(settings, "create_ingest")(settings, "cli")
+    with continuing(traceparent or settings.traceparent):
+        _produce(ingest, event_type, data, file)
+
+
+def _produce(ingest: Any, event_type: str | None, data: str | None, file: Path | None) -> None:
     try:
         if data is not None:
             if event_type is None:

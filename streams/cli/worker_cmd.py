@@ -8,6 +8,7 @@ from confluent_kafka.admin import AdminClient
 
 from streams.loader import load_factory
 from streams.settings import Settings, without_credentials
+from streams.tracing import worker_logging_config
 
 __all__ = ["worker"]
 
@@ -25,9 +26,13 @@ def worker(
     settings = Settings(**overrides)  # type: ignore[arg-type]
     _check_broker(settings)  # before the app: building it reads Kafka (rebuild plans)
     app = load_factory(settings.app_factory)(settings)
+    tracing = getattr(app, "tracing", None)
+    traced = tracing is not None and tracing.enabled
     typer.echo(f"worker {settings.app_id}: broker {without_credentials(settings.broker)}, "
-               f"http://{settings.web_host}:{settings.web_port}/health")
-    runner = faust.Worker(app, loglevel=settings.log_level, quiet=True)
+               f"http://{settings.web_host}:{settings.web_port}/health"
+               + (f", {tracing.describe()}" if tracing is not None else ""))
+    runner = faust.Worker(app, loglevel=settings.log_level, quiet=True,
+                          logging_config=worker_logging_config() if traced else None)
     # Faust's terminal spinner sets the root logger to DEBUG so that every record moves it; that makes
     # every library format debug records it then drops (a third of the CPU under load). No spinner.
     runner.spinner = None

@@ -41,15 +41,16 @@ from streams.envelope import source_of
 from streams.freshness import Watermarks
 from streams.position import Position
 from streams.recordpath.batching import RepartitionBatcher
-from streams.recordpath.outbox import Outbox, TicketScope
+from streams.recordpath.outbox import Outbox, Ticket, TicketScope
 from streams.recordpath.processing import Effects, GuardedProcessor, Outcome, ProcessingPolicy
 from streams.recordpath.records import RawRecord, header
 from streams.replay.generations import Generational
 
-__all__ = ["CONTROL_SUFFIX", "RawSchema", "admit", "control_topic", "guarded_agent", "outbox", "repartition",
-           "ticket_for"]
+__all__ = ["CONTROL_SUFFIX", "RawSchema", "admit", "control_topic", "guarded_agent", "outbox",
+           "repartition", "ticket_for"]
 
 T = TypeVar("T")
+D = TypeVar("D")
 
 CONTROL_SUFFIX = ".dlq.control"
 
@@ -59,13 +60,18 @@ def control_topic(source: str) -> str:
     return f"{source}{CONTROL_SUFFIX}"
 
 
-def guarded_agent(app: StreamsApp, *, name: str, source: str, prepare: Callable[[RawRecord], Awaitable[T]],
-                  commit: Callable[[RawRecord, T], None], policy: ProcessingPolicy, model: Generational,
-                  marks: Watermarks) -> GuardedProcessor[T]:
+def guarded_agent(app: StreamsApp, *, name: str, source: str, decode: Callable[[RawRecord], Awaitable[D]],
+                  handle: Callable[[RawRecord, D], Awaitable[T]], commit: Callable[[RawRecord, T], None],
+                  policy: ProcessingPolicy, model: Generational, marks: Watermarks) -> GuardedProcessor[T]:
     """Register the agent ``name`` over topic ``source``, writing read model ``model`` (whose rebuilds it drives:
     a record the old generation has is judged again into the new one only); ``marks`` advance after each record
-    (read-your-writes)."""
+    (read-your-writes).
+
+    Per record: ``decode`` (bytes to an event), ``handle`` (the decision and the outputs; may fail, no side
+    effects) make what ``commit`` writes.  What ``handle`` returns may describe itself to the trace
+    (``streams.tracing.Traced``)."""
     metrics = app.metrics
+    spans = app.spans  # None: tracing off, no span is made
     control = control_topic(source)
     parked = app.Table(f"{name}-parked", key_type=bytes, default=None,  # raw keys: the app default
                        partitions=app.streams_settings.topic_partitions,
@@ -91,16 +97,30 @@ def guarded_agent(app: StreamsApp, *, name: str, source: str, prepare: Callable[
         breaker_gauge.set(int(state))
         paused_gauge.set(paused)
 
-    def on_retry(error_class: str) -> None:
+    def on_retry(error_class: str, attempt: int, message: str) -> None:
         counter = retries.get(error_class)
         if counter is None:
             counter = retries[error_class] = metrics.retries.labels(name, error_class)
         counter.inc()
+        if spans is not None:
+            spans.retried(attempt, error_class, message)
 
-    def on_dead_letter(topic: str, error_class: str) -> None:
+    def on_dead_letter(topic: str, error_class: str, message: str) -> None:
         metrics.dead_letters.labels(topic, error_class).inc()
         if error_class == "Parked":
             metrics.parked_records.labels(topic).inc()
+        if spans is not None:
+            spans.dead_lettered(error_class, message)
+
+    async def prepare(record: RawRecord) -> T:
+        if spans is None:
+            return await handle(record, await decode(record))
+        with spans.step("decode"):
+            decoded = await decode(record)
+        with spans.handling() as handled:
+            result = await handle(record, decoded)
+            handled(result)
+        return result
 
     letters = DeadLetterIndex(app.streams_settings.bootstrap_servers, epoch=lambda: app.recovery.epoch)
     effects = Effects(send=send, parked=parked, pause=pause, resume=lambda: app.consumer.resume_partitions(mine()),
@@ -141,17 +161,27 @@ def guarded_agent(app: StreamsApp, *, name: str, source: str, prepare: Callable[
             model.applied(record.partition, record.offset)
         marks.advance(record.topic, record.partition, record.offset)
 
+    async def judge(event: Any, record: RawRecord) -> tuple[Ticket, Outcome]:
+        with ticket_for(app, event) as ticket:
+            outcome: Outcome = "already_processed"
+            if positions.admit(record.topic, record.partition, record.offset):
+                took_in(record)
+                outcome = await processor.process(record)
+                positions.done(record.topic, record.partition, record.offset)
+            settled(record, outcome)
+        return ticket, outcome
+
     async def run(stream: Any) -> None:
         async for event in stream.noack().events():
             started = time.perf_counter()
             record = RawRecord.from_faust(event.message)
-            with ticket_for(app, event):
-                outcome: Outcome = "already_processed"
-                if positions.admit(record.topic, record.partition, record.offset):
-                    took_in(record)
-                    outcome = await processor.process(record)
-                    positions.done(record.topic, record.partition, record.offset)
-                settled(record, outcome)
+            if spans is None:
+                await judge(event, record)
+            else:
+                with spans.process(name, record.topic, record.partition, record.offset, record.headers) as span:
+                    ticket, outcome = await judge(event, record)
+                    spans.settled(span, outcome)
+                    spans.acknowledging(ticket, span)
             processing.observe(time.perf_counter() - started)
 
     app.agent(channel, name=name)(run)

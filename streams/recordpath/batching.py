@@ -9,6 +9,8 @@ each key's view with one table write.  Each item carries its id: the source
 partition, offset and rank of the event that made it (``[source, offset, rank,
 item]``; one event may make several items for one key), so the reader applies
 each once (``streams.recordpath.inbox``), whatever is sent again after a crash.
+With tracing on, an item made in a recorded trace has a fifth element, the
+``traceparent`` of the event's span: the reader applies it in that trace.
 
 Every item counts on the ticket of the event that made it (``streams.recordpath.outbox``):
 that event is acknowledged once the record carrying its item is durable.
@@ -31,6 +33,7 @@ import orjson
 
 from streams.position import key_partition
 from streams.recordpath.outbox import CURRENT, Outbox, Ticket
+from streams.tracing.spans import RecordSpans
 
 __all__ = ["ITEMS", "RepartitionBatcher"]
 
@@ -38,8 +41,11 @@ ITEMS = "items"
 
 
 class RepartitionBatcher:
-    def __init__(self, outbox: Outbox, partitions: int, *, max_delay_s: float, max_items: int = 500) -> None:
-        """``max_delay_s``: the linger (``Settings.repartition_linger_ms``, the one place it is defaulted)."""
+    def __init__(self, outbox: Outbox, partitions: int, *, max_delay_s: float, max_items: int = 500,
+                 spans: RecordSpans | None = None) -> None:
+        """``max_delay_s``: the linger (``Settings.repartition_linger_ms``, the one place it is defaulted).
+        ``spans``: with tracing on, an item made in a recorded trace carries its ``traceparent`` (fifth)."""
+        self.spans = spans
         self.outbox = outbox
         self.partitions = partitions
         self.max_items = max_items
@@ -55,7 +61,10 @@ class RepartitionBatcher:
         where = (topic, key_partition(key.encode(), self.partitions))
         if ticket is not None and ticket.source is not None:
             ticket.made += 1
-            self._items[where].append([ticket.origin, ticket.source.offset, ticket.made, item])
+            entry = [ticket.origin, ticket.source.offset, ticket.made, item]
+            if self.spans is not None and (traceparent := self.spans.item_traceparent()) is not None:
+                entry.append(traceparent)
+            self._items[where].append(entry)
         else:
             self._items[where].append([None, 0, 0, item])  # outside an event: no id, applied as it comes
         if ticket is not None:

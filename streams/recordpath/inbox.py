@@ -29,6 +29,7 @@ from streams.freshness import Watermarks
 from streams.recordpath.agent import admit, ticket_for
 from streams.recordpath.batching import ITEMS
 from streams.replay.generations import Generational
+from streams.tracing.spans import RecordSpans
 
 __all__ = ["DeltaInbox", "delta_agent"]
 
@@ -42,17 +43,19 @@ class DeltaInbox:
                                help=f"the last item applied per source partition, per partition of {topic}")
 
     def fresh(self, partition: int, generation: int, items: list[Any]) -> list[Any]:
-        """The items of one record not applied before, in order; marks them applied (in the current event)."""
+        """The entries (``[source, offset, rank, item, traceparent?]``) of one record not applied before, in
+        order; marks them applied (in the current event)."""
         key = _key(generation, partition)
         marks: dict[str, list[int]] = self.table.get(key) or {}
         out = []
-        for source, offset, rank, item in items:
+        for entry in items:
+            source, offset, rank = entry[0], entry[1], entry[2]
             if source is not None:
                 last = marks.get(source)
                 if last is not None and (offset, rank) <= (last[0], last[1]):
                     continue
                 marks[source] = [offset, rank]
-            out.append(item)
+            out.append(entry)
         if out:
             self.table[key] = marks
         return out
@@ -77,7 +80,28 @@ def delta_agent(app: StreamsApp, *, name: str, topic: Any, model: Generational, 
     processing = app.metrics.processing_seconds.labels(name)
     positions = app.positions
 
+    def folded(fresh: list[Any], spans: RecordSpans | None, message: Any) -> dict[str, Any]:
+        """Each key's view with the record's fresh entries folded in.  With tracing on, the record's span links
+        every recorded trace it joins, and each item of one is applied in a span of that trace."""
+        batch = None
+        if spans is not None:
+            batch = spans.batch(name, message.topic, message.partition, message.offset,
+                                [entry[4] for entry in fresh if len(entry) > 4])
+        views: dict[str, Any] = {}
+        table = model.table
+        for entry in fresh:
+            item = entry[3]
+            key = key_of(item)
+            span = spans.apply(name, entry[4], batch, key) if spans and batch and len(entry) > 4 else None
+            views[key] = fold(views[key] if key in views else table.get(key), item)
+            if span is not None:
+                span.end()
+        if batch is not None:
+            batch.end()
+        return views
+
     async def project(stream: Any) -> None:
+        spans = app.spans
         async for event in stream.noack().events():
             started = time.perf_counter()
             message = event.message
@@ -85,11 +109,8 @@ def delta_agent(app: StreamsApp, *, name: str, topic: Any, model: Generational, 
                 if admit(app, event):
                     items = event.value[ITEMS]
                     fresh = inbox.fresh(message.partition, model.generation, items)
-                    views: dict[str, Any] = {}
+                    views = folded(fresh, spans, message)
                     table = model.table
-                    for item in fresh:
-                        key = key_of(item)
-                        views[key] = fold(views[key] if key in views else table.get(key), item)
                     for key, view in views.items():  # one table write per key per record
                         table[key] = view
                     applied.inc(len(fresh))  # counted once per record, not per item

@@ -31,10 +31,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
+from opentelemetry.trace import Span
 
 from streams.errors import StreamsError
 from streams.position import Position
 from streams.recordpath.protocol import format_source, format_tp
+from streams.tracing.spans import RecordSpans
 
 __all__ = ["CURRENT", "Outbox", "OutboxError", "Ticket", "TicketScope"]
 
@@ -114,9 +116,13 @@ class Outbox:
     """One producer for everything agents write. Use it on the event loop's thread only."""
 
     def __init__(self, bootstrap_servers: str, *, client_id: str, loop: asyncio.AbstractEventLoop,
-                 on_failure: Callable[[OutboxError], None] = lambda error: None, producer: Any = None) -> None:
+                 on_failure: Callable[[OutboxError], None] = lambda error: None, producer: Any = None,
+                 spans: RecordSpans | None = None) -> None:
         """``on_failure``: called once, on the loop, when Kafka refuses a record (stop the worker).
-        ``producer``: a confluent-kafka ``Producer`` or one with its produce/poll/flush/len (tests)."""
+        ``producer``: a confluent-kafka ``Producer`` or one with its produce/poll/flush/len (tests).
+        ``spans``: with tracing on, every record but a changelog's gets a send span, ended by its delivery, and
+        carries its trace context on (``streams.tracing``)."""
+        self._spans = spans
         self._loop = loop
         self._on_failure = on_failure
         self._producer = producer if producer is not None else Producer({
@@ -124,7 +130,8 @@ class Outbox:
             "enable.idempotence": True, "partitioner": "murmur2_random", "linger.ms": 2,
             "compression.type": "lz4", "queue.buffering.max.messages": 500_000, "log_level": 3,
         })
-        self._reports: list[tuple[Sequence[Ticket], Delivered | None, KafkaError | None, str, int, int]] = []
+        self._reports: list[tuple[Sequence[Ticket], Delivered | None, KafkaError | None, str, int, int,
+                                  Span | None]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._closed = False
         self.failed: OutboxError | None = None
@@ -145,9 +152,13 @@ class Outbox:
             tickets = (current,) if current is not None else ()
         for ticket in tickets:
             ticket.pending += 1
+        span = None
+        if self._spans is not None and not state:
+            headers, span = self._spans.send(topic, headers or ())
 
         def report(err: KafkaError | None, msg: Message) -> None:  # inside poll or flush, on this thread
-            self._reports.append((tickets, delivered, err, topic, int(msg.partition() or 0), int(msg.offset() or 0)))
+            self._reports.append((tickets, delivered, err, topic, int(msg.partition() or 0), int(msg.offset() or 0),
+                                  span))
 
         extra: dict[str, Any] = {"partition": partition} if partition is not None else {}
         while True:
@@ -208,7 +219,9 @@ class Outbox:
     def _drain(self) -> None:
         """Apply delivery reports, run the acknowledgements they complete."""
         reports, self._reports = self._reports, []
-        for tickets, delivered, err, topic, partition, offset in reports:
+        for tickets, delivered, err, topic, partition, offset, span in reports:
+            if span is not None:
+                RecordSpans.delivered(span, partition, offset, None if err is None else f"{err.name()}: {err.str()}")
             if err is not None:
                 if self.failed is None:
                     self.failed = OutboxError(f"Kafka refused a record for {topic}: {err.name()}: {err.str()}")

@@ -87,8 +87,8 @@ class Effects:
     pause: Callable[[], int]  # pause this agent's partitions; returns how many
     resume: Callable[[], None]
     on_breaker: Callable[[BreakerState, int], None] = lambda state, paused: None  # metrics
-    on_retry: Callable[[str], None] = lambda error_class: None
-    on_dead_letter: Callable[[str, str], None] = lambda topic, error_class: None
+    on_retry: Callable[[str, int, str], None] = lambda error_class, attempt, message: None
+    on_dead_letter: Callable[[str, str, str], None] = lambda topic, error_class, message: None
     # True when the record's letter is already in that dead-letter topic (written before a crash)
     written: Callable[[str, RawRecord], Awaitable[bool]] = field(default=_never_written)
 
@@ -177,7 +177,7 @@ class GuardedProcessor(Generic[T]):
 
     async def _retry(self, record: RawRecord, call: Callable[[], Awaitable[R]], first: StreamsError) -> R:
         def on_retry(attempt: int, exc: StreamsError) -> None:
-            self.effects.on_retry(type(exc).__name__)
+            self.effects.on_retry(type(exc).__name__, attempt, exc.message)
             log.warning("%s: retrying %s[%d]@%d after attempt %d: %s", self.agent, record.topic,
                         record.partition, record.offset, attempt, exc.message)
 
@@ -238,16 +238,17 @@ class GuardedProcessor(Generic[T]):
                     record.partition, record.offset, attempts, error_class, message)
         headers = dead_letter_headers(record, error_class, message, agent=self.agent, attempts=attempts,
                                       sequence=sequence)
-        await self._letter(record, headers, error_class)
+        await self._letter(record, headers, error_class, message)
 
     async def _park(self, record: RawRecord, key: bytes, state: parking.Parked) -> None:
         new = parking.after_park(state)
         self._set_state(key, new)
         message = f"parked behind the dead letter of key {key!r} from {state.head}"
         headers = dead_letter_headers(record, PARKED, message, agent=self.agent, attempts=0, sequence=new.sequence)
-        await self._letter(record, headers, PARKED)
+        await self._letter(record, headers, PARKED, message)
 
-    async def _letter(self, record: RawRecord, headers: list[tuple[str, bytes | None]], error_class: str) -> None:
+    async def _letter(self, record: RawRecord, headers: list[tuple[str, bytes | None]], error_class: str,
+                      message: str) -> None:
         """Write the record's letter, unless it reached the topic before a crash (judged again since)."""
         topic = dlq_topic(record.topic)
         if await self._guarded(record, lambda: self.effects.written(topic, record)):
@@ -255,7 +256,7 @@ class GuardedProcessor(Generic[T]):
                      record.partition, record.offset, "parked" if error_class == PARKED else "dead-lettered")
             return
         await self.effects.send(topic, record.key, record.value, headers)
-        self.effects.on_dead_letter(record.topic, error_class)
+        self.effects.on_dead_letter(record.topic, error_class, message)
 
     def _control(self, record: RawRecord) -> Outcome:
         try:

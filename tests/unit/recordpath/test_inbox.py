@@ -25,11 +25,11 @@ def item(offset: int, rank: int, what: str, source: str = "orders:0") -> list[An
 def test_two_items_of_one_event_for_one_key_both_apply_and_a_resend_applies_nothing() -> None:
     box = inbox()
     first = [item(7, 1, "line 1"), item(7, 2, "line 2 of the same sku"), item(9, 1, "next event")]
-    assert [i["what"] for i in box.fresh(2, 0, first)] == ["line 1", "line 2 of the same sku", "next event"]
+    assert [e[3]["what"] for e in box.fresh(2, 0, first)] == ["line 1", "line 2 of the same sku", "next event"]
     # the source record 7 was processed again after a crash: its items come again, then new ones
     again = [item(7, 1, "line 1"), item(7, 2, "line 2 of the same sku"), item(9, 1, "next event"),
              item(11, 1, "new")]
-    assert [i["what"] for i in box.fresh(2, 0, again)] == ["new"]
+    assert [e[3]["what"] for e in box.fresh(2, 0, again)] == ["new"]
     assert box.applied(2, 0) == {"orders:0": 11}
 
 

@@ -74,8 +74,8 @@ class World:
         return Effects(send=self.send, parked=self.parked, pause=self.pause,
                        resume=lambda: self.log.append("resume"),
                        on_breaker=lambda state, paused: self.log.append((state, paused)),
-                       on_retry=self.retries.append,
-                       on_dead_letter=lambda topic, error_class: self.dead_letters.append((topic, error_class)))
+                       on_retry=lambda error_class, attempt, message: self.retries.append(error_class),
+                       on_dead_letter=lambda topic, error_class, _: self.dead_letters.append((topic, error_class)))
 
     def processor(self, prepare: Prepare) -> GuardedProcessor[Any]:
         def commit(rec: RawRecord, outputs: Any) -> None:
