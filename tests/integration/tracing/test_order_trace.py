@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 from streams import headers as h
+from streams.devstack.otlp import OtlpReceiver, Received
 from tests.integration.harness import Worker, streams_cli, wait_caught_up, wait_until
 from tests.integration.orders.builders import RawProducer, body, ingest_for, placed, read
-from streams.devstack.otlp import OtlpReceiver, Received
 
 pytestmark = pytest.mark.integration
 
