@@ -17,7 +17,8 @@ def compose() -> dict:  # type: ignore[type-arg]
 
 
 def test_the_stack_has_every_service(compose: dict) -> None:  # type: ignore[type-arg]
-    assert set(compose["services"]) >= {"kafka", "schema-registry", "worker-1", "worker-2", "prometheus", "grafana"}
+    assert set(compose["services"]) >= {"kafka", "schema-registry", "worker-1", "worker-2", "prometheus", "grafana",
+                                        "jaeger"}
     assert compose["services"]["kafka"]["image"].startswith("apache/kafka:")
     assert compose["services"]["schema-registry"]["image"].startswith("confluentinc/cp-schema-registry:")
 
@@ -76,3 +77,16 @@ def test_grafana_loads_the_dashboard_from_the_provisioned_folder(compose: dict) 
     mounts = compose["services"]["grafana"]["volumes"]
     assert f"./deploy/grafana/dashboards:{folder}:ro" in mounts
     assert (ROOT / "deploy/grafana/dashboards/streams.json").is_file()
+
+
+@pytest.mark.parametrize("name", ["worker-1", "worker-2"])
+def test_workers_send_traces_to_jaegers_otlp_http_receiver(compose: dict, name: str) -> None:  # type: ignore[type-arg]
+    jaeger = compose["services"]["jaeger"]
+    assert jaeger["image"].startswith("jaegertracing/jaeger:2.")  # v2: OTLP in natively
+    assert "--set=receivers.otlp.protocols.http.endpoint=0.0.0.0:4318" in jaeger["command"]  # not only localhost
+    assert "16686:16686" in jaeger["ports"]
+    worker = compose["services"][name]
+    endpoint = Settings(otlp_endpoint=worker["environment"]["STREAMS_OTLP_ENDPOINT"]).otlp_endpoint
+    assert endpoint is not None
+    assert (urlsplit(endpoint).hostname, urlsplit(endpoint).port) == ("jaeger", 4318)
+    assert "jaeger" in worker["depends_on"]
