@@ -66,7 +66,8 @@ def pct(values: list[float], q: float) -> float:
 def produce(settings: Settings, n: int, poison_rate: float = 0.0) -> int:
     """N records to ``orders``: OrderPlaced, and about ``poison_rate`` of them garbage (each its own key)."""
     ensure_topics(AdminClient({"bootstrap.servers": settings.bootstrap_servers}), topic_specs(settings))
-    ingest = create_ingest(settings, "bench")
+    # an untraced client: the worker's sampling alone decides (a traced one would make it record every event)
+    ingest = create_ingest(settings.model_copy(update={"otlp_endpoint": None}), "bench")
     t0 = time.perf_counter()
     every = round(1 / poison_rate) if poison_rate else 0
     poison = 0

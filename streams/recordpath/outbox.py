@@ -120,8 +120,9 @@ class Outbox:
                  spans: RecordSpans | None = None) -> None:
         """``on_failure``: called once, on the loop, when Kafka refuses a record (stop the worker).
         ``producer``: a confluent-kafka ``Producer`` or one with its produce/poll/flush/len (tests).
-        ``spans``: with tracing on, every record but a changelog's gets a send span, ended by its delivery, and
-        carries its trace context on (``streams.tracing``)."""
+        ``spans``: with tracing on, every record an event writes but its changelog records carries the event's
+        trace context on, and gets a send span ended by its delivery when the trace is recorded; a repartition
+        record carries its items' contexts inside (``streams.tracing``)."""
         self._spans = spans
         self._loop = loop
         self._on_failure = on_failure
@@ -145,16 +146,16 @@ class Outbox:
         a ticket listed twice counts twice.  ``state``: a changelog record; any other record of an event that a
         rebuild judges again is not sent (its outputs went out the first time).
         """
+        span = None
         if tickets is None:
             current = CURRENT.get()
             if current is not None and current.rebuild and not state:
                 return False
             tickets = (current,) if current is not None else ()
+            if self._spans is not None and not state:  # an event's own output (a batch carries its items' contexts)
+                headers, span = self._spans.send(topic, headers or ())
         for ticket in tickets:
             ticket.pending += 1
-        span = None
-        if self._spans is not None and not state:
-            headers, span = self._spans.send(topic, headers or ())
 
         def report(err: KafkaError | None, msg: Message) -> None:  # inside poll or flush, on this thread
             self._reports.append((tickets, delivered, err, topic, int(msg.partition() or 0), int(msg.offset() or 0),

@@ -98,15 +98,21 @@ class RecordSpans:
             yield span
 
     @contextmanager
-    def step(self, name: str) -> Iterator[Span]:
-        """A child of the current span (``decode``, ``handle``)."""
-        with self.tracer.start_as_current_span(name) as span:
-            yield span
+    def step(self, name: str) -> Iterator[None]:
+        """A child of the current span (``decode``), made only if that one is recorded."""
+        if not trace.get_current_span().is_recording():
+            yield
+            return
+        with self.tracer.start_as_current_span(name):
+            yield
 
     @contextmanager
     def handling(self) -> Iterator[Callable[[object], None]]:
         """The ``handle`` step; call what it yields with the result: a ``Traced`` one names its outcome."""
         parent = trace.get_current_span()
+        if not parent.is_recording():
+            yield lambda result: None
+            return
         with self.tracer.start_as_current_span("handle") as span:
 
             def handled(result: object) -> None:
@@ -155,8 +161,14 @@ class RecordSpans:
     # -- records an agent writes ---------------------------------------------------------------------
 
     def send(self, topic: str, headers: Sequence[tuple[str, bytes | None]]) -> tuple[list[tuple[str, bytes | None]],
-                                                                                   Span]:
-        """A PRODUCER span for one record (child of the current span) and the headers that carry it on."""
+                                                                                   Span | None]:
+        """A PRODUCER span for one record (child of the current span) and the headers that carry it on.
+
+        Under a span that is not recorded (sampled out) no span is made: the record carries that span's context,
+        whose flags tell its consumers the trace is not recorded."""
+        current = trace.get_current_span()
+        if not current.is_recording():
+            return with_context(headers, current), None
         attributes: dict[str, Any] = {ATTR.SYSTEM: "kafka", ATTR.DESTINATION: topic, ATTR.OPERATION: "send"}
         for name, value in headers:
             if name == h.DLQ_ERROR_CLASS:
