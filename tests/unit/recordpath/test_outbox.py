@@ -2,6 +2,8 @@
 everything it wrote is delivered, never when a record of it failed.
 
 The outbox's poll timer runs when the test says (``Timers``), not after some time has passed.
+With tracing on, what records carry (a ``traceparent``, a fifth element of repartition items) and when their
+send spans end are read from a local tracer provider's spans in memory.
 """
 
 from __future__ import annotations
@@ -14,10 +16,17 @@ from typing import Any, cast
 
 import pytest
 from confluent_kafka import KafkaError
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased
+from opentelemetry.trace import Span, SpanKind, StatusCode
 
+from streams import headers as h
 from streams.position import Position, key_partition
 from streams.recordpath.batching import ITEMS, RepartitionBatcher
 from streams.recordpath.outbox import CURRENT, POLL_INTERVAL_S, Outbox, OutboxError, Ticket
+from streams.tracing.spans import ATTR, RecordSpans
 
 
 class Message:
@@ -45,7 +54,7 @@ class FakeProducer:
 
     def produce(self, topic: str, value: bytes | None = None, key: bytes | None = None, headers: Any = None,
                 on_delivery: Any = None, partition: int | None = None) -> None:
-        self.sent.append({"topic": topic, "key": key, "value": value, "partition": partition,
+        self.sent.append({"topic": topic, "key": key, "value": value, "partition": partition, "headers": headers,
                           "on_delivery": on_delivery})
         self._in_flight += 1
 
@@ -103,10 +112,11 @@ class Timers:
         return sum(not timer.cancelled for timer in self.armed)
 
 
-def open_outbox(failures: list[OutboxError] | None = None) -> tuple[Outbox, FakeProducer, Timers]:
+def open_outbox(failures: list[OutboxError] | None = None,
+                spans: RecordSpans | None = None) -> tuple[Outbox, FakeProducer, Timers]:
     producer, timers = FakeProducer(), Timers()
     outbox = Outbox("unused:9092", client_id="test", loop=cast(asyncio.AbstractEventLoop, timers), producer=producer,
-                    on_failure=(failures.append if failures is not None else lambda error: None))
+                    on_failure=(failures.append if failures is not None else lambda error: None), spans=spans)
     return outbox, producer, timers
 
 
@@ -269,4 +279,123 @@ def test_the_outbox_polls_only_while_records_are_in_flight() -> None:
     timers.tick()
     assert acked == ["e1", "e2"]
     assert timers.pending == 0
+    outbox.close()
+
+
+# -- with tracing on (a local tracer provider, its spans in memory; never the process's global one) ---------------
+
+ENVELOPE = [(h.EVENT_ID, b"e-1")]
+
+
+class Traces:
+    """A tracer provider of the test's own, every trace recorded, its ended spans kept in memory."""
+
+    def __init__(self) -> None:
+        self.exporter = InMemorySpanExporter()
+        self.provider = TracerProvider(sampler=ParentBased(ALWAYS_ON))  # whatever OTEL_TRACES_SAMPLER says
+        self.provider.add_span_processor(SimpleSpanProcessor(self.exporter))
+        self.spans = RecordSpans(self.provider.get_tracer("t"))
+
+    def finished(self, name: str) -> list[ReadableSpan]:
+        return [span for span in self.exporter.get_finished_spans() if span.name == name]
+
+
+def traceparent(span: Span | ReadableSpan) -> bytes:
+    context = span.get_span_context()
+    assert context is not None
+    return f"00-{context.trace_id:032x}-{context.span_id:016x}-{int(context.trace_flags):02x}".encode()
+
+
+@pytest.fixture
+def traces() -> Traces:
+    return Traces()
+
+
+def test_an_events_record_carries_its_send_span_which_its_delivery_ends(traces: Traces) -> None:
+    outbox, producer, timers = open_outbox(spans=traces.spans)
+    acked: list[str] = []
+    with (traces.spans.process("orders-agent", "orders", 0, 7, ENVELOPE) as process,
+          outbox.open(lambda: acked.append("e-1"))):
+        outbox.send("payments", b"k", b"1", [(h.EVENT_ID, b"e-2")])
+    assert traces.finished("payments send") == []  # in flight: the span is open
+    producer.deliver(0)
+    timers.tick()
+    assert acked == ["e-1"]
+    (send,) = traces.finished("payments send")
+    assert producer.sent[0]["headers"] == [(h.EVENT_ID, b"e-2"), (h.TRACEPARENT, traceparent(send))]
+    assert send.kind is SpanKind.PRODUCER
+    assert send.parent is not None
+    assert send.parent.span_id == process.get_span_context().span_id
+    assert (send.attributes or {})[ATTR.OFFSET] == 0  # the delivered record's offset
+    outbox.close()
+
+
+def test_a_refused_records_send_span_ends_with_error_status(traces: Traces) -> None:
+    outbox, producer, timers = open_outbox([], spans=traces.spans)
+    with traces.spans.process("orders-agent", "orders", 0, 7, ENVELOPE), outbox.open(lambda: None):
+        outbox.send("payments", b"k", b"1")
+    producer.deliver(0, KafkaError(KafkaError.MSG_SIZE_TOO_LARGE))
+    timers.tick()
+    (send,) = traces.finished("payments send")
+    assert send.status.status_code is StatusCode.ERROR
+    assert "MSG_SIZE_TOO_LARGE" in (send.status.description or "")
+    outbox.close()
+
+
+def test_a_changelog_record_carries_no_trace_context_and_gets_no_span(traces: Traces) -> None:
+    outbox, producer, timers = open_outbox(spans=traces.spans)
+    stamp = [("source", b"orders:0:7")]
+    with traces.spans.process("orders-agent", "orders", 0, 7, ENVELOPE), outbox.open(lambda: None):
+        outbox.send("orders-table-changelog", b"k", b"v", stamp, state=True)
+        outbox.send("payments", b"k", b"1")  # the same event's other output is traced
+    producer.deliver(0)
+    producer.deliver(1)
+    timers.tick()
+    assert producer.sent[0]["headers"] == stamp
+    assert sorted(span.name for span in traces.exporter.get_finished_spans()) == ["orders process", "payments send"]
+    outbox.close()
+
+
+def test_without_spans_headers_are_sent_as_given(traces: Traces) -> None:
+    outbox, producer, timers = open_outbox()
+    with traces.spans.process("orders-agent", "orders", 0, 7, ENVELOPE), outbox.open(lambda: None):
+        outbox.send("payments", b"k", b"1", [(h.EVENT_ID, b"e-2")])  # a recorded span is current, tracing is off
+    producer.deliver(0)
+    timers.tick()
+    assert producer.sent[0]["headers"] == [(h.EVENT_ID, b"e-2")]
+    assert [span.name for span in traces.exporter.get_finished_spans()] == ["orders process"]
+    outbox.close()
+
+
+def batched_items(spans: RecordSpans | None, traces: Traces) -> tuple[list[list[Any]], bytes]:
+    """The items one event makes, as its repartition record carries them, and the event's span's context."""
+    outbox, producer, _ = open_outbox(spans=spans)
+    batcher = RepartitionBatcher(outbox, partitions=1, max_items=100, max_delay_s=0.05, spans=spans)
+    with (traces.spans.process("orders-agent", "orders", 1, 7, ENVELOPE) as process,
+          outbox.open(lambda: None, Position("orders", 1, 7))):
+        batcher.add("deltas", "alice", {"n": 1})
+        batcher.add("deltas", "bob", {"n": 2})
+    batcher.flush()
+    (record,) = producer.sent
+    outbox.close()
+    return json.loads(record["value"])[ITEMS], traceparent(process)
+
+
+def test_with_tracing_on_an_item_of_a_recorded_trace_carries_its_events_traceparent(traces: Traces) -> None:
+    items, event = batched_items(traces.spans, traces)
+    assert items == [["orders:1", 7, 1, {"n": 1}, event.decode()], ["orders:1", 7, 2, {"n": 2}, event.decode()]]
+
+
+def test_with_tracing_off_an_item_has_its_four_elements(traces: Traces) -> None:
+    items, _ = batched_items(None, traces)
+    assert items == [["orders:1", 7, 1, {"n": 1}], ["orders:1", 7, 2, {"n": 2}]]
+
+
+def test_an_item_made_outside_a_recorded_span_has_no_traceparent(traces: Traces) -> None:
+    outbox, producer, _ = open_outbox(spans=traces.spans)
+    batcher = RepartitionBatcher(outbox, partitions=1, max_items=100, max_delay_s=0.05, spans=traces.spans)
+    with outbox.open(lambda: None, Position("orders", 1, 7)):
+        batcher.add("deltas", "alice", {"n": 1})
+    batcher.flush()
+    assert json.loads(producer.sent[0]["value"])[ITEMS] == [["orders:1", 7, 1, {"n": 1}]]
     outbox.close()
