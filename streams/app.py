@@ -95,8 +95,9 @@ class StreamsApp(FaustHooks):
     async def on_first_start(self) -> None:
         await super().on_first_start()
         loop = asyncio.get_running_loop()
-        if self.topic_specs:
-            await loop.run_in_executor(None, ensure_topics, self.admin(), self.topic_specs)
+        specs = [*self.topic_specs, *self._changelog_specs()]
+        if specs:
+            await loop.run_in_executor(None, ensure_topics, self.admin(), specs)
         self.recovery.floors = await loop.run_in_executor(None, RebuildLog(self.streams_settings).floors, self.conf.id)
         self.outbox = Outbox(self.streams_settings.bootstrap_servers, client_id=f"{self.conf.id}-outbox", loop=loop,
                              on_failure=self._outbox_failed, spans=self.spans)
@@ -104,6 +105,17 @@ class StreamsApp(FaustHooks):
                                           max_delay_s=self.streams_settings.repartition_linger_ms / 1000,
                                           spans=self.spans)
         self.add_future(self.batcher.run())
+
+    def _changelog_specs(self) -> list[TopicSpec]:
+        """The tables' changelog topics, created here with the others before the consumer subscribes.
+
+        Faust would create them itself as it starts, moments before its consumer subscribes; on a broker
+        busy creating them (the first worker of a new app) the subscription's metadata could miss one, the
+        consumer then ignored it for good, and the table's agent crashed on every record
+        (``PartitionsMismatch``: "the changelog topic has 0 partitions")."""
+        return [TopicSpec(table.changelog_topic.get_topic_name(), table.partitions or self.conf.topic_partitions,
+                          config={"cleanup.policy": "compact"})
+                for table in self.tables.values()]
 
     def _outbox_failed(self, error: OutboxError) -> None:
         log.critical("stopping: %s (the events it belongs to are not committed; they are processed again "

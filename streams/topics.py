@@ -7,6 +7,7 @@ app declares, so a table's changelog and its source always agree.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -67,4 +68,20 @@ def ensure_topics(admin: AdminClient, specs: Iterable[TopicSpec], timeout: float
         except KafkaException as exc:
             if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise TransientError(f"could not create topic {name!r}: {exc.args[0].str()}") from exc
+    _wait_listed(admin, {spec.name: spec.partitions for spec in missing}, timeout)
     return created
+
+def _wait_listed(admin: AdminClient, partitions: dict[str, int], timeout: float) -> None:
+    """Until the cluster's metadata lists each topic with its partitions: a consumer that subscribes before
+    then may not see a topic just created (and aiokafka then ignores it for good)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        topics = admin.list_topics(timeout=timeout).topics
+        late = [name for name, count in partitions.items()
+                if name not in topics or topics[name].error is not None or len(topics[name].partitions) != count]
+        if not late:
+            return
+        if time.monotonic() > deadline:
+            raise TransientError(f"topics created but not yet in the cluster's metadata after {timeout:.0f}s: "
+                                 f"{', '.join(sorted(late))}", hint="is the broker overloaded? start again")
+        time.sleep(0.1)
