@@ -19,7 +19,7 @@ from confluent_kafka import KafkaError
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased
 from opentelemetry.trace import Span, SpanKind, StatusCode
 
 from streams import headers as h
@@ -398,4 +398,37 @@ def test_an_item_made_outside_a_recorded_span_has_no_traceparent(traces: Traces)
         batcher.add("deltas", "alice", {"n": 1})
     batcher.flush()
     assert json.loads(producer.sent[0]["value"])[ITEMS] == [["orders:1", 7, 1, {"n": 1}]]
+    outbox.close()
+
+
+def test_a_sampled_out_events_record_carries_its_context_flagged_not_recorded_and_makes_no_span() -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(sampler=ParentBased(ALWAYS_OFF))  # every new trace sampled out
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    spans = RecordSpans(provider.get_tracer("t"))
+    outbox, producer, timers = open_outbox(spans=spans)
+    with spans.process("orders-agent", "orders", 0, 7, ENVELOPE) as process, outbox.open(lambda: None):
+        with spans.step("decode"), spans.handling() as handled:
+            handled(None)
+        outbox.send("payments", b"k", b"1", [(h.EVENT_ID, b"e-2")])
+    producer.deliver(0)
+    timers.tick()
+    context = process.get_span_context()
+    assert not context.trace_flags.sampled
+    # its consumers learn the decision: the event's context, its sampled flag clear
+    assert producer.sent[0]["headers"] == [(h.EVENT_ID, b"e-2"), (h.TRACEPARENT, traceparent(process))]
+    assert exporter.get_finished_spans() == ()
+    outbox.close()
+
+
+def test_a_repartition_record_gets_no_send_span_of_the_event_that_flushed_it(traces: Traces) -> None:
+    outbox, producer, timers = open_outbox(spans=traces.spans)
+    batcher = RepartitionBatcher(outbox, partitions=1, max_items=1, max_delay_s=0.05, spans=traces.spans)
+    with (traces.spans.process("orders-agent", "orders", 1, 7, ENVELOPE),
+          outbox.open(lambda: None, Position("orders", 1, 7))):
+        batcher.add("deltas", "alice", {"n": 1})  # max_items 1: sent now, inside the event
+    producer.deliver(0)
+    timers.tick()
+    assert [name for name, _ in producer.sent[0]["headers"]] == []  # its items carry their contexts inside
+    assert [span.name for span in traces.exporter.get_finished_spans()] == ["orders process"]
     outbox.close()
