@@ -8,6 +8,11 @@ Choices that matter for correctness, not style:
   ``stream_ack_exceptions``), and its offset would then be committed.
 * ``producer_acks=-1`` (all in-sync replicas): nothing is acknowledged that is
   not durable.
+* Every topic the app creates, its own (``declare_topics``) and Faust's (changelogs,
+  the assignor's leader topic), gets the replication factor and ``min.insync.replicas``
+  of ``streams.replication``, decided when the worker first starts, before any topic
+  is created (Faust reads ``topic_replication_factor`` when it declares a topic;
+  ``ReplicatedTopic`` adds ``min.insync.replicas``, which Faust has no setting for).
 * RocksDB table stores under ``data_dir``: a restarted worker reads its tables
   from disk and replays only the changelog tail.
 * What agents write (changelogs, deltas, fan-out, dead letters) goes through
@@ -25,8 +30,10 @@ import asyncio
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
+import faust
 from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient
 
@@ -38,12 +45,13 @@ from streams.recordpath.faust_internals import FaustHooks, OutboxTable, serve_pr
 from streams.recordpath.outbox import Outbox, OutboxError
 from streams.recordpath.protocol import Positions
 from streams.replay.rebuilds import RebuildLog
+from streams.replication import Replication, cluster_replication
 from streams.settings import Settings
 from streams.topics import TopicSpec, ensure_topics
 from streams.tracing import WORKER_SERVICE, RecordSpans, Tracing, start_tracing
 from streams.web.metrics import Metrics
 
-__all__ = ["StreamsApp", "build_app"]
+__all__ = ["ReplicatedTopic", "StreamsApp", "build_app"]
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +71,7 @@ class StreamsApp(FaustHooks):
         super().__init__(id, positions=self.positions, committed=self._committed_now, **kwargs)
         self.metrics = Metrics()
         self.topic_specs: list[TopicSpec] = []
+        self.replication: Replication | None = None  # decided on first start, before any topic is created
         self.outbox: Outbox | None = None  # created when the worker starts (it needs the running loop)
         self.batcher: RepartitionBatcher | None = None
         self.acks = InOrderAcks()  # what Faust is told is acknowledged, per partition in offset order
@@ -95,9 +104,16 @@ class StreamsApp(FaustHooks):
     async def on_first_start(self) -> None:
         await super().on_first_start()
         loop = asyncio.get_running_loop()
+        settings = self.streams_settings
+        self.replication = replication = await loop.run_in_executor(None, partial(
+            cluster_replication, self.admin(), factor=settings.replication_factor,
+            min_insync=settings.min_insync_replicas))
+        self.conf.topic_replication_factor = replication.factor  # Faust's topics are declared after this
         specs = [*self.topic_specs, *self._changelog_specs()]
         if specs:
-            await loop.run_in_executor(None, ensure_topics, self.admin(), specs)
+            await loop.run_in_executor(None, partial(
+                ensure_topics, self.admin(), specs, replication_factor=replication.factor,
+                min_insync_replicas=replication.min_insync))
         self.recovery.floors = await loop.run_in_executor(None, RebuildLog(self.streams_settings).floors, self.conf.id)
         self.outbox = Outbox(self.streams_settings.bootstrap_servers, client_id=f"{self.conf.id}-outbox", loop=loop,
                              on_failure=self._outbox_failed, spans=self.spans)
@@ -138,6 +154,20 @@ class StreamsApp(FaustHooks):
         self.tracing.close()  # the last spans (the sends just acknowledged) go out
 
 
+class ReplicatedTopic(faust.Topic):
+    """Faust's topic, created with the app's ``min.insync.replicas`` (Faust passes a topic's ``config`` on).
+
+    The value is read when the topic is declared, not when it is described: the app decides it on first start,
+    after the tables and agents (and so their topics) exist.
+    """
+
+    async def declare(self) -> None:
+        replication = getattr(self.app, "replication", None)
+        if replication is not None:
+            self.config = {**replication.topic_config(), **(self.config or {})}
+        await super().declare()
+
+
 async def _settle_heap(sender: Any, **kwargs: Any) -> None:
     """Recovery after a rebalance is over: what exists now lives as long as the worker (``streams.heap``)."""
     heap.settle()
@@ -162,7 +192,8 @@ def build_app(settings: Settings, *, app_id: str | None = None) -> StreamsApp:
         Table=OutboxTable,
         datadir=str(data_dir / "faust"),
         topic_partitions=settings.topic_partitions,
-        topic_replication_factor=1,
+        topic_replication_factor=settings.replication_factor or 1,  # the decided one on first start
+        Topic=ReplicatedTopic,
         producer_acks=-1,
         key_serializer="raw",
         value_serializer="json",

@@ -56,13 +56,15 @@ class AuditLog:
     def __init__(self, settings: Settings) -> None:
         self.bootstrap = settings.bootstrap_servers
         self.topic = f"{settings.topic_prefix}{AUDIT_TOPIC}"
+        self.replication_factor, self.min_insync_replicas = settings.replication_factor, settings.min_insync_replicas
 
     def write(self, kind: str, details: Mapping[str, Any], *, entry_id: str | None = None) -> AuditEntry:
         entry = AuditEntry(id=entry_id or str(uuid.uuid4()), kind=kind, who=operator(),
                            when=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
                            details=details)
         ensure_topics(AdminClient({"bootstrap.servers": self.bootstrap}),
-                      [TopicSpec(self.topic, 1, {"retention.ms": "-1"})])
+                      [TopicSpec(self.topic, 1, {"retention.ms": "-1"})],
+                      replication_factor=self.replication_factor, min_insync_replicas=self.min_insync_replicas)
         producer = DurableProducer(self.bootstrap, client_id="streams-audit")
         try:
             producer.produce(self.topic, kind.encode(), json.dumps(entry.to_json()).encode()).result(timeout=30)

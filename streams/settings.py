@@ -42,6 +42,18 @@ class Settings(BaseSettings):
     topic_prefix: str = Field(default="", description="prefix of every topic name (isolates test runs)")
     producer_name: str = Field(default="streams", description="the `producer` header of events we write")
     topic_partitions: int = Field(default=4, ge=1, description="partitions of topics the app creates")
+    replication_factor: int | None = Field(
+        default=None, ge=1,
+        description="copies of each partition of every topic the app creates, Faust's included (default: 3 on a "
+                    "cluster of three brokers or more, else 1)",
+        examples=[3],
+    )
+    min_insync_replicas: int | None = Field(
+        default=None, ge=1,
+        description="min.insync.replicas of every topic the app creates: copies that must have a write before it "
+                    "is acknowledged (default: 2 when the replication factor is 3 or more, else 1)",
+        examples=[2],
+    )
     read_wait_timeout_s: float = Field(default=5.0, gt=0, description="default bound of ?after= waits")
     repartition_linger_ms: float = Field(
         default=50.0, gt=0, le=10_000,

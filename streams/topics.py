@@ -16,6 +16,7 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from streams.errors import ConfigError, TransientError
+from streams.replication import decide_replication
 
 __all__ = ["DLQ_SUFFIX", "TopicSpec", "dlq_topic", "ensure_topics"]
 
@@ -32,14 +33,18 @@ class TopicSpec:
     name: str
     partitions: int
     config: dict[str, str] = field(default_factory=dict)
-    replication_factor: int = 1
 
 
-def ensure_topics(admin: AdminClient, specs: Iterable[TopicSpec], timeout: float = 30.0) -> list[str]:
+def ensure_topics(admin: AdminClient, specs: Iterable[TopicSpec], timeout: float = 30.0, *,
+                  replication_factor: int | None = None, min_insync_replicas: int | None = None) -> list[str]:
     """Create the topics that are missing; refuse one that exists with other partitions.
 
     Returns the names created.  A topic with *more* partitions than declared is
-    refused too: keys would no longer land where tables expect them.
+    refused too: keys would no longer land where tables expect them.  A topic is
+    created with the replication ``streams.replication`` decides from the cluster's
+    broker count and ``replication_factor`` / ``min_insync_replicas`` (the values of
+    STREAMS_REPLICATION_FACTOR and STREAMS_MIN_INSYNC_REPLICAS; ``None``: unset), its
+    ``min.insync.replicas`` in its config (a spec's own config wins).
     """
     wanted = {spec.name: spec for spec in specs}
     try:
@@ -57,8 +62,10 @@ def ensure_topics(admin: AdminClient, specs: Iterable[TopicSpec], timeout: float
     missing = [spec for name, spec in wanted.items() if name not in metadata.topics]
     if not missing:
         return []
+    replication = decide_replication(len(metadata.brokers), factor=replication_factor, min_insync=min_insync_replicas)
     futures = admin.create_topics(
-        [NewTopic(s.name, s.partitions, s.replication_factor, config=dict(s.config)) for s in missing]
+        [NewTopic(s.name, s.partitions, replication.factor, config={**replication.topic_config(), **s.config})
+         for s in missing]
     )
     created = []
     for name, future in futures.items():
@@ -70,6 +77,7 @@ def ensure_topics(admin: AdminClient, specs: Iterable[TopicSpec], timeout: float
                 raise TransientError(f"could not create topic {name!r}: {exc.args[0].str()}") from exc
     _wait_listed(admin, {spec.name: spec.partitions for spec in missing}, timeout)
     return created
+
 
 def _wait_listed(admin: AdminClient, partitions: dict[str, int], timeout: float) -> None:
     """Until the cluster's metadata lists each topic with its partitions: a consumer that subscribes before

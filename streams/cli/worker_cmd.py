@@ -7,6 +7,7 @@ import typer
 from confluent_kafka.admin import AdminClient
 
 from streams.loader import load_factory
+from streams.replication import Replication, cluster_replication
 from streams.settings import Settings, without_credentials
 from streams.tracing import worker_logging_config
 
@@ -24,12 +25,15 @@ def worker(
     if data_dir is not None:
         overrides["data_dir"] = data_dir
     settings = Settings(**overrides)  # type: ignore[arg-type]
-    _check_broker(settings)  # before the app: building it reads Kafka (rebuild plans)
+    replication = _check_broker(settings)  # before the app: building it reads Kafka (rebuild plans)
+    # Pinned: the app creates its topics with what this line says, even if brokers join or leave meanwhile.
+    settings = settings.model_copy(update={"replication_factor": replication.factor,
+                                           "min_insync_replicas": replication.min_insync})
     app = load_factory(settings.app_factory)(settings)
     tracing = getattr(app, "tracing", None)
     traced = tracing is not None and tracing.enabled
     typer.echo(f"worker {settings.app_id}: broker {without_credentials(settings.broker)}, "
-               f"http://{settings.web_host}:{settings.web_port}/health"
+               f"http://{settings.web_host}:{settings.web_port}/health, {replication.describe()}"
                + (f", {tracing.describe()}" if tracing is not None else ""))
     runner = faust.Worker(app, loglevel=settings.log_level, quiet=True,
                           logging_config=worker_logging_config() if traced else None)
@@ -39,7 +43,8 @@ def worker(
     runner.execute_from_commandline()
 
 
-def _check_broker(settings: Settings) -> None:
+def _check_broker(settings: Settings) -> Replication:
+    """The replication of the app's topics on the cluster reached (``ReplicationError``: the settings ask too much)."""
     from streams.errors import TransientError
 
     admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers, "log_level": 0})
@@ -48,3 +53,4 @@ def _check_broker(settings: Settings) -> None:
     except Exception as exc:
         raise TransientError(f"cannot reach Kafka at {settings.bootstrap_servers}",
                              hint="start it with `streams dev` or docker compose, or set STREAMS_BROKER") from exc
+    return cluster_replication(admin, factor=settings.replication_factor, min_insync=settings.min_insync_replicas)

@@ -80,8 +80,11 @@ class _Fenced(Exception):  # noqa: N818 - a signal, not an error
 class KafkaStore:
     """Reads ``topic`` into ``state`` in a background thread; writes one transaction at a time."""
 
-    def __init__(self, bootstrap_servers: str, topic: str, state: RegistryState, *, timeout: float = 30.0) -> None:
+    def __init__(self, bootstrap_servers: str, topic: str, state: RegistryState, *, timeout: float = 30.0,
+                 replication_factor: int | None = None, min_insync_replicas: int | None = None) -> None:
+        """``replication_factor``, ``min_insync_replicas``: of the topic if it is created (None: the cluster's)."""
         self.topic = topic
+        self.replication_factor, self.min_insync_replicas = replication_factor, min_insync_replicas
         self.state = state
         self.timeout = timeout
         self._base: dict[str, Any] = {"bootstrap.servers": bootstrap_servers, "logger": _QUIET}
@@ -106,7 +109,8 @@ class KafkaStore:
         # A broker that cannot be reached is told within 10s, not after the full write timeout.
         try:
             ensure_topics(AdminClient(self._base), [TopicSpec(self.topic, 1, TOPIC_CONFIG)],
-                          timeout=min(self.timeout, 10.0))
+                          timeout=min(self.timeout, 10.0), replication_factor=self.replication_factor,
+                          min_insync_replicas=self.min_insync_replicas)
         except TransientError as exc:
             raise TransientError(f"cannot reach Kafka at {self._base['bootstrap.servers']} to open {self.topic}",
                                  hint="is the broker running? check STREAMS_BROKER") from exc

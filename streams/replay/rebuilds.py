@@ -89,6 +89,7 @@ class RebuildLog:
     def __init__(self, settings: Settings) -> None:
         self.bootstrap = settings.bootstrap_servers
         self.topic = f"{settings.topic_prefix}{REBUILDS_TOPIC}"
+        self.replication_factor, self.min_insync_replicas = settings.replication_factor, settings.min_insync_replicas
 
     def latest(self, group: str) -> dict[str, RebuildPlan]:
         """The latest plan of each read model of ``group``."""
@@ -132,7 +133,8 @@ class RebuildLog:
 
     def _put(self, key: str, value: bytes | None) -> None:
         ensure_topics(AdminClient({"bootstrap.servers": self.bootstrap}),
-                      [TopicSpec(self.topic, 1, {"cleanup.policy": "compact"})])
+                      [TopicSpec(self.topic, 1, {"cleanup.policy": "compact"})],
+                      replication_factor=self.replication_factor, min_insync_replicas=self.min_insync_replicas)
         producer = DurableProducer(self.bootstrap, client_id="streams-rebuild")
         try:
             producer.produce(self.topic, key.encode(), value).result(timeout=30)
