@@ -159,7 +159,7 @@ def test_an_outside_clients_traceparent_is_continued_and_a_malformed_one_starts_
     assert traced_worker.get(f"/orders/{bad}").status_code == 200
 
 
-def test_a_poison_record_is_dead_lettered_in_its_trace_and_the_log_line_names_it(
+def test_a_poison_record_is_dead_lettered_and_redriven_in_its_trace_and_the_log_line_names_it(
         traced_worker: Worker, traced_env: dict[str, str], stack_env: dict[str, str],
         receiver: OtlpReceiver) -> None:
     prefix = traced_env["STREAMS_TOPIC_PREFIX"]
@@ -187,6 +187,19 @@ def test_a_poison_record_is_dead_lettered_in_its_trace_and_the_log_line_names_it
     lines = [line for line in traced_worker.log().splitlines() if "dead-lettering" in line]
     assert lines
     assert all(f"trace_id={trace_id} span_id={process.span_id}" in line for line in lines), lines
+
+    # redriven, it stays in its trace: the redrive's send span continues the letter's context
+    cli_env = {**traced_env, "STREAMS_SERVICE_NAME": ""}  # the CLI's own service name
+    redrive = streams_cli(cli_env, "dlq", "redrive", "--key", "o-poison", "--execute")
+    assert redrive.returncode == 0, redrive.stderr
+    wait_caught_up(traced_env)
+    sent = wait_until(lambda: [s for s in receiver.trace(trace_id) if s.name == f"{prefix}orders send"],
+                      timeout=60, what="the redrive's send span")
+    assert one(sent, "the redrive's send span").service == "streams-cli"
+    assert sent[0].parent_id == caller_span
+    again = wait_until(lambda: [s for s in receiver.trace(trace_id) if s.name == f"{prefix}orders process"
+                                and s.parent_id == sent[0].span_id], timeout=60, what="the redriven record processed")
+    assert again[0].attributes["streams.outcome"] == "dead_lettered"  # still poison: dead-lettered again, traced
 
 
 def test_streams_produce_continues_the_traceparent_it_is_given(
