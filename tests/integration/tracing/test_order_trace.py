@@ -73,6 +73,7 @@ def test_one_order_is_one_trace_from_the_request_through_fan_out_to_the_read_mod
     prefix = traced_env["STREAMS_TOPIC_PREFIX"]
     order = f"o-{uuid.uuid4().hex[:8]}"
     caller, trace_id, caller_span = traceparent()
+    assert traced_worker.get("/metrics").status_code == 200  # a scrape (the harness probed /health already)
     response = httpx.post(f"{traced_worker.url}/events", timeout=30, headers={"traceparent": caller},
                           json={**body("OrderPlaced", placed(order, customer=f"c-{order}", sku=f"s-{order}")),
                                 "correlation_id": f"corr-{order}"})
@@ -87,6 +88,8 @@ def test_one_order_is_one_trace_from_the_request_through_fan_out_to_the_read_mod
     wait_until(complete, timeout=60, what="the order's spans in the customers and stats read models")
     spans = receiver.trace(trace_id)
     assert {s.service for s in spans} == {"orders-worker-under-test"}
+    # scrapes and probes, served before the request and so exported no later than its spans, start no trace
+    assert [s.name for s in receiver.spans if s.kind == SERVER] == ["POST /events"]
 
     request = one([s for s in spans if s.kind == SERVER], "the request")
     assert request.name == "POST /events"
