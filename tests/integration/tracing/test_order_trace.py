@@ -222,3 +222,14 @@ def test_streams_produce_continues_the_traceparent_it_is_given(
                          timeout=60, what="the worker's process span")[0]
     assert process.parent_id == send.span_id
 
+
+    # OpenTelemetry's own variables keep their meaning: OTEL_SERVICE_NAME names the process, TRACEPARENT (the
+    # environment carrier) is continued like --traceparent
+    other, other_trace, other_span = traceparent()
+    done = streams_cli({**traced_env, "STREAMS_SERVICE_NAME": "", "OTEL_SERVICE_NAME": "billing-cli",
+                        "TRACEPARENT": other}, "produce", "OrderPlaced", "--data", json.dumps(placed(f"{order}-2")))
+    assert done.returncode == 0, done.stderr
+    send = wait_until(lambda: [s for s in receiver.trace(other_trace) if s.name == f"{prefix}orders send"],
+                      timeout=60, what="the second CLI's send span")[0]
+    assert send.parent_id == other_span
+    assert send.service == "billing-cli"
