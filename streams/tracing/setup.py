@@ -107,6 +107,9 @@ def start_tracing(settings: Settings, service: str) -> Tracing:
     provider = TracerProvider(resource=resource, sampler=chosen)  # sampler None: OTEL_TRACES_SAMPLER's
     endpoint = traces_url(settings.otlp_endpoint)
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+    quiet = _OneLineExportErrors(without_credentials(endpoint))
+    for name in _EXPORT_LOGGERS:
+        logging.getLogger(name).addFilter(quiet)
     trace.set_tracer_provider(provider)
     LoggingInstrumentor().instrument(tracer_provider=provider, inject_trace_context=True,
                                      enable_log_auto_instrumentation=False)  # ids on records; logs stay local
@@ -115,3 +118,26 @@ def start_tracing(settings: Settings, service: str) -> Tracing:
 
 
 _started: Tracing | None = None
+
+_EXPORT_LOGGERS = ("opentelemetry.exporter.otlp.proto.http.trace_exporter", "opentelemetry.exporter.otlp.common.http")
+
+
+class _OneLineExportErrors(logging.Filter):
+    """The exporter's complaints about an unreachable collector as one line naming the setting.
+
+    OpenTelemetry logs each retry (three or four warnings, with urllib3's whole error, per batch); an operator
+    needs to know that traces are not arriving, where they were meant to go, and what to check."""
+
+    def __init__(self, endpoint: str) -> None:
+        super().__init__()
+        self.endpoint = endpoint
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = str(record.msg)
+        if text.startswith("Transient error"):
+            return False  # it retries; the outcome is logged once, below
+        if text.startswith("Failed to export"):
+            record.msg = ("traces not sent to STREAMS_OTLP_ENDPOINT=%s: the collector did not take a batch (%s); "
+                          "its spans are dropped, processing goes on")
+            record.args = (self.endpoint, (text % record.args) if record.args else text)
+        return True

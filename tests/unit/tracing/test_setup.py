@@ -6,6 +6,8 @@ tests only take the paths that stay off (the worker and CLI tests against a brok
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from opentelemetry import trace
 from pydantic import ValidationError
@@ -107,3 +109,21 @@ def test_describe_never_shows_the_endpoints_credentials(endpoint: str, shown: st
 def test_describe_says_off_when_off() -> None:
     assert Tracing.off().describe() == "tracing off"
     assert Tracing(enabled=True).describe() == "tracing off"  # no endpoint: nothing to name
+
+
+def test_an_unreachable_collector_is_one_line_naming_the_setting_not_a_warning_per_retry() -> None:
+    from streams.tracing.setup import _OneLineExportErrors
+
+    quiet = _OneLineExportErrors("http://collector:4318/v1/traces")
+    logger = logging.getLogger("test.otlp.export")
+    retry = logger.makeRecord(logger.name, logging.WARNING, __file__, 1,
+                              "Transient error %s encountered while exporting %s batch, retrying in %.2fs.",
+                              ("HTTPConnectionPool(...): Max retries exceeded", "spans", 0.8), None)
+    failed = logger.makeRecord(logger.name, logging.ERROR, __file__, 1,
+                               "Failed to export %s batch due to timeout, max retries or shutdown.", ("spans",), None)
+    assert not quiet.filter(retry)
+    assert quiet.filter(failed)
+    line = failed.getMessage()
+    assert "\n" not in line
+    assert line.startswith("traces not sent to STREAMS_OTLP_ENDPOINT=http://collector:4318/v1/traces:")
+    assert "Failed to export spans batch" in line
