@@ -34,6 +34,8 @@ from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from mode import Service
 
+from streams.recordpath.faust_internals.committed import CommittedConsumerThread
+
 __all__ = ["EAGER_TASKS", "LeanConsumer", "LeanTransport", "deliver"]
 
 EAGER_TASKS = sys.version_info >= (3, 12)
@@ -102,6 +104,10 @@ async def _finish(coro: Coroutine[Any, Any, Any], waiting: Any) -> Any:
 
 
 class LeanConsumer(faust_aiokafka.Consumer):
+    def _new_consumer_thread(self) -> CommittedConsumerThread:
+        """Faust's consumer thread, reading committed records only (``committed``)."""
+        return CommittedConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
     async def _drain_messages(self, fetcher: Any) -> None:  # pragma: no cover - Faust's loop, run by its Fetcher
         callback = self.callback
         getmany = self.getmany

@@ -1,4 +1,4 @@
-"""The faust-streaming and mode this package was written against, and every function of theirs it copies,
+"""The faust-streaming, mode and aiokafka this package was written against, and every function of theirs it copies,
 overrides or relies on the inner workings of, with a hash of its source.
 
 ``tests/unit/recordpath/faust_internals/test_pins.py`` compares them with what is
@@ -17,7 +17,7 @@ from importlib.metadata import version
 
 __all__ = ["FUNCTIONS", "VERSIONS", "current_hash"]
 
-VERSIONS = {"faust-streaming": "0.15.3", "mode-streaming": "0.7.1"}
+VERSIONS = {"faust-streaming": "0.15.3", "mode-streaming": "0.7.1", "aiokafka": "0.14.0"}
 
 FUNCTIONS: dict[str, tuple[str, str]] = {
     # name: (hash of its source, the module here that copies, overrides or relies on it)
@@ -48,6 +48,10 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
     "faust.web.drivers.aiohttp:Web.__init__": ("52b00c1bd653c82d", "web (the runner it builds, replaced)"),
     "faust.web.drivers.aiohttp:Web.start_server": ("b0c4f10491828520", "web (starts the replaced runner)"),
     "faust.web.drivers.aiohttp:Web._new_transport_tcp": ("3f9463d869f309ec", "web (serves the replaced runner)"),
+    "faust.transport.drivers.aiokafka:AIOKafkaConsumerThread._create_worker_consumer": (
+        "c2701bfc3e6f6cad", "committed (its consumer set to read_committed)"),
+    "faust.transport.drivers.aiokafka:Consumer._new_consumer_thread": ("0870ec53dea75083", "drain (overridden)"),
+    "aiokafka.consumer.consumer:AIOKafkaConsumer.start": ("2f1ba70443327538", "committed (reads _isolation_level)"),
     "faust.app.base:App.topic_route": ("854f2f75d47f6bbd", "streams.web.route and views.routed (replaced)"),
     "faust.app.router:Router._route_req": ("f8ae00957a7924ff", "streams.web.route.forward (copied, bounded)"),
     "faust.app.router:Router.external_topic_key_store": ("543846415d72d222", "streams.web.route.owner_of"),
