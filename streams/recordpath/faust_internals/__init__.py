@@ -1,10 +1,11 @@
 """Everything in the project that reaches into faust-streaming's internals, and nothing else.
 
-Each module here copies or overrides a function of faust-streaming (or mode) as
-of the versions pinned in ``PINNED``; ``tests/unit/recordpath/faust_internals/test_pins.py``
+Each module here copies or overrides a function of faust-streaming (or mode, or
+aiokafka) as of the versions pinned in ``pins``; ``tests/unit/recordpath/faust_internals/test_pins.py``
 fails on any other version, naming the functions to re-check.
 
 * ``drain``: the consumer's drain loop, without four tasks per record;
+* ``committed``: the consumer reads committed records only (Faust reads uncommitted outside exactly-once);
 * ``resume``: the streams held at the end of recovery until Faust emptied its queues;
 * ``changelog``: tables whose changelog goes through the outbox, stamped with the source position;
 * ``recovery``: a table partition restored to exactly what its source's resume point covers;
