@@ -6,15 +6,29 @@ an aiohttp request on ``app.http_client`` with no bound of its own, whose errors
 escape the view (500s) and whose answer loses its headers.  ``owner_of`` is
 that lookup; ``forward`` is ``_route_req`` with a timeout, the owner's
 ``Retry-After`` kept, and an owner that cannot be reached (killed, hung,
-connection refused or reset) raised as ``OwnerUnreachableError``.  Only Faust's
-public ``app.router``, ``app.http_client`` and ``app.conf`` are used; the
-functions whose behaviour this replaces are pinned in
-``streams.recordpath.faust_internals.pins``.
+connection refused or reset) raised as ``OwnerUnreachableError``.
+
+A key this worker owns is not always one it can answer: from the moment a
+rebalance starts until Faust has restored the read models' tables from their
+changelogs, the stores are being emptied and refilled (every rebalance revokes
+every partition: aiokafka's protocol is eager, and ``StateRecovery`` empties the
+stores of every partition given up), so a key that exists would read as absent.
+``decide`` answers such a read with ``RestoringError`` (503, ``Retry-After``)
+instead of a 404; ``wait_restored`` lets a read that waits for a write
+(``?after=``) wait across the restore instead.  Faust's public ``app.rebalancing``
+says when: it is set as the consumer's rebalance listener is told partitions are
+revoked and cleared by ``on_rebalance_end``, after recovery has applied every
+active changelog partition and the streams are resumed.
+
+Only Faust's public ``app.router``, ``app.http_client``, ``app.conf`` and
+``app.rebalancing`` are used; the functions whose behaviour this replaces are
+pinned in ``streams.recordpath.faust_internals.pins``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import Any, Literal
 
 import aiohttp
 from faust.web import Request, Response
@@ -22,7 +36,13 @@ from yarl import URL
 
 from streams.errors import TransientError
 
-__all__ = ["NoOwnerError", "OwnerUnreachableError", "forward", "owner_of"]
+__all__ = ["Decision", "NoOwnerError", "OwnerUnreachableError", "RestoringError", "decide", "forward", "owner_of",
+           "restoring", "wait_restored"]
+
+Decision = Literal["serve", "forward", "restoring"]
+
+RESTORE_POLL_S = 0.05
+"""How often a read waiting across a restore looks at ``app.rebalancing`` (Faust signals nothing when it clears it)."""
 
 
 class NoOwnerError(TransientError):
@@ -42,6 +62,41 @@ class OwnerUnreachableError(TransientError):
                          hint="retry after the Retry-After delay")
         self.owner = owner
         self.retry_after_s = retry_after_s
+
+
+class RestoringError(TransientError):
+    """This worker owns the key's partition but is still restoring its read models from their changelogs."""
+
+    code = "restoring"
+
+
+def decide(owner: URL | None, restoring: bool) -> Decision:
+    """What a read of a key does: ``owner`` is ``owner_of``'s answer (None: this worker owns the key's partition),
+    ``restoring`` whether this worker's tables are being restored (``restoring(app)``).
+
+    A key owned here is served only once restored: before, its store may be empty or half-filled, and a key that
+    exists would answer 404.  A key owned elsewhere is forwarded whatever this worker is doing.
+    """
+    if owner is not None:
+        return "forward"
+    return "restoring" if restoring else "serve"
+
+
+def restoring(app: Any) -> bool:
+    """Whether a rebalance is under way on this worker: its tables are not all restored yet (see above)."""
+    return bool(getattr(app, "rebalancing", False))
+
+
+async def wait_restored(app: Any, timeout_s: float) -> bool:
+    """Wait up to ``timeout_s`` for the restore under way to end; whether it did."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while restoring(app):
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            return False
+        await asyncio.sleep(min(RESTORE_POLL_S, remaining))
+    return True
 
 
 def owner_of(app: Any, topic: Any, key: str) -> URL | None:

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any, cast
 
+from aiohttp import web
 from faust.web import Request, Response, View
 from faust.web.exceptions import WebError
 
 from streams.errors import BadRequestError, TransientError
 from streams.position import parse_after
 from streams.web.errors import RETRY_AFTER_S, error_body
-from streams.web.route import forward, owner_of
+from streams.web.route import RestoringError, decide, forward, owner_of, restoring, wait_restored
 
 __all__ = ["JsonView", "after_param", "forward_timeout_s", "routed", "wait_param"]
 
 Handler = Callable[..., Awaitable[Response]]
 
 MAX_WAIT_S = 30.0
+
+WAITED_S = web.RequestKey("streams.waited_s", float)
+"""Key, in the request's mapping, of the seconds ``routed`` already waited (for a restore) out of its ``?wait=``."""
 
 
 class JsonView(View):
@@ -41,16 +46,19 @@ def after_param(request: Request, partitions: int) -> tuple[int, int] | None:
 
 
 def wait_param(request: Request, default: float) -> float:
+    """``?wait=`` (else ``default``) less what ``routed`` already waited of it: one bound for the whole read."""
     value = request.query.get("wait")
     if value is None:
-        return default
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise BadRequestError(f"wait={value[:40]!r} is not a number of seconds") from None
-    if not 0 < seconds <= MAX_WAIT_S:
-        raise BadRequestError(f"wait must be in (0, {MAX_WAIT_S:g}] seconds, got {value[:40]}")
-    return seconds
+        seconds = default
+    else:
+        try:
+            seconds = float(value)
+        except ValueError:
+            raise BadRequestError(f"wait={value[:40]!r} is not a number of seconds") from None
+        if not 0 < seconds <= MAX_WAIT_S:
+            raise BadRequestError(f"wait must be in (0, {MAX_WAIT_S:g}] seconds, got {value[:40]}")
+    waited = request.get(WAITED_S, 0.0) if isinstance(request, web.Request) else 0.0
+    return max(seconds - waited, 0.0)
 
 
 def routed(app: Any, topic: Any, *, match_info: str | None = None,
@@ -60,7 +68,11 @@ def routed(app: Any, topic: Any, *, match_info: str | None = None,
     Routing by the source topic rather than by the table's changelog keeps the
     answer with the worker that applies the key's events, active partitions only.
     The forward is bounded by ``forward_timeout_s``; an owner that cannot be
-    reached, or none known (a rebalance), answers 503 with ``Retry-After``.
+    reached, or none known (a rebalance), answers 503 with ``Retry-After``.  A key
+    owned here while the tables are being restored (``streams.web.route.decide``)
+    answers 503 ``restoring``, not a 404 for a key not restored yet; a read that
+    waits for a write (``?after=``) waits for the restore instead, within its
+    ``?wait=`` (what it waited is taken off the wait for the write).
     """
     if (match_info is None) == (exact_key is None):
         raise TypeError("routed() needs exactly one of match_info and exact_key")
@@ -72,11 +84,29 @@ def routed(app: Any, topic: Any, *, match_info: str | None = None,
         async def get(view: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
             key = exact_key if exact_key is not None else request.match_info[cast(str, match_info)]
             await _track_topic(app, name)
-            owner = owner_of(app, topic, key)
-            if owner is None:
-                return await handler(view, request, *args, **kwargs)
-            return await forward(app, view.web, request, owner, timeout_s=forward_timeout_s(request, settings),
-                                 retry_after_s=math.ceil(settings.session_timeout_s))
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            while True:
+                owner = owner_of(app, topic, key)
+                decision = decide(owner, restoring(app))
+                if decision == "serve":
+                    return await handler(view, request, *args, **kwargs)
+                if decision == "forward":
+                    assert owner is not None
+                    return await forward(app, view.web, request, owner,
+                                         timeout_s=forward_timeout_s(request, settings),
+                                         retry_after_s=math.ceil(settings.session_timeout_s))
+                what = (f"this worker was just assigned the partition of {key!r} of {name!r} and is restoring "
+                        "its read models from their changelogs")
+                if "after" not in request.query:
+                    raise RestoringError(what, hint="retry after the Retry-After delay")
+                wait = wait_param(request, settings.read_wait_timeout_s)
+                restored = await wait_restored(app, wait)
+                if isinstance(request, web.Request):
+                    request[WAITED_S] = loop.time() - started
+                if not restored:
+                    raise RestoringError(f"{what}; the restore did not end within the read's wait of {wait:g}s",
+                                         hint="retry after the Retry-After delay")
 
         return get
 

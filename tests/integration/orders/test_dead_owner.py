@@ -1,16 +1,14 @@
-"""A read routed to a worker killed with SIGKILL: 503 with Retry-After until the group moves the partition, then 200.
+"""A read routed to a worker killed with SIGKILL: 503 with Retry-After until the survivor can answer it, then 200.
 
 Two workers share the orders partitions; reads of keys owned by the second are
 sent to the first, which forwards them.  Once the second is killed, the
 forward is refused: until the group's session timeout moves the partitions,
 every such read answers 503 ``owner_unreachable`` with ``Retry-After`` (never a
-500, a hang or a reset); afterwards the survivor answers them itself.
-
-Known gap (issue 18, not the forward's): once the partitions moved, the
-survivor restores them from their changelogs and, meanwhile, answers 404 for
-keys not restored yet.  Those are counted apart (``404 restoring``) and allowed
-only after the survivor was assigned the partitions; everything else is held to
-the contract.
+500, a hang or a reset).  Then the survivor restores the moved partitions from
+their changelogs and, meanwhile, answers 503 ``restoring`` (never a 404 for a
+key that exists: every key read here was committed before the kill, so the
+restored read model holds it); reads with ``?after=`` wait for the restore
+within their ``?wait=`` instead.  Afterwards the survivor answers them itself.
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ import httpx
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
 
-from tests.integration.harness import Worker, wait_until
+from tests.integration.harness import Worker, wait_caught_up, wait_until
 
 pytestmark = pytest.mark.integration
 NOW = "2026-11-22T10:00:00Z"
@@ -36,11 +34,9 @@ def orders_partitions(worker: Worker, topic: str) -> set[int]:
     return {int(tp.rsplit(":", 1)[1]) for tp in assigned if tp.startswith(topic + ":")}
 
 
-def checked(response: httpx.Response, key: str, moved: bool = False) -> str:
+def checked(response: httpx.Response, key: str) -> str:
     """The answer's kind (``200`` or ``503 <code>``); anything but a right 200 or a 503 with Retry-After and
-    the JSON error fails (but a 404 while the survivor restores the moved partitions: the known gap)."""
-    if moved and response.status_code == 404:
-        return "404 restoring"
+    the JSON error fails (a 404 included: every key read here exists)."""
     if response.status_code == 200:
         assert response.json()["order_id"] == key, response.text
         return "200"
@@ -67,6 +63,7 @@ def test_reads_of_a_killed_owners_keys_answer_503_with_retry_after_until_its_par
         theirs = orders_partitions(doomed, topic)
         partitioner = DefaultPartitioner()
         keys: list[str] = []
+        receipts: dict[str, str] = {}  # each key's ``after`` from its write
         while len(keys) < 6:  # order ids on the doomed worker's partitions
             key = f"dead-{uuid.uuid4().hex[:8]}"
             if partitioner(key.encode(), [0, 1, 2, 3], [0, 1, 2, 3]) in theirs:
@@ -76,9 +73,11 @@ def test_reads_of_a_killed_owners_keys_answer_503_with_retry_after_until_its_par
                                     "items": [{"sku": "s", "quantity": 1, "unit_price_minor": 1}], "total_minor": 1}
             response = httpx.post(f"{survivor.url}/events", json={"type": "OrderPlaced", "data": data}, timeout=30)
             assert response.status_code == 202, response.text
+            receipts[key] = response.json()["after"]
             read = survivor.get(f"/orders/{key}", after=response.json()["after"], wait="15")
             assert read.status_code == 200, read.text  # answered by the doomed worker, through the survivor
             assert read.json()["order_id"] == key
+        wait_caught_up(env)  # every write committed: the restored read models hold every key, a 404 is a bug
 
         doomed.kill()
         counts: Counter[str] = Counter()
@@ -88,12 +87,10 @@ def test_reads_of_a_killed_owners_keys_answer_503_with_retry_after_until_its_par
             assert set(first_round) == {"503 owner_unreachable"}, first_round
 
         def all_answered() -> bool:
-            answers = []
-            for key in keys:
-                response = survivor.get(f"/orders/{key}")
-                answers.append(checked(response, key, moved=response.status_code == 404
-                                       and theirs <= orders_partitions(survivor, topic)))
+            answers = [checked(survivor.get(f"/orders/{key}"), key) for key in keys]
             counts.update(answers)
+            key = keys[sum(counts.values()) % len(keys)]  # one read after its write too: it waits across a restore
+            counts.update([f"{checked(survivor.get(f'/orders/{key}', after=receipts[key], wait='5'), key)} after="])
             return set(answers) == {"200"}
 
         wait_until(all_answered, timeout=SESSION_TIMEOUT_S + 90, interval=0.1,
