@@ -16,6 +16,8 @@ __all__ = ["dev"]
 def dev(
     registry: bool = typer.Option(True, help="also start the embedded schema registry"),
     worker: bool = typer.Option(True, help="also start one worker"),
+    brokers: int = typer.Option(1, min=1, help="Kafka nodes (KRaft, each broker and controller): 3 starts a "
+                                "cluster with replication factor 3, for trying failover"),
 ) -> None:
     """Start Kafka (KRaft), the schema registry and a worker; Ctrl-C stops all of them."""
     # Ctrl-C must stop the stack even where SIGINT came in ignored (a shell's background job, some CI
@@ -24,7 +26,7 @@ def dev(
     console = Console(stderr=True, highlight=False)
     settings = Settings()
     stack = DevStack(settings, say=lambda line: console.print(f"[bold cyan]dev[/] {line}"),
-                     with_registry=registry, with_worker=worker)
+                     with_registry=registry, with_worker=worker, brokers=brokers)
     code = 1
     try:
         stack.start()

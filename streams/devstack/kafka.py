@@ -3,7 +3,9 @@
 ``KafkaBroker`` formats storage in its own directory, starts ``kafka.Kafka``
 with the machine's Java, waits until a metadata request succeeds and stops the
 process (and nothing else) on ``stop()``.  It is what ``streams dev`` and the
-integration tests run; production uses a real cluster or docker compose.
+integration tests run; production uses a real cluster or docker compose.  Alone it is
+a cluster of one; ``streams.devstack.cluster.KafkaCluster`` runs several as the nodes
+of one cluster (``node_id``, ``voters``, ``cluster_id``, ``internal_replication``).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from streams.devstack.lifeline import die_with_parent
 from streams.devstack.ports import ensure_free, free_port
 from streams.errors import DevstackError
 
-__all__ = ["KafkaBroker"]
+__all__ = ["KafkaBroker", "internal_topic_config", "new_cluster_id"]
 
 _LOG4J = """\
 status = warn
@@ -50,14 +52,38 @@ _QUIET = logging.getLogger("streams.devstack.kafka.librdkafka")
 _QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False
 
+# The heap's ceiling is the node's ``max_heap``: one broker may take 768 MB, the nodes of a cluster less each.
 _JVM_OPTS = [
-    "-Xms256m", "-Xmx768m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+    "-Xms256m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
     "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true",
 ]
 
 
-def _cluster_id() -> str:
+def new_cluster_id() -> str:
+    """A KRaft cluster id (16 random bytes, base64 without padding), as ``kafka-storage.sh random-uuid`` makes."""
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+def internal_topic_config(replication: int) -> dict[str, str]:
+    """The broker settings for Kafka's own topics (consumer offsets, transaction state, share state) on a cluster
+    whose internal topics get ``replication`` copies.
+
+    With one copy this is what the one-node dev broker always had.  With three or more, a write needs two
+    copies (one node may be lost and writes go on, as the app's topics do: ``streams.replication``), and topics
+    created without a factor (auto-created ones) get as many copies, so none of them is left with fewer copies
+    than its writes require.
+    """
+    min_isr = "2" if replication >= 3 else "1"
+    config = {
+        "offsets.topic.replication.factor": str(replication),
+        "transaction.state.log.replication.factor": str(replication),
+        "transaction.state.log.min.isr": min_isr,
+        "share.coordinator.state.topic.replication.factor": str(replication),
+        "share.coordinator.state.topic.min.isr": min_isr,
+    }
+    if replication > 1:  # the broker-wide defaults, which the offsets topic uses too; one node keeps Kafka's
+        config |= {"default.replication.factor": str(replication), "min.insync.replicas": min_isr}
+    return config
 
 
 @dataclass
@@ -71,6 +97,12 @@ class KafkaBroker:
     controller_port: int = 0
     log_level: str = "INFO"
     extra_config: dict[str, str] = field(default_factory=dict)
+    node_id: int = 1
+    voters: str = ""  # controller.quorum.voters of the cluster this node is one of; "": this node alone
+    cluster_id: str = ""  # the id storage is formatted with (when not formatted yet); "": a new one
+    internal_replication: int = 1  # copies of Kafka's own topics: internal_topic_config
+    max_heap: str = "768m"
+    name: str = "the Kafka broker"  # in error lines: which node of a cluster failed
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -94,11 +126,12 @@ class KafkaBroker:
             )
         return java
 
-    def _properties(self) -> str:
+    def properties(self) -> dict[str, str]:
+        """``server.properties`` of this node (its ports assigned)."""
         config = {
             "process.roles": "broker,controller",
-            "node.id": "1",
-            "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
+            "node.id": str(self.node_id),
+            "controller.quorum.voters": self.voters or f"{self.node_id}@127.0.0.1:{self.controller_port}",
             "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
             "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
             "controller.listener.names": "CONTROLLER",
@@ -107,42 +140,50 @@ class KafkaBroker:
             "log.dirs": str(self.data_dir / "kraft"),
             "num.partitions": "1",
             "auto.create.topics.enable": "true",
-            "offsets.topic.replication.factor": "1",
             "offsets.topic.num.partitions": "4",
-            "transaction.state.log.replication.factor": "1",
-            "transaction.state.log.min.isr": "1",
             "transaction.state.log.num.partitions": "4",
-            "share.coordinator.state.topic.replication.factor": "1",
-            "share.coordinator.state.topic.min.isr": "1",
+            **internal_topic_config(self.internal_replication),
             "group.initial.rebalance.delay.ms": "0",
             "log.segment.bytes": str(64 * 1024 * 1024),
         }
         config.update(self.extra_config)
-        return "".join(f"{key}={value}\n" for key, value in config.items())
+        return config
 
-    def _prepare(self) -> tuple[list[str], Path]:
-        java = self._java()
-        classpath = broker_classpath(self.cache_dir, self.kafka_home)
+    def assign_ports(self) -> None:
+        """Pick free ports for those not given (a cluster needs every node's controller port before any starts)."""
         if not self.port:
             self.port = free_port()
         if not self.controller_port:
             self.controller_port = free_port()
+
+    def _prepare(self) -> tuple[list[str], Path]:
+        java = self._java()
+        classpath = broker_classpath(self.cache_dir, self.kafka_home)
+        self.assign_ports()
         for port in (self.port, self.controller_port):
             ensure_free(port, "127.0.0.1", setting="STREAMS_BROKER")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         props = self.data_dir / "server.properties"
-        props.write_text(self._properties())
+        props.write_text("".join(f"{key}={value}\n" for key, value in self.properties().items()))
         log4j = self.data_dir / "log4j2.properties"
         log4j.write_text(_LOG4J.format(log=self.log_path, level=self.log_level))
-        base = [java, *_JVM_OPTS, f"-Dlog4j2.configurationFile={log4j}", "-cp", classpath]
+        base = [java, *_JVM_OPTS, f"-Xmx{self.max_heap}", f"-Dlog4j2.configurationFile={log4j}", "-cp", classpath]
         return base, props
 
     def start(self, timeout: float = 60.0) -> KafkaBroker:
         """Format storage if new, start the broker, return once it answers metadata."""
+        self.launch()
+        self.wait_ready(timeout)
+        return self
+
+    def launch(self) -> None:
+        """Format storage if new and start the process, without waiting for it (a node of a cluster answers
+        only once a majority of the controllers runs: the cluster launches them all, then waits)."""
         base, props = self._prepare()
         if not (self.data_dir / "kraft" / "meta.properties").exists():
             fmt = subprocess.run(
-                [*base, "kafka.tools.StorageTool", "format", f"--cluster-id={_cluster_id()}", "--config", str(props)],
+                [*base, "kafka.tools.StorageTool", "format", f"--cluster-id={self.cluster_id or new_cluster_id()}",
+                 "--config", str(props)],
                 capture_output=True, text=True, check=False,
             )
             if fmt.returncode != 0:
@@ -159,10 +200,10 @@ class KafkaBroker:
             start_new_session=True, preexec_fn=die_with_parent(),
         )
         stdout.close()
-        self._wait_ready(timeout)
-        return self
 
-    def _wait_ready(self, timeout: float) -> None:
+    def wait_ready(self, timeout: float, brokers: int = 1) -> None:
+        """Return once this node answers metadata listing ``brokers`` brokers; stop it and raise if it does not
+        within ``timeout`` or exits."""
         config: dict[str, Any] = {"bootstrap.servers": self.bootstrap_servers, "logger": _QUIET}
         admin = AdminClient(config)
         deadline = time.monotonic() + timeout
@@ -170,19 +211,20 @@ class KafkaBroker:
             assert self._proc is not None
             if self._proc.poll() is not None:
                 raise DevstackError(
-                    f"the Kafka broker exited during start (exit code {self._proc.returncode})",
+                    f"{self.name} exited during start (exit code {self._proc.returncode})",
                     hint="read the broker log; if Java or ports are the problem, fix them or use docker compose",
                     log_path=str(self.log_path),
                 )
             try:
                 metadata = admin.list_topics(timeout=1.0)
-                if metadata.brokers:
+                if len(metadata.brokers) >= brokers:
                     return
+                time.sleep(0.2)
             except Exception:  # noqa: BLE001 - KafkaException while the broker boots
                 time.sleep(0.2)
         self.stop()
         raise DevstackError(
-            f"the Kafka broker did not answer within {timeout:.0f}s",
+            f"{self.name} did not answer within {timeout:.0f}s",
             hint="read the broker log", log_path=str(self.log_path),
         )
 

@@ -1,11 +1,13 @@
-"""``streams dev``: broker, schema registry and one worker, in the foreground.
+"""``streams dev``: broker (or a cluster of ``brokers`` nodes), schema registry and one worker, in the foreground.
 
 Each component is started in order and waited for; its status is printed as
 one line.  Ctrl-C (or SIGTERM) stops them in reverse order.  A worker that exits
 unexpectedly is restarted, saying so (a worker is meant to crash and resume:
 nothing it had not committed is lost); one that keeps dying (more than
 ``RESTARTS`` times in ``RESTART_WINDOW_S``) stops the stack, as the broker or the
-registry dying does, with a non-zero exit code.
+registry dying does, with a non-zero exit code.  A node of a cluster of several dying
+is said and the stack runs on (that is what the cluster is for: trying failover by
+hand); it stops once no node runs.
 
 Another process on this machine can ask the stack to hold its worker stopped
 for a while and start it again, the broker and registry running on
@@ -24,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+from streams.devstack.cluster import KafkaCluster
 from streams.devstack.control import StackControl
-from streams.devstack.kafka import KafkaBroker
 from streams.devstack.ports import ensure_free
 from streams.devstack.processes import ChildProcess
 from streams.errors import DevstackError
@@ -45,7 +47,9 @@ class DevStack:
     say: Say
     with_registry: bool = True
     with_worker: bool = True
-    broker: KafkaBroker | None = field(default=None, init=False)
+    brokers: int = 1
+    cluster: KafkaCluster | None = field(default=None, init=False)
+    dead_nodes: set[int] = field(default_factory=set, init=False)  # nodes of the cluster already said to be dead
     children: list[ChildProcess] = field(default_factory=list, init=False)
     restarts: list[float] = field(default_factory=list, init=False)  # when the worker was restarted
     held: bool = field(default=False, init=False)  # the worker is stopped at another process's request
@@ -64,13 +68,22 @@ class DevStack:
         if host not in ("127.0.0.1", "localhost"):
             raise DevstackError(f"streams dev runs a broker on loopback, but STREAMS_BROKER names {host}",
                                 hint="unset STREAMS_BROKER or use 127.0.0.1")
-        self.say(f"kafka     starting on {host}:{port} (data {self.data_dir / 'kafka'})")
-        self.broker = KafkaBroker(
-            data_dir=self.data_dir / "kafka", cache_dir=self.settings.kafka_cache_dir,
-            kafka_home=self.settings.kafka_home, port=int(port),
-        ).start()
-        self.say(f"kafka     ready in {time.monotonic() - started:.1f}s, log {self.broker.log_path}")
-        env = {"STREAMS_BROKER": self.broker.url, "STREAMS_DATA_DIR": str(self.data_dir)}
+        cluster = KafkaCluster(data_dir=self.data_dir / "kafka", cache_dir=self.settings.kafka_cache_dir,
+                               brokers=self.brokers, kafka_home=self.settings.kafka_home, port=int(port))
+        if self.brokers == 1:
+            self.say(f"kafka     starting on {host}:{port} (data {self.data_dir / 'kafka'})")
+        else:
+            self.say(f"kafka     starting a cluster of {self.brokers} nodes, the first on {host}:{port} "
+                     f"(data {self.data_dir / 'kafka'})")
+        self.cluster = cluster.start()
+        if self.brokers == 1:
+            self.say(f"kafka     ready in {time.monotonic() - started:.1f}s, log {cluster.nodes[0].log_path}")
+        else:
+            self.say(f"kafka     ready in {time.monotonic() - started:.1f}s: {cluster.bootstrap_servers}")
+            for node in cluster.nodes:
+                self.say(f"kafka     node {node.node_id} at {node.bootstrap_servers} (pid {node.pid}, "
+                         f"log {node.log_path})")
+        env = {"STREAMS_BROKER": cluster.url, "STREAMS_DATA_DIR": str(self.data_dir)}
         if self.with_registry:
             reg_host, reg_port = self.settings.registry_host_port
             ensure_free(reg_port, reg_host, setting="STREAMS_SCHEMA_REGISTRY_URL")
@@ -126,8 +139,7 @@ class DevStack:
                     self.say(f"{child.name} exited with code {code}; stopping the stack "
                              f"(log {child.log_path})")
                     return 1
-                if self.broker is not None and not self.broker.running:
-                    self.say(f"kafka exited; stopping the stack (log {self.broker.log_path})")
+                if self.cluster is not None and not self._cluster_runs(self.cluster):
                     return 1
                 time.sleep(0.5)
         except KeyboardInterrupt:
@@ -160,6 +172,23 @@ class DevStack:
             self.say("worker    ready again")
         return True
 
+    def _cluster_runs(self, cluster: KafkaCluster) -> bool:
+        """Say each node that exited, once; False (stop the stack) once none runs, or the only broker exited."""
+        if cluster.brokers == 1:
+            node = cluster.nodes[0]
+            if not node.running:
+                self.say(f"kafka exited; stopping the stack (log {node.log_path})")
+            return node.running
+        for node in cluster.nodes:
+            if not node.running and node.node_id not in self.dead_nodes:
+                self.dead_nodes.add(node.node_id)
+                self.say(f"kafka     node {node.node_id} exited; {len(cluster.running)} of {cluster.brokers} "
+                         f"run on (log {node.log_path})")
+        if not cluster.running:
+            self.say("kafka     no node of the cluster runs; stopping the stack")
+            return False
+        return True
+
     def _may_restart(self) -> bool:
         now = time.monotonic()
         self.restarts = [t for t in self.restarts if now - t < RESTART_WINDOW_S]
@@ -174,9 +203,9 @@ class DevStack:
             self.say(f"{child.name:<9} stopping")
             child.stop()
         self.children.clear()
-        if self.broker is not None:
+        if self.cluster is not None:
             self.say("kafka     stopping")
-            self.broker.stop()
-            self.broker = None
+            self.cluster.stop()
+            self.cluster = None
         self.say("stopped")
 

@@ -17,8 +17,8 @@ from streams.errors import TransientError
 from streams.lag import LagSampler
 from streams.registry import ThreadedRegistry
 
-__all__ = ["ROOT", "STARTED", "Restartable", "Worker", "caught_up", "metric", "streams_cli", "wait_caught_up",
-           "wait_until"]
+__all__ = ["ROOT", "STARTED", "Restartable", "Worker", "by_status", "caught_up", "metric", "streams_cli",
+           "wait_caught_up", "wait_until"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,6 +33,16 @@ class Worker(WorkerProcess):
         STARTED.append(self)
         super().start(timeout=timeout, ready_path=ready_path)
         return self
+
+
+def by_status(worker: WorkerProcess) -> dict[str, int]:
+    """``/stats``' orders by status; empty while the worker answers 503 (a rebalance: partitions moving or
+    being restored), which a test waiting on the counts waits out."""
+    response = worker.get("/stats")
+    if response.status_code == 503:
+        return {}
+    assert response.status_code == 200, response.text
+    return dict(response.json()["orders_by_status"])
 
 
 def wait_until(predicate: Any, timeout: float = 30.0, interval: float = 0.2, what: str = "condition") -> Any:

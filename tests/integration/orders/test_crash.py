@@ -30,7 +30,7 @@ from streams import headers as h
 from streams.devstack.kafka import KafkaBroker
 from streams.errors import DevstackError
 from streams.recordpath.records import header
-from tests.integration.harness import Worker, caught_up, metric, wait_until
+from tests.integration.harness import Worker, by_status, caught_up, metric, wait_until
 from tests.integration.orders.builders import RawProducer, ingest_for, read
 from tests.integration.orders.stories import Expected, Send, write_stories
 
@@ -145,7 +145,7 @@ def test_sigkill_at_random_points_and_during_recovery_leaves_every_read_model_ex
     produce(stack_env, phases[2])
     worker = Worker(env=stack_env, data_dir=data_dir).start()
     try:
-        wait_until(lambda: worker.get("/stats").json()["orders_by_status"].get("completed") == 40
+        wait_until(lambda: by_status(worker).get("completed") == 40
                    and caught_up(stack_env), timeout=180, what=f"the last worker caught up (seed {seed})")
         check(stack_env, worker, expected, tag, seed)
         text = worker.get("/metrics").text
@@ -189,7 +189,7 @@ def test_a_broker_killed_for_a_while_takes_no_worker_down_and_leaves_every_read_
                    what=f"the worker to find the broker gone (seed {seed})")
         broker.start()
         produce(env, rounds[len(rounds) // 2:])
-        wait_until(lambda: worker.get("/stats").json()["orders_by_status"].get("completed") == 20
+        wait_until(lambda: by_status(worker).get("completed") == 20
                    and caught_up(env), timeout=240, what=f"the worker caught up (seed {seed})")
         assert worker.process is not None
         assert worker.process.exited() is None
@@ -218,7 +218,7 @@ def test_sigkill_of_one_of_two_workers_moves_its_partitions_and_leaves_every_rea
         produce(env, rounds[: len(rounds) // 2])
         kill_after(first, random.Random(seed).randrange(10, 100))
         produce(env, rounds[len(rounds) // 2:])
-        wait_until(lambda: second.get("/stats").json()["orders_by_status"].get("completed") == 20
+        wait_until(lambda: by_status(second).get("completed") == 20
                    and caught_up(env), timeout=180, what=f"the survivor caught up (seed {seed})")
         check(env, second, expected, tag, seed)
     finally:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.harness import Worker, metric, wait_caught_up, wait_until
+from tests.integration.harness import Worker, by_status, metric, wait_caught_up, wait_until
 from tests.integration.orders.builders import RawProducer, body, ingest_for, paid, placed
 
 pytestmark = pytest.mark.integration
@@ -27,7 +27,7 @@ def test_stop_mid_backlog_then_restart_applies_every_event_once(stack_env: dict[
     producer.flush()
 
     def applied(worker: Worker) -> dict[str, int]:
-        return {k: v for k, v in worker.get("/stats").json()["orders_by_status"].items() if v}
+        return {k: v for k, v in by_status(worker).items() if v}
 
     worker = Worker(env=stack_env, data_dir=tmp_path / "w").start()
     try:

@@ -24,7 +24,7 @@ from agents.topics import topic_specs
 from streams.devstack.kafka import KafkaBroker
 from streams.replay import GroupOffsets
 from streams.topics import ensure_topics
-from tests.integration.harness import Restartable, Worker, metric, streams_cli, wait_caught_up, wait_until
+from tests.integration.harness import Restartable, Worker, by_status, metric, streams_cli, wait_caught_up, wait_until
 from tests.integration.orders.builders import RawProducer, body, ingest_for, paid, placed, settings_for
 
 pytestmark = pytest.mark.integration
@@ -101,7 +101,7 @@ def built(orders_env: dict[str, str], admin: AdminClient, tmp_path: Path) -> dic
     producer.flush()
     worker = Worker(env=orders_env, data_dir=tmp_path / "w").start()
     try:
-        wait_until(lambda: worker.get("/stats").json()["orders_by_status"].get("paid") == ORDERS, timeout=120,
+        wait_until(lambda: by_status(worker).get("paid") == ORDERS, timeout=120,
                    what="every order paid")
         wait_caught_up(orders_env)  # all applied (customers and stats too) and committed: what a replay starts from
         views = _views(worker, tag)
