@@ -39,6 +39,7 @@ from confluent_kafka.admin import AdminClient
 
 from streams import heap
 from streams.breaker import CircuitBreaker
+from streams.membership import heartbeat_interval_s, instance_id, leave_on_clean_stop
 from streams.recordpath.acks import InOrderAcks
 from streams.recordpath.batching import RepartitionBatcher
 from streams.recordpath.faust_internals import FaustHooks, OutboxTable, serve_protocol_errors_as_json
@@ -181,6 +182,7 @@ def build_app(settings: Settings, *, app_id: str | None = None) -> StreamsApp:
     """
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
+    leave_on_clean_stop()  # a static member that stops cleanly leaves the group at once
     tracing = start_tracing(settings, service=WORKER_SERVICE)
     tracing.instrument_web()  # before Faust builds its aiohttp application (``serve_protocol_errors_as_json``)
     app = StreamsApp(
@@ -201,6 +203,8 @@ def build_app(settings: Settings, *, app_id: str | None = None) -> StreamsApp:
         stream_wait_empty=True,
         broker_commit_every=1000,
         broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=heartbeat_interval_s(settings),
+        consumer_group_instance_id=instance_id(settings, app_id),  # static membership (streams.membership)
         broker_commit_interval=timedelta(seconds=1),
         web_host=settings.web_host,
         web_port=settings.web_port,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import get_args
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -68,6 +68,18 @@ class Settings(BaseSettings):
         default=60.0, ge=6, le=1800,
         description="how long the group waits for a worker that stopped answering (a kill -9) before moving its "
                     "partitions",
+    )
+    heartbeat_interval_s: float | None = Field(
+        default=None, gt=0,
+        description="how often a worker tells the group it is alive (default: a third of the session timeout, at "
+                    "most 3 s); less than the session timeout",
+        examples=[3],
+    )
+    instance_id: str | None = Field(
+        default=None, max_length=249, pattern=r"^[A-Za-z0-9._-]*$",
+        description="the worker's static group membership id: a worker restarted with it gets its partitions back "
+                    "at once (default: made on first start and kept in the data dir; empty: no static membership)",
+        examples=["orders-app-1f2e3d4c"],
     )
     lag_interval_s: float = Field(default=5.0, gt=0, description="how often a worker samples consumer lag")
     lag_window: int = Field(default=10, ge=2, description="samples in the window lag statuses are judged on")
@@ -125,6 +137,15 @@ class Settings(BaseSettings):
             if not urlsplit(url.strip()).hostname:
                 raise ValueError("not a broker URL (expected kafka://host:port)")
             _port(url.strip())
+        return value
+
+    @field_validator("heartbeat_interval_s")
+    @classmethod
+    def _check_heartbeat(cls, value: float | None, info: ValidationInfo) -> float | None:
+        session = info.data.get("session_timeout_s")
+        if value is not None and session is not None and value >= session:
+            raise ValueError(f"must be less than STREAMS_SESSION_TIMEOUT_S ({session:g} s), or the group evicts "
+                             "a worker between two heartbeats")
         return value
 
     @field_validator("otlp_endpoint", mode="before")

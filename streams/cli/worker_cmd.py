@@ -33,7 +33,8 @@ def worker(
     tracing = getattr(app, "tracing", None)
     traced = tracing is not None and tracing.enabled
     typer.echo(f"worker {settings.app_id}: broker {without_credentials(settings.broker)}, "
-               f"http://{settings.web_host}:{settings.web_port}/health, {replication.describe()}"
+               f"http://{settings.web_host}:{settings.web_port}/health, {replication.describe()}, "
+               + _membership(app)
                + (f", {tracing.describe()}" if tracing is not None else ""))
     runner = faust.Worker(app, loglevel=settings.log_level, quiet=True,
                           logging_config=worker_logging_config() if traced else None)
@@ -41,6 +42,12 @@ def worker(
     # every library format debug records it then drops (a third of the CPU under load). No spinner.
     runner.spinner = None
     runner.execute_from_commandline()
+
+
+def _membership(app: faust.App) -> str:
+    """What the startup line says of the group membership: the static instance id, or that there is none."""
+    instance = app.conf.consumer_group_instance_id
+    return f"instance id {instance} (static membership)" if instance else "no static membership"
 
 
 def _check_broker(settings: Settings) -> Replication:
