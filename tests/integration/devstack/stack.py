@@ -39,8 +39,8 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
-def start_dev(tmp_path: Path, attempts: int = 3) -> tuple[subprocess.Popen[str], int, int]:
-    """``streams dev`` on free ports; returns it, its web port and its registry's port once /health answers.
+def start_dev(tmp_path: Path, attempts: int = 3, args: tuple[str, ...] = ()) -> tuple[subprocess.Popen[str], int, int]:
+    """``streams dev *args`` on free ports; returns it, its web port and its registry's port once /health answers.
 
     Fails with its output if /health never answers.  A port found free can be taken before the stack binds
     it (another process's ephemeral port): the stack then says so in one line, and this tries again on
@@ -50,7 +50,7 @@ def start_dev(tmp_path: Path, attempts: int = 3) -> tuple[subprocess.Popen[str],
            "STREAMS_SCHEMA_REGISTRY_URL": f"http://127.0.0.1:{registry}", "STREAMS_DATA_DIR": str(tmp_path),
            "STREAMS_SESSION_TIMEOUT_S": "10"}
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "streams.cli", "dev"], env=env, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "streams.cli", "dev", *args], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     with contextlib.suppress(AssertionError):  # not up in time: said below, with what the stack printed
         wait_until(lambda: proc.poll() is not None or _healthy(web), timeout=90, interval=0.5, what="/health")
@@ -62,7 +62,7 @@ def start_dev(tmp_path: Path, attempts: int = 3) -> tuple[subprocess.Popen[str],
     if attempts > 1 and "already in use" in output + logs:
         for log in (tmp_path / "logs").glob("*.log"):
             log.unlink()
-        return start_dev(tmp_path, attempts - 1)
+        return start_dev(tmp_path, attempts - 1, args)
     pytest.fail(f"no /health after {time.monotonic() - started:.0f}s (exit code {proc.returncode}); "
                 f"streams dev printed:\n{output[-4000:]}\n(logs under {tmp_path})")
 
