@@ -39,10 +39,15 @@ from confluent_kafka.admin import AdminClient
 
 from streams import heap
 from streams.breaker import CircuitBreaker
-from streams.membership import heartbeat_interval_s, instance_id, leave_on_clean_stop
+from streams.membership import heartbeat_interval_s, instance_id
 from streams.recordpath.acks import InOrderAcks
 from streams.recordpath.batching import RepartitionBatcher
-from streams.recordpath.faust_internals import FaustHooks, OutboxTable, serve_protocol_errors_as_json
+from streams.recordpath.faust_internals import (
+    FaustHooks,
+    OutboxTable,
+    leave_on_clean_stop,
+    serve_protocol_errors_as_json,
+)
 from streams.recordpath.outbox import Outbox, OutboxError
 from streams.recordpath.protocol import Positions
 from streams.replay.rebuilds import RebuildLog

@@ -10,14 +10,16 @@ fails on any other version, naming the functions to re-check.
 * ``changelog``: tables whose changelog goes through the outbox, stamped with the source position;
 * ``recovery``: a table partition restored to exactly what its source's resume point covers;
 * ``app``: the app's hooks (transport, sensors, rebalance signals, recovery): ``FaustHooks``;
-* ``web``: the web server's runner, replaced so that unparseable requests get JSON errors.
+* ``web``: the web server's runner, replaced so that unparseable requests get JSON errors;
+* ``leave``: a static group member that stops cleanly leaves the group (aiokafka's coordinator, patched).
 """
 
 from streams.recordpath.faust_internals.app import FaustHooks
 from streams.recordpath.faust_internals.changelog import ROCKSDB_DEFAULTS, OutboxTable
 from streams.recordpath.faust_internals.drain import LeanConsumer, LeanTransport
+from streams.recordpath.faust_internals.leave import leave_on_clean_stop
 from streams.recordpath.faust_internals.resume import hold_streams
 from streams.recordpath.faust_internals.web import serve_protocol_errors_as_json
 
 __all__ = ["ROCKSDB_DEFAULTS", "FaustHooks", "LeanConsumer", "LeanTransport", "OutboxTable", "hold_streams",
-           "serve_protocol_errors_as_json"]
+           "leave_on_clean_stop", "serve_protocol_errors_as_json"]
