@@ -129,7 +129,8 @@ class DevStack:
                     if child.name == "worker" and self._may_restart():
                         self.say(f"worker exited with code {code}; restarting it ({len(self.restarts)} of "
                                  f"{RESTARTS} restarts in {RESTART_WINDOW_S:.0f}s; log {child.log_path})")
-                        try:  # the group first waits out the dead worker's session
+                        # bounded by the session: without a static id (STREAMS_INSTANCE_ID empty) the group waits it out
+                        try:
                             child.start(timeout=self.settings.session_timeout_s + 60)
                         except DevstackError as exc:
                             self.say(f"worker did not come back: {exc.one_line()}; stopping the stack")
