@@ -211,6 +211,7 @@ def build_app(settings: Settings, *, app_id: str | None = None) -> StreamsApp:
         broker_heartbeat_interval=heartbeat_interval_s(settings),
         consumer_group_instance_id=instance_id(settings, app_id),  # static membership (streams.membership)
         broker_commit_interval=timedelta(seconds=1),
+        table_standby_replicas=settings.standby_replicas,
         web_host=settings.web_host,
         web_port=settings.web_port,
         web_bind=settings.web_host,

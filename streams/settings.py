@@ -81,6 +81,11 @@ class Settings(BaseSettings):
                     "at once (default: made on first start and kept in the data dir; empty: no static membership)",
         examples=["orders-app-1f2e3d4c"],
     )
+    standby_replicas: int = Field(
+        default=1, ge=0, le=10,
+        description="warm copies of each read-model table partition kept on other workers (Faust's standby replicas): "
+                    "the worker that takes a partition over restores only the tail; 0: none",
+    )
     lag_interval_s: float = Field(default=5.0, gt=0, description="how often a worker samples consumer lag")
     lag_window: int = Field(default=10, ge=2, description="samples in the window lag statuses are judged on")
     lag_groups: str = Field(default="", description="more consumer groups to watch, comma separated",

@@ -21,3 +21,9 @@ async def test_the_app_keeps_no_monitor_sensor(tmp_path: Path, monkeypatch: pyte
     app = build_app(Settings(data_dir=tmp_path, app_id="sensors"))
     app.on_init_dependencies()
     assert app.monitor not in list(app.sensors)
+
+
+def test_the_app_keeps_the_standby_replicas_it_is_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STREAMS_STANDBY_REPLICAS", raising=False)
+    assert build_app(Settings(data_dir=tmp_path / "one")).conf.table_standby_replicas == 1  # the default
+    assert build_app(Settings(data_dir=tmp_path / "none", standby_replicas=0)).conf.table_standby_replicas == 0
