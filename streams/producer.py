@@ -14,12 +14,11 @@ from concurrent.futures import Future
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
-from opentelemetry import context as otel_context
 from opentelemetry.instrumentation.confluent_kafka import ConfluentKafkaInstrumentor
 
 from streams.errors import StreamsError, TransientError
 from streams.position import Position
-from streams.tracing import TRACE_HEADERS, Tracing, extract
+from streams.tracing import TRACE_HEADERS, Tracing, extract, within
 
 __all__ = ["DurableProducer", "ProduceError", "producer_config"]
 
@@ -87,12 +86,9 @@ class DurableProducer:
         carried = extract(headers)
         if not carried:
             return self._produce(topic, key, value, headers, partition, on_delivery, future)
-        token = otel_context.attach(carried)
-        try:
+        with within(carried):  # the instrumentation's send span, in the carried trace, injects the new context
             kept = [(name, content) for name, content in headers if name not in TRACE_HEADERS]
             return self._produce(topic, key, value, kept, partition, on_delivery, future)
-        finally:
-            otel_context.detach(token)
 
     def _produce(self, topic: str, key: bytes | None, value: bytes | None,
                  headers: Sequence[tuple[str, bytes | None]], partition: int | None,

@@ -12,12 +12,12 @@ sent by ``POST /events``, ``streams produce`` and redrive by its confluent-kafka
 (``streams.producer``); what neither covers (Faust's consumer, the outbox) is here.
 """
 
-from streams.tracing.carrier import TRACE_HEADERS, continuing, extract, with_context
+from streams.tracing.carrier import TRACE_HEADERS, continuing, extract, with_context, within
 from streams.tracing.logs import worker_logging_config
 from streams.tracing.setup import CLI_SERVICE, WORKER_SERVICE, Tracing, start_tracing
 from streams.tracing.spans import ATTR, RecordSpans, Traced
 
 __all__ = [
     "ATTR", "CLI_SERVICE", "TRACE_HEADERS", "WORKER_SERVICE", "RecordSpans", "Traced", "Tracing", "continuing",
-    "extract", "start_tracing", "with_context", "worker_logging_config",
+    "extract", "start_tracing", "with_context", "within", "worker_logging_config",
 ]

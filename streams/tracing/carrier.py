@@ -13,6 +13,7 @@ record starts a new trace, and is processed like any other.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -25,7 +26,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from streams import headers as h
 
-__all__ = ["TRACE_HEADERS", "continuing", "extract", "item_context", "item_traceparent", "with_context"]
+__all__ = ["TRACE_HEADERS", "continuing", "extract", "item_context", "item_traceparent", "with_context", "within"]
 
 TRACE_HEADERS = (h.TRACEPARENT, h.TRACESTATE)
 
@@ -68,11 +69,9 @@ def item_context(traceparent: object) -> Context | None:
 
 
 @contextmanager
-def continuing(traceparent: str | None) -> Iterator[None]:
-    """Inside the block, spans continue the trace ``traceparent`` names (a CLI's ``--traceparent``, or the
-    ``TRACEPARENT`` environment carrier); none or a malformed one: nothing changes."""
-    context = item_context(traceparent)
-    if context is None:
+def within(context: Context | None) -> Iterator[None]:
+    """Inside the block, spans are made in ``context`` (None or empty: nothing changes)."""
+    if not context:
         yield
         return
     token = otel_context.attach(context)
@@ -80,3 +79,9 @@ def continuing(traceparent: str | None) -> Iterator[None]:
         yield
     finally:
         otel_context.detach(token)
+
+
+def continuing(traceparent: str | None) -> contextlib.AbstractContextManager[None]:
+    """Spans made inside continue the trace ``traceparent`` names (a CLI's ``--traceparent``, or the
+    ``TRACEPARENT`` environment carrier); none or a malformed one: nothing changes."""
+    return within(item_context(traceparent))

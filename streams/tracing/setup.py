@@ -80,9 +80,6 @@ class Tracing:
             if not instrumentor.is_instrumented_by_opentelemetry:
                 instrumentor.instrument(tracer_provider=self.provider)
 
-    def flush(self, timeout_s: float = 5.0) -> bool:
-        return self.provider.force_flush(int(timeout_s * 1000)) if self.provider is not None else True
-
     def close(self) -> None:
         """Export what is still batched (bounded by the exporter's timeout), then stop."""
         if self.provider is not None:

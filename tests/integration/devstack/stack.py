@@ -19,6 +19,16 @@ from tests.integration.harness import wait_until
 __all__ = ["descendants", "java_pid", "kill_all", "start_dev", "worker_pid"]
 
 
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def _parent(entry: Path) -> int:
     return int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
 

@@ -1,6 +1,5 @@
 """The real broker: start, answer metadata, stop with no process left; a failed start says why."""
 
-import os
 import time
 from pathlib import Path
 
@@ -10,14 +9,7 @@ from confluent_kafka import Consumer, Producer
 from streams.devstack.kafka import KafkaBroker
 from streams.errors import DevstackError
 from streams.settings import Settings
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+from tests.integration.devstack.stack import alive
 
 
 def test_session_broker_round_trips_a_record(kafka_broker: KafkaBroker, make_topic) -> None:  # type: ignore[no-untyped-def]
@@ -48,7 +40,7 @@ def test_a_second_broker_starts_stops_and_leaves_no_process(tmp_path: Path) -> N
     assert pid is not None
     assert broker.running
     broker.stop()
-    assert not _alive(pid)
+    assert not alive(pid)
     # restart on the same (already formatted) storage reuses it
     with KafkaBroker(data_dir=tmp_path, cache_dir=settings.kafka_cache_dir,
                      kafka_home=settings.kafka_home) as again:

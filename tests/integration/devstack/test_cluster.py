@@ -16,18 +16,11 @@ from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, Resourc
 
 from streams.devstack.cluster import KafkaCluster
 from streams.settings import Settings
-from tests.integration.devstack.stack import kill_all, start_dev
+from tests.integration.devstack.stack import alive, kill_all, start_dev
 from tests.integration.harness import wait_until
 
 pytestmark = pytest.mark.integration
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def _produce(cluster: KafkaCluster, topic: str, value: bytes) -> None:
@@ -106,7 +99,7 @@ def test_three_nodes_keep_acknowledged_writes_through_a_killed_leader_and_take_i
         assert _read(cluster, topic, 3, group="failover-reader-2") == [b"before", b"after", b"again"]
     finally:
         cluster.stop()
-    assert [pid for pid in pids if pid is not None and _alive(pid)] == []
+    assert [pid for pid in pids if pid is not None and alive(pid)] == []
 
 
 def test_streams_dev_with_three_brokers_replicates_three_times_and_runs_on_without_a_node(tmp_path: Path) -> None:

@@ -12,19 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.devstack.stack import descendants, kill_all, start_dev, worker_pid
+from tests.integration.devstack.stack import alive, descendants, kill_all, start_dev, worker_pid
 from tests.integration.harness import wait_until
 
 pytestmark = pytest.mark.integration
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _described(pids: list[int]) -> list[str]:
@@ -38,9 +30,9 @@ def _described(pids: list[int]) -> list[str]:
 
 def _wait_gone(pids: set[int], timeout: float) -> list[int]:
     deadline = time.monotonic() + timeout
-    while (alive := [pid for pid in pids if _alive(pid)]) and time.monotonic() < deadline:
+    while (running := [pid for pid in pids if alive(pid)]) and time.monotonic() < deadline:
         time.sleep(0.2)
-    return alive
+    return running
 
 
 def _wait_printed(printed: list[str], text: str, timeout: float = 120) -> None:
