@@ -67,7 +67,7 @@ def create_app(settings: Settings, *, rules: Sequence[Rule] = RULES) -> StreamsA
     register_metrics_route(app, app.metrics)
     register_lag(app)
     def make_ingest() -> OrderIngest:
-        producer = DurableProducer(settings.bootstrap_servers, client_id=f"{settings.app_id}-http",
+        producer = DurableProducer(settings.kafka, client_id=f"{settings.app_id}-http",
                                    tracing=app.tracing)
         return OrderIngest(decoder.catalog, decoder.codec, producer, producer_for(settings.producer_name, "http"),
                            orders_topic(settings))
@@ -99,7 +99,7 @@ def create_ingest(settings: Settings, source: str) -> OrderIngest:
     is ``<STREAMS_PRODUCER_NAME>/<source>``, so a worker counts them by source (``streams_ingested_total``).
     """
     decoder = OrderEventDecoder(settings)
-    producer = DurableProducer(settings.bootstrap_servers, client_id=f"{settings.app_id}-{source}",
+    producer = DurableProducer(settings.kafka, client_id=f"{settings.app_id}-{source}",
                                tracing=start_tracing(settings, service=CLI_SERVICE))
     return OrderIngest(decoder.catalog, decoder.codec, producer, producer_for(settings.producer_name, source),
                        orders_topic(settings))

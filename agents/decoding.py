@@ -34,7 +34,8 @@ class OrderEventDecoder:
     def __init__(self, settings: Settings, *, codec: AvroCodec | None = None,
                  catalog: EventCatalog | None = None) -> None:
         self.catalog = catalog or EventCatalog.load(settings.schemas_dir)
-        self.codec = codec or AvroCodec(ConfluentRegistry(settings.schema_registry_url))
+        self.codec = codec or AvroCodec(ConfluentRegistry(settings.schema_registry_url,
+                                                          settings.registry_client_config))
         self._readers = self.catalog.readers
 
     async def decode(self, record: RawRecord) -> DecodedEvent:

@@ -50,7 +50,7 @@ def local_stack(root: Path) -> Iterator[tuple[KafkaBroker, ThreadedRegistry]]:
     settings = Settings()
     broker = KafkaBroker(data_dir=root / "kafka", cache_dir=settings.kafka_cache_dir,
                          kafka_home=settings.kafka_home).start()
-    registry = ThreadedRegistry(broker.bootstrap_servers).start()
+    registry = ThreadedRegistry(broker.connection).start()
     try:
         yield broker, registry
     finally:
@@ -172,7 +172,7 @@ def run_worker(env: dict[str, str], data_dir: Path, n: int, group: str,
     shown = t0
     # Over once every read model has applied everything: nothing left to commit on any topic the group
     # consumes, the repartition topics that feed the customer, inventory and stats read models too.
-    lag = LagSampler(settings_from(env).bootstrap_servers)
+    lag = LagSampler(settings_from(env).kafka)
     try:
         while (done := committed_total(admin, group, topic)) < n or lag.sample([group], seconds=False)[0].total_lag:
             now = time.perf_counter()
@@ -194,7 +194,7 @@ def run_worker(env: dict[str, str], data_dir: Path, n: int, group: str,
         stop.set()
         rss = peak_rss_mb(pid)
         worker.stop()
-    dead = sum(1 for _ in scan(settings_from(env).bootstrap_servers, f"{topic}.dlq", missing_ok=True))
+    dead = sum(1 for _ in scan(settings_from(env).kafka, f"{topic}.dlq", missing_ok=True))
     return {"rate": n / elapsed, "seconds": elapsed, "peak_mb": rss, "gets": gets, "poison": poison,
             "dead_letters": dead, "cpu_us": cpu / max(n, 1) * 1e6}
 

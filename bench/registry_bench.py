@@ -34,7 +34,7 @@ def main() -> None:
     settings = Settings()
     broker = KafkaBroker(data_dir=Path(tempfile.mkdtemp(prefix="bench-reg-")), cache_dir=settings.kafka_cache_dir,
                          kafka_home=settings.kafka_home).start()
-    registry = ThreadedRegistry(broker.bootstrap_servers).start()
+    registry = ThreadedRegistry(broker.connection).start()
     schema = json.dumps({"type": "record", "name": "B", "namespace": "bench",
                          "fields": [{"name": f"f{i}", "type": "string"} for i in range(20)]})
     try:

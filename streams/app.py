@@ -90,7 +90,7 @@ class StreamsApp(FaustHooks):
         self.topic_specs.extend(specs)
 
     def admin(self) -> AdminClient:
-        return AdminClient({"bootstrap.servers": self.streams_settings.bootstrap_servers})
+        return self.streams_settings.kafka.admin()
 
     async def committed_offsets(self, tps: Iterable[Any]) -> dict[tuple[str, int], int]:
         """Committed offsets of this app's group for ``tps`` (confluent-kafka AdminClient, in a thread)."""
@@ -121,7 +121,7 @@ class StreamsApp(FaustHooks):
                 ensure_topics, self.admin(), specs, replication_factor=replication.factor,
                 min_insync_replicas=replication.min_insync))
         self.recovery.floors = await loop.run_in_executor(None, RebuildLog(self.streams_settings).floors, self.conf.id)
-        self.outbox = Outbox(self.streams_settings.bootstrap_servers, client_id=f"{self.conf.id}-outbox", loop=loop,
+        self.outbox = Outbox(self.streams_settings.kafka, client_id=f"{self.conf.id}-outbox", loop=loop,
                              on_failure=self._outbox_failed, spans=self.spans)
         self.batcher = RepartitionBatcher(self.outbox, self.streams_settings.topic_partitions,
                                           max_delay_s=self.streams_settings.repartition_linger_ms / 1000,
@@ -195,6 +195,7 @@ def build_app(settings: Settings, *, app_id: str | None = None) -> StreamsApp:
         streams_settings=settings,
         tracing=tracing,
         broker=settings.broker,
+        broker_credentials=settings.kafka.faust_credentials(),  # SASL and TLS of Faust's aiokafka clients
         store="rocksdb://",
         Table=OutboxTable,
         datadir=str(data_dir / "faust"),

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from confluent_kafka.admin import AdminClient
-
 from streams.producer import DurableProducer
 from streams.scan import scan
 from streams.settings import Settings
@@ -54,7 +52,7 @@ class AuditEntry:
 
 class AuditLog:
     def __init__(self, settings: Settings) -> None:
-        self.bootstrap = settings.bootstrap_servers
+        self.kafka = settings.kafka
         self.topic = f"{settings.topic_prefix}{AUDIT_TOPIC}"
         self.replication_factor, self.min_insync_replicas = settings.replication_factor, settings.min_insync_replicas
 
@@ -62,10 +60,10 @@ class AuditLog:
         entry = AuditEntry(id=entry_id or str(uuid.uuid4()), kind=kind, who=operator(),
                            when=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
                            details=details)
-        ensure_topics(AdminClient({"bootstrap.servers": self.bootstrap}),
+        ensure_topics(self.kafka.admin(),
                       [TopicSpec(self.topic, 1, {"retention.ms": "-1"})],
                       replication_factor=self.replication_factor, min_insync_replicas=self.min_insync_replicas)
-        producer = DurableProducer(self.bootstrap, client_id="streams-audit")
+        producer = DurableProducer(self.kafka, client_id="streams-audit")
         try:
             producer.produce(self.topic, kind.encode(), json.dumps(entry.to_json()).encode()).result(timeout=30)
         finally:
@@ -76,7 +74,7 @@ class AuditLog:
         """Every entry, oldest first; only of ``kinds`` when given."""
         wanted = set(kinds) if kinds is not None else None
         entries = []
-        for record in scan(self.bootstrap, self.topic, missing_ok=True):
+        for record in scan(self.kafka, self.topic, missing_ok=True):
             try:
                 body = json.loads(record.value or b"")
                 entry = AuditEntry(id=body["id"], kind=body["kind"], who=body["who"], when=body["when"],

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import httpx
 
 from streams import headers as h
+from streams.connection import KafkaConnection
 from streams.errors import ConfigError, DeadlineError
 from streams.position import Position
 from streams.producer import DurableProducer
@@ -85,10 +86,10 @@ class Ingest(Protocol):
 
 
 class DemoRunner:
-    def __init__(self, ingest: Ingest, worker_url: str, bootstrap_servers: str, wait_s: float = 10.0) -> None:
+    def __init__(self, ingest: Ingest, worker_url: str, kafka: KafkaConnection, wait_s: float = 10.0) -> None:
         self.ingest = ingest
         self.worker_url = worker_url.rstrip("/")
-        self.bootstrap_servers = bootstrap_servers
+        self.kafka = kafka
         self.wait_s = wait_s
         self._http = httpx.Client(base_url=self.worker_url, timeout=wait_s + 10)
 
@@ -146,7 +147,7 @@ class DemoRunner:
         deadline = time.monotonic() + timeout
         wanted = (str(poisoned.partition).encode(), str(poisoned.offset).encode())
         while True:
-            for record in scan(self.bootstrap_servers, dlq_topic(poisoned.topic), missing_ok=True):
+            for record in scan(self.kafka, dlq_topic(poisoned.topic), missing_ok=True):
                 if (header(record.headers, h.DLQ_ORIGINAL_PARTITION), header(record.headers, h.DLQ_ORIGINAL_OFFSET)) \
                         == wanted:
                     return record

@@ -16,6 +16,7 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from opentelemetry.instrumentation.confluent_kafka import ConfluentKafkaInstrumentor
 
+from streams.connection import KafkaConnection
 from streams.errors import StreamsError, TransientError
 from streams.position import Position
 from streams.tracing import TRACE_HEADERS, Tracing, extract, within
@@ -31,9 +32,8 @@ class ProduceError(StreamsError):
     code = "produce_failed"
 
 
-def producer_config(bootstrap_servers: str, client_id: str) -> dict[str, Any]:
-    return {
-        "bootstrap.servers": bootstrap_servers,
+def producer_config(kafka: KafkaConnection, client_id: str) -> dict[str, Any]:
+    return kafka.config({
         "client.id": client_id,
         "acks": "all",
         "enable.idempotence": True,
@@ -41,16 +41,16 @@ def producer_config(bootstrap_servers: str, client_id: str) -> dict[str, Any]:
         "linger.ms": 5,
         "compression.type": "lz4",
         "message.timeout.ms": 30000,
-    }
+    })
 
 
 class DurableProducer:
     """confluent-kafka ``Producer`` with a poll thread and awaitable, position-returning sends."""
 
-    def __init__(self, bootstrap_servers: str, client_id: str = "streams", *, tracing: Tracing | None = None) -> None:
+    def __init__(self, kafka: KafkaConnection, client_id: str = "streams", *, tracing: Tracing | None = None) -> None:
         """``tracing`` on: each record gets a send span (OpenTelemetry's confluent-kafka instrumentation), child
         of the current span or of the trace context the record's headers carry, and carries its context on."""
-        producer = Producer(producer_config(bootstrap_servers, client_id))
+        producer = Producer(producer_config(kafka, client_id))
         self._traced = tracing is not None and tracing.enabled
         if tracing is not None and tracing.enabled:
             producer = ConfluentKafkaInstrumentor.instrument_producer(producer, tracer_provider=tracing.provider)

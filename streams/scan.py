@@ -14,6 +14,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
+from streams.connection import KafkaConnection
 from streams.errors import NotFoundError, TransientError
 from streams.recordpath.records import RawRecord
 
@@ -22,43 +23,43 @@ __all__ = ["scan", "topic_exists"]
 _TIMEOUT = 15.0
 
 
-def _consumer(bootstrap_servers: str) -> Any:
-    return Consumer({
-        "bootstrap.servers": bootstrap_servers, "group.id": "streams-scan", "enable.auto.commit": False,
+def _consumer(kafka: KafkaConnection) -> Any:
+    return Consumer(kafka.config({
+        "group.id": "streams-scan", "enable.auto.commit": False,
         "enable.partition.eof": True, "auto.offset.reset": "earliest", "log_level": 0,
         "isolation.level": "read_committed",
-    })
+    }))
 
 
-def _unreachable(bootstrap_servers: str, exc: KafkaException) -> TransientError:
-    return TransientError(f"cannot reach Kafka at {bootstrap_servers}: {exc.args[0]}",
+def _unreachable(kafka: KafkaConnection, exc: KafkaException) -> TransientError:
+    return TransientError(f"cannot reach Kafka at {kafka}: {exc.args[0]}",
                           hint="is the broker running? check STREAMS_BROKER")
 
 
-def topic_exists(bootstrap_servers: str, topic: str) -> bool:
-    consumer = _consumer(bootstrap_servers)
+def topic_exists(kafka: KafkaConnection, topic: str) -> bool:
+    consumer = _consumer(kafka)
     try:
         metadata = consumer.list_topics(topic, timeout=_TIMEOUT)
     except KafkaException as exc:
-        raise _unreachable(bootstrap_servers, exc) from exc
+        raise _unreachable(kafka, exc) from exc
     finally:
         consumer.close()
     found = metadata.topics.get(topic)
     return found is not None and found.error is None and bool(found.partitions)
 
 
-def scan(bootstrap_servers: str, topic: str, *, partitions: set[int] | None = None,
+def scan(kafka: KafkaConnection, topic: str, *, partitions: set[int] | None = None,
          missing_ok: bool = False) -> Iterator[RawRecord]:
     """Every record of ``topic`` (or of its ``partitions``) up to the current end, partition by partition in order.
 
     A missing topic is a ``NotFoundError`` unless ``missing_ok`` (then nothing is read).  Any error of
     the Kafka client (the broker down, a leader moving) is a ``TransientError``: the caller may try again.
     """
-    consumer = _consumer(bootstrap_servers)
+    consumer = _consumer(kafka)
     try:
         yield from _scan(consumer, topic, partitions, missing_ok)
     except KafkaException as exc:
-        raise _unreachable(bootstrap_servers, exc) from exc
+        raise _unreachable(kafka, exc) from exc
     finally:
         consumer.close()
 

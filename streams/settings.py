@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import get_args
+from typing import TYPE_CHECKING, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+if TYPE_CHECKING:
+    from streams.connection import KafkaConnection
+
 __all__ = ["Settings", "explain_invalid", "without_credentials"]
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 
 
 class Settings(BaseSettings):
@@ -25,7 +31,34 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STREAMS_", frozen=True, extra="ignore")
 
     broker: str = Field(default="kafka://127.0.0.1:9092", description="Kafka bootstrap URL(s), comma separated")
+    security_protocol: SecurityProtocol = Field(
+        default="PLAINTEXT",
+        description="how every Kafka client of the project connects: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL",
+        examples=["SASL_SSL"],
+    )
+    sasl_mechanism: SaslMechanism = Field(
+        default="PLAIN", description="SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512",
+        examples=["SCRAM-SHA-512"],
+    )
+    sasl_username: str | None = Field(default=None, description="SASL user (SASL_PLAINTEXT, SASL_SSL)",
+                                      examples=["orders-app"])
+    sasl_password: SecretStr | None = Field(default=None, validate_default=True,
+                                            description="SASL password (SASL_PLAINTEXT, SASL_SSL); never shown")
+    ssl_cafile: Path | None = Field(default=None, description="PEM file of the CA(s) that signed the brokers' "
+                                    "certificates (default: the system's)", examples=["/etc/kafka/ca.pem"])
+    ssl_certfile: Path | None = Field(default=None, description="PEM client certificate, when the brokers ask "
+                                      "for one (mutual TLS)", examples=["/etc/kafka/client.pem"])
+    ssl_keyfile: Path | None = Field(default=None, validate_default=True,
+                                     description="PEM private key of STREAMS_SSL_CERTFILE",
+                                     examples=["/etc/kafka/client.key"])
     schema_registry_url: str = Field(default="http://127.0.0.1:8081", description="Confluent-compatible registry")
+    schema_registry_basic_auth_user_info: SecretStr | None = Field(
+        default=None, description="`user:password` the registry asks for (HTTP basic auth); never shown",
+    )
+    schema_registry_ssl_cafile: Path | None = Field(
+        default=None, description="PEM file of the CA that signed an https registry's certificate (default: the "
+                                  "system's)", examples=["/etc/registry/ca.pem"],
+    )
     web_port: int = Field(default=6066, ge=0, le=65535, description="HTTP port of the worker")
     web_host: str = Field(default="127.0.0.1", description="HTTP bind address of the worker")
     data_dir: Path = Field(default=Path("./.streams"), description="table stores, broker data, audit logs")
@@ -135,6 +168,46 @@ class Settings(BaseSettings):
         text = value.get_secret_value() if isinstance(value, SecretStr) else value
         return None if isinstance(text, str) and not text.strip() else value
 
+    @field_validator("security_protocol", "sasl_mechanism", mode="before")
+    @classmethod
+    def _upper(cls, value: object, info: ValidationInfo) -> object:
+        """Kafka's names, in any case (``sasl_ssl`` as ``SASL_SSL``); empty (compose's default): the default."""
+        if isinstance(value, str):
+            return value.strip().upper() or cls.model_fields[str(info.field_name)].default
+        return value
+
+    @field_validator("sasl_username", "sasl_password", "ssl_cafile", "ssl_certfile", "ssl_keyfile",
+                     "schema_registry_basic_auth_user_info", "schema_registry_ssl_cafile", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """``STREAMS_SASL_USERNAME=`` (compose's ``${STREAMS_SASL_USERNAME:-}``) means unset."""
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return None if isinstance(text, str) and not text.strip() else value
+
+    @field_validator("ssl_cafile", "ssl_certfile", "ssl_keyfile", "schema_registry_ssl_cafile")
+    @classmethod
+    def _readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError("no such file (a PEM file the process can read)")
+        return value
+
+    @field_validator("sasl_password")
+    @classmethod
+    def _sasl_complete(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        protocol = info.data.get("security_protocol", "")
+        if protocol.startswith("SASL_") and (value is None or not info.data.get("sasl_username")):
+            raise ValueError(f"STREAMS_SECURITY_PROTOCOL={protocol} needs STREAMS_SASL_USERNAME and "
+                             "STREAMS_SASL_PASSWORD")
+        return value
+
+    @field_validator("ssl_keyfile")
+    @classmethod
+    def _pair(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if (value is None) != (info.data.get("ssl_certfile") is None) and "ssl_certfile" in info.data:
+            raise ValueError("STREAMS_SSL_CERTFILE and STREAMS_SSL_KEYFILE go together (a client certificate and "
+                             "its key)")
+        return value
+
     @field_validator("broker")
     @classmethod
     def _check_broker(cls, value: str) -> str:
@@ -182,6 +255,24 @@ class Settings(BaseSettings):
             split = urlsplit(url.strip())
             parts.append(f"{split.hostname}:{split.port or 9092}")
         return ",".join(parts)
+
+    @property
+    def kafka(self) -> KafkaConnection:
+        """The Kafka connection every client of the project is configured from (servers, security)."""
+        from streams.connection import KafkaConnection
+
+        return KafkaConnection.from_settings(self)
+
+    @property
+    def registry_client_config(self) -> dict[str, str]:
+        """confluent-kafka ``SchemaRegistryClient`` configuration: the URL, basic auth, the CA."""
+        config = {"url": self.schema_registry_url}
+        if self.schema_registry_basic_auth_user_info is not None:
+            config["basic.auth.credentials.source"] = "USER_INFO"
+            config["basic.auth.user.info"] = self.schema_registry_basic_auth_user_info.get_secret_value()
+        if self.schema_registry_ssl_cafile is not None:
+            config["ssl.ca.location"] = str(self.schema_registry_ssl_cafile)
+        return config
 
     @property
     def lag_group_names(self) -> list[str]:

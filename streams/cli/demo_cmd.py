@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from streams import headers as h
+from streams.cli.options import reached
 from streams.demo import DemoRunner, Outcome, Scenario
 from streams.errors import StreamsError
 from streams.loader import beside_factory
@@ -39,7 +40,7 @@ def demo(
     url = worker_url or f"http://{settings.web_host}:{settings.web_port}"
     console = Console(stderr=True, soft_wrap=True)
     ingest = beside_factory(settings, "create_ingest")(settings, "demo")
-    runner = DemoRunner(ingest, url, settings.bootstrap_servers, wait_s=wait)
+    runner = DemoRunner(ingest, url, reached(settings), wait_s=wait)
     try:
         runner.wait_ready()
         with Progress(TextColumn("producing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

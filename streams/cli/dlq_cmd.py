@@ -24,7 +24,7 @@ from rich.table import Table
 
 from streams.audit import AuditLog, operator
 from streams.avro import AvroCodec, ConfluentRegistry
-from streams.cli.options import DRY_RUN, EXECUTE, executing
+from streams.cli.options import DRY_RUN, EXECUTE, executing, reached
 from streams.dlq import DeadLetter
 from streams.dlq.redrive import Selection, execute, plan
 from streams.dlq.tally import DeadLetterTally
@@ -65,14 +65,15 @@ def _source(settings: Settings, topic: str) -> str:
 
 def _letters(settings: Settings, topic: str) -> list[DeadLetter]:
     source = _source(settings, topic)
-    return [DeadLetter.from_record(r) for r in scan(settings.bootstrap_servers, dlq_topic(source), missing_ok=True)]
+    return [DeadLetter.from_record(r) for r in scan(settings.kafka, dlq_topic(source), missing_ok=True)]
 
 
 @dlq_app.command("list")
 def list_(as_json: bool = _JSON) -> None:
     """Dead letters by topic and reason, and the keys parked behind them."""
     settings = Settings()
-    tally = DeadLetterTally(settings.bootstrap_servers, topic_prefix=settings.topic_prefix)
+    reached(settings)  # a refused password or certificate: one line, at once
+    tally = DeadLetterTally(settings.kafka, topic_prefix=settings.topic_prefix)
     try:
         counts = tally.refresh()
     finally:
@@ -95,14 +96,12 @@ def list_(as_json: bool = _JSON) -> None:
 
 def _parked(settings: Settings) -> list[dict[str, Any]]:
     """Parked keys of this app's agents, from their tables' changelogs (the latest value of each key)."""
-    from confluent_kafka.admin import AdminClient
-
-    topics = AdminClient({"bootstrap.servers": settings.bootstrap_servers}).list_topics(timeout=15).topics
+    topics = settings.kafka.admin().list_topics(timeout=15).topics
     prefix = f"{settings.app_id}-"
     rows: dict[tuple[str, bytes], Any] = {}
     for name in sorted(topics):
         if name.startswith(prefix) and name.endswith("-parked-changelog"):
-            for record in scan(settings.bootstrap_servers, name):
+            for record in scan(settings.kafka, name):
                 if record.key is not None:
                     rows[(name, record.key)] = json.loads(record.value) if record.value else None
     return [{"table": name.removeprefix(prefix).removesuffix("-changelog"), "key": key.decode(errors="replace"),
@@ -115,9 +114,10 @@ def show(topic: str = _TOPIC, error_class: list[str] | None = _ERROR_CLASS, key:
          limit: int = typer.Option(50, help="show at most this many"), as_json: bool = _JSON) -> None:
     """The dead letters, oldest first per partition: where from, why, headers, and the value decoded."""
     settings = Settings()
+    reached(settings)  # a refused password or certificate: one line, at once
     selection = _selection(error_class, key, partition, from_offset, to_offset)
     letters = [letter for letter in _letters(settings, topic) if selection.picks(letter)][:limit]
-    codec = AvroCodec(ConfluentRegistry(settings.schema_registry_url))
+    codec = AvroCodec(ConfluentRegistry(settings.schema_registry_url, settings.registry_client_config))
     console = Console()
     for letter in letters:
         body = {**letter.to_json(), "value": _decoded(codec, letter.record.value)}
@@ -147,6 +147,7 @@ def redrive(topic: str = _TOPIC, error_class: list[str] | None = _ERROR_CLASS, k
     """Send dead letters back to their original topic, in original order per key (a dry run unless --execute)."""
     dry_run = not executing(dry_run, act)
     settings = Settings()
+    reached(settings)  # a refused password or certificate: one line, at once
     selection = _selection(error_class, key, partition, from_offset, to_offset)
     redrive_plan = plan(_letters(settings, topic), selection, str(uuid.uuid4()))
     console = Console()
@@ -170,7 +171,7 @@ def redrive(topic: str = _TOPIC, error_class: list[str] | None = _ERROR_CLASS, k
     if not redrive_plan.moves:
         console.print("nothing to move")
         return
-    producer = DurableProducer(settings.bootstrap_servers, client_id="streams-redrive",
+    producer = DurableProducer(settings.kafka, client_id="streams-redrive",
                                tracing=start_tracing(settings, service=CLI_SERVICE))
     try:
         with Progress(TextColumn("redrive"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -188,6 +189,7 @@ def redrive(topic: str = _TOPIC, error_class: list[str] | None = _ERROR_CLASS, k
 def release(key: str = typer.Option(..., "--key", help="the parked key to release"), topic: str = _TOPIC) -> None:
     """Let the later records of a parked key flow again; its dead letters stay in the dead-letter topic."""
     settings = Settings()
+    reached(settings)  # a refused password or certificate: one line, at once
     source = _source(settings, topic)
     parked = [row for row in _parked(settings) if row["key"] == key and str(row["head"]).startswith(f"{source}:")]
     if not parked:
@@ -196,7 +198,7 @@ def release(key: str = typer.Option(..., "--key", help="the parked key to releas
     sequences = [letter.sequence for letter in _letters(settings, topic)
                  if letter.record.key == key.encode() and letter.sequence is not None]
     through = max([*sequences, *(int(row["sequence"]) for row in parked)])
-    producer = DurableProducer(settings.bootstrap_servers, client_id="streams-release")
+    producer = DurableProducer(settings.kafka, client_id="streams-release")
     try:
         producer.produce(control_topic(source), key.encode(), release_request(through, by=operator())).result(30)
     finally:

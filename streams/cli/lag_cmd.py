@@ -19,6 +19,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from streams.cli.options import reached
 from streams.errors import ConfigError, NotFoundError, TransientError
 from streams.lag import Evaluator, GroupLag, LagSampler, Status
 from streams.settings import Settings
@@ -39,7 +40,7 @@ def lag(
 ) -> None:
     """Lag of the app's consumer group (STREAMS_APP_ID) and of any --group, per partition."""
     settings = Settings()
-    sampler = LagSampler(settings.bootstrap_servers)
+    sampler = LagSampler(reached(settings))
     evaluator = Evaluator(size=max(samples, 2) if not watch else settings.lag_window)
     implied = not group and not all_groups
     try:

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from streams.cli.options import reached
 from streams.errors import ConfigError, StreamsError, ValidationError
 from streams.loader import beside_factory
 from streams.settings import Settings
@@ -39,6 +40,7 @@ def produce(
         raise ConfigError("give either EVENT_TYPE --data '<json>' or --file events.ndjson",
                           hint="see `streams produce --help`")
     settings = Settings()
+    reached(settings)  # a refused password or certificate: one line, at once, not a send timing out
     ingest = beside_factory(settings, "create_ingest")(settings, "cli")
     with continuing(traceparent or settings.traceparent):
         _produce(ingest, event_type, data, file)

@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from streams.audit import AuditLog
-from streams.cli.options import DRY_RUN, EXECUTE, executing
+from streams.cli.options import DRY_RUN, EXECUTE, executing, reached
 from streams.devstack.control import DevStackClient
 from streams.errors import ConfigError
 from streams.loader import beside_factory
@@ -74,7 +74,7 @@ def replay(
     reset = _reset(to_earliest, to_latest, to_datetime, to_offset, shift_by)
     group = group or settings.app_id
     topic_name_, partitions, read_models = _target(settings, topic, rebuild)
-    offsets = GroupOffsets(settings.bootstrap_servers)
+    offsets = GroupOffsets(reached(settings))
     console = Console()
     if dry_run:
         members = offsets.members(group)  # showing is harmless, active or not

@@ -60,7 +60,7 @@ def register(directory: Path | None = _DIR, topic: str = _TOPIC) -> None:
     settings = Settings()
     topic = f"{settings.topic_prefix}{topic}"
     console = Console()
-    with SchemaRegistryClient({"url": settings.schema_registry_url}) as client:
+    with SchemaRegistryClient(settings.registry_client_config) as client:
         for path in _files(directory or _default_dir(settings)):
             schema = AvroSchema.from_file(path)
             subject = topic_record_subject(topic, schema.full_name)
@@ -85,10 +85,11 @@ def check(directory: Path | None = _DIR, topic: str = _TOPIC) -> None:
     base = settings.schema_registry_url.rstrip("/")
     directory = directory or _default_dir(settings)
     files = _files(directory)
+    http = _http(settings)
     for path in files:
         schema = AvroSchema.from_file(path)
         subject = topic_record_subject(topic, schema.full_name)
-        response, body = _post(base, f"/compatibility/subjects/{quote(subject, safe='')}/versions/latest",
+        response, body = _post(http, base, f"/compatibility/subjects/{quote(subject, safe='')}/versions/latest",
                                {"schema": schema.text})
         if response.status_code == 404 and body.get("error_code") in (40401, 40402):
             new += 1
@@ -96,7 +97,7 @@ def check(directory: Path | None = _DIR, topic: str = _TOPIC) -> None:
             continue
         if response.status_code != 200:
             raise ConfigError(f"{path.name}: {body.get('message', response.text)}")
-        versions += _version_count(base, subject)
+        versions += _version_count(http, base, subject)
         if body.get("is_compatible"):
             console.print(f"[green]compatible[/] {subject}")
         else:
@@ -116,17 +117,25 @@ def check(directory: Path | None = _DIR, topic: str = _TOPIC) -> None:
 _UNREACHABLE = "start it with `streams dev` or set STREAMS_SCHEMA_REGISTRY_URL"
 
 
-def _post(base: str, path: str, body: dict[str, str]) -> tuple[httpx.Response, dict[str, Any]]:
+def _http(settings: Settings) -> httpx.Client:
+    """An HTTP client of the registry: its basic auth and CA, as the registry client gets them."""
+    secret = settings.schema_registry_basic_auth_user_info
+    user, _, password = secret.get_secret_value().partition(":") if secret is not None else ("", "", "")
+    return httpx.Client(auth=(user, password) if secret is not None else None,
+                        verify=str(settings.schema_registry_ssl_cafile or "") or True)
+
+
+def _post(http: httpx.Client, base: str, path: str, body: dict[str, str]) -> tuple[httpx.Response, dict[str, Any]]:
     try:
-        response = httpx.post(f"{base}{path}", params={"verbose": "true"}, json=body, timeout=30)
+        response = http.post(f"{base}{path}", params={"verbose": "true"}, json=body, timeout=30)
         return response, _json(response)
     except httpx.HTTPError as exc:
         raise TransientError(f"cannot reach the registry at {base}: {exc}", hint=_UNREACHABLE) from exc
 
 
-def _version_count(base: str, subject: str) -> int:
+def _version_count(http: httpx.Client, base: str, subject: str) -> int:
     try:
-        response = httpx.get(f"{base}/subjects/{quote(subject, safe='')}/versions", timeout=30)
+        response = http.get(f"{base}/subjects/{quote(subject, safe='')}/versions", timeout=30)
     except httpx.HTTPError as exc:
         raise TransientError(f"cannot reach the registry at {base}: {exc}", hint=_UNREACHABLE) from exc
     listed = _json(response)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import faust
 import typer
-from confluent_kafka.admin import AdminClient
 
 from streams.loader import load_factory
 from streams.replication import Replication, cluster_replication
@@ -32,7 +31,8 @@ def worker(
     app = load_factory(settings.app_factory)(settings)
     tracing = getattr(app, "tracing", None)
     traced = tracing is not None and tracing.enabled
-    typer.echo(f"worker {settings.app_id}: broker {without_credentials(settings.broker)}, "
+    typer.echo(f"worker {settings.app_id}: broker {without_credentials(settings.broker)} "
+               f"({settings.kafka.describe()}), "
                f"http://{settings.web_host}:{settings.web_port}/health, {replication.describe()}, "
                + _membership(app)
                + (f", {tracing.describe()}" if tracing is not None else ""))
@@ -51,13 +51,7 @@ def _membership(app: faust.App) -> str:
 
 
 def _check_broker(settings: Settings) -> Replication:
-    """The replication of the app's topics on the cluster reached (``ReplicationError``: the settings ask too much)."""
-    from streams.errors import TransientError
-
-    admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers, "log_level": 0})
-    try:
-        admin.list_topics(timeout=10)
-    except Exception as exc:
-        raise TransientError(f"cannot reach Kafka at {settings.bootstrap_servers}",
-                             hint="start it with `streams dev` or docker compose, or set STREAMS_BROKER") from exc
+    """The replication of the app's topics on the cluster reached (``ReplicationError``: the settings ask too much;
+    ``ConfigError``: the cluster refuses the connection's security, said in one line naming the setting)."""
+    admin = settings.kafka.reachable(timeout=10)
     return cluster_replication(admin, factor=settings.replication_factor, min_insync=settings.min_insync_replicas)

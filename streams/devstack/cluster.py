@@ -20,6 +20,7 @@ from types import TracebackType
 from confluent_kafka import TopicCollection
 from confluent_kafka.admin import AdminClient
 
+from streams.connection import KafkaConnection
 from streams.devstack.kafka import KafkaBroker, new_cluster_id
 from streams.errors import DevstackError
 
@@ -89,6 +90,11 @@ class KafkaCluster:
     def url(self) -> str:
         """``STREAMS_BROKER`` for this cluster: every node (a client reaches the cluster while any one runs)."""
         return ",".join(node.url for node in self.nodes)
+
+    @property
+    def connection(self) -> KafkaConnection:
+        """How a client reaches the cluster (every node's plaintext listener)."""
+        return KafkaConnection(self.bootstrap_servers)
 
     def node(self, node_id: int) -> KafkaBroker:
         for node in self.nodes:

@@ -25,6 +25,7 @@ from typing import Any
 
 from confluent_kafka.admin import AdminClient
 
+from streams.connection import KafkaConnection
 from streams.devstack.jars import broker_classpath
 from streams.devstack.lifeline import die_with_parent
 from streams.devstack.ports import ensure_free, free_port
@@ -112,6 +113,11 @@ class KafkaBroker:
     @property
     def url(self) -> str:
         return f"kafka://{self.bootstrap_servers}"
+
+    @property
+    def connection(self) -> KafkaConnection:
+        """How a client reaches this broker (its plaintext listener)."""
+        return KafkaConnection(self.bootstrap_servers)
 
     @property
     def log_path(self) -> Path:

@@ -15,6 +15,7 @@ import asyncio
 from collections.abc import Callable
 
 from streams import headers as h
+from streams.connection import KafkaConnection
 from streams.recordpath.records import RawRecord, header
 from streams.scan import scan
 
@@ -24,9 +25,9 @@ Origin = tuple[str, int, int]
 
 
 class DeadLetterIndex:
-    def __init__(self, bootstrap_servers: str, *, epoch: Callable[[], int]) -> None:
+    def __init__(self, kafka: KafkaConnection, *, epoch: Callable[[], int]) -> None:
         """``epoch()``: changes with every rebalance (what was scanned before it is scanned again)."""
-        self.bootstrap_servers = bootstrap_servers
+        self.kafka = kafka
         self.epoch = epoch
         self._origins: dict[str, set[Origin]] = {}
         self._scanned_in: dict[str, int] = {}
@@ -48,7 +49,7 @@ class DeadLetterIndex:
 
     def _scan(self, dlq_topic: str) -> set[Origin]:
         origins: set[Origin] = set()
-        for letter in scan(self.bootstrap_servers, dlq_topic, missing_ok=True):
+        for letter in scan(self.kafka, dlq_topic, missing_ok=True):
             topic, partition, offset = (header(letter.headers, name) for name in (
                 h.DLQ_ORIGINAL_TOPIC, h.DLQ_ORIGINAL_PARTITION, h.DLQ_ORIGINAL_OFFSET))
             if topic is not None and partition is not None and offset is not None:

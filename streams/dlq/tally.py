@@ -13,6 +13,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from streams import headers as h
+from streams.connection import KafkaConnection
 from streams.errors import TransientError
 from streams.topics import DLQ_SUFFIX
 
@@ -22,8 +23,8 @@ _TIMEOUT = 10.0
 
 
 class DeadLetterTally:
-    def __init__(self, bootstrap_servers: str, *, topic_prefix: str = "") -> None:
-        self.bootstrap_servers = bootstrap_servers
+    def __init__(self, kafka: KafkaConnection, *, topic_prefix: str = "") -> None:
+        self.kafka = kafka
         self.topic_prefix = topic_prefix
         self.counts: Counter[tuple[str, str]] = Counter()
         self._next: dict[tuple[str, int], int] = {}
@@ -32,11 +33,10 @@ class DeadLetterTally:
     def refresh(self) -> list[dict[str, Any]]:
         """Read what arrived since the last call; the counts, largest first."""
         if self._consumer is None:
-            self._consumer = Consumer({
-                "bootstrap.servers": self.bootstrap_servers, "group.id": "streams-dlq-tally",
-                "enable.auto.commit": False, "enable.partition.eof": True, "log_level": 0,
-                "fetch.max.bytes": 4 << 20,
-            })
+            self._consumer = Consumer(self.kafka.config({
+                "group.id": "streams-dlq-tally", "enable.auto.commit": False, "enable.partition.eof": True,
+                "log_level": 0, "fetch.max.bytes": 4 << 20,
+            }))
         try:
             self._read_new()
         except KafkaException as exc:

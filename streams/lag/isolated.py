@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from multiprocessing.connection import Connection
 from typing import Any
 
+from streams.connection import KafkaConnection
 from streams.errors import StreamsError, TransientError
 from streams.lag.model import GroupLag
 
@@ -30,8 +31,8 @@ __all__ = ["IsolatedSampler"]
 
 
 class IsolatedSampler:
-    def __init__(self, bootstrap_servers: str, *, answer_within_s: float = 60.0) -> None:
-        self.bootstrap_servers = bootstrap_servers
+    def __init__(self, kafka: KafkaConnection, *, answer_within_s: float = 60.0) -> None:
+        self.kafka = kafka
         self.answer_within_s = answer_within_s
         self._context = multiprocessing.get_context("spawn")
         self._process: Any = None
@@ -74,7 +75,7 @@ class IsolatedSampler:
                                  hint="is the broker reachable? check STREAMS_BROKER")
         if self._conn is None or self._process is None:
             parent, child = self._context.Pipe()
-            self._process = self._context.Process(target=_serve, args=(child, self.bootstrap_servers),
+            self._process = self._context.Process(target=_serve, args=(child, self.kafka),
                                                   name="streams-lag-sampler", daemon=True)
             self._process.start()
             child.close()
@@ -98,10 +99,10 @@ class IsolatedSampler:
         return code
 
 
-def _serve(conn: Connection, bootstrap_servers: str) -> None:  # pragma: no cover - runs in the child
+def _serve(conn: Connection, kafka: KafkaConnection) -> None:  # pragma: no cover - runs in the child
     from streams.lag.sampler import LagSampler
 
-    sampler = LagSampler(bootstrap_servers)
+    sampler = LagSampler(kafka)
     try:
         while True:
             try:

@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaException, TopicPartition
-from confluent_kafka.admin import AdminClient
 from confluent_kafka.admin._listoffsets import OffsetSpec
 
+from streams.connection import KafkaConnection
 from streams.errors import TransientError
 from streams.lag.model import GroupLag, PartitionLag
 
@@ -35,12 +35,12 @@ def faust_internal(topic: str) -> bool:
 class LagSampler:
     """Not thread-safe: one sampler per sampling thread."""
 
-    def __init__(self, bootstrap_servers: str, *, group_prefixes: Iterable[str] = (),
+    def __init__(self, kafka: KafkaConnection, *, group_prefixes: Iterable[str] = (),
                  ignore_topic: Callable[[str], bool] = faust_internal) -> None:
-        self.bootstrap_servers = bootstrap_servers
+        self.kafka = kafka
         self.ignore_topic = ignore_topic
         self.group_prefixes = tuple(group_prefixes)
-        self._admin = AdminClient({"bootstrap.servers": bootstrap_servers, "log_level": 0})
+        self._admin = kafka.admin({"log_level": 0})
         self._reader: Any = None
 
     def close(self) -> None:
@@ -130,11 +130,11 @@ class LagSampler:
         if not wanted:
             return {}
         if self._reader is None:
-            self._reader = Consumer({
-                "bootstrap.servers": self.bootstrap_servers, "group.id": "streams-lag-sampler",
+            self._reader = Consumer(self.kafka.config({
+                "group.id": "streams-lag-sampler",
                 "enable.auto.commit": False, "enable.partition.eof": False, "fetch.max.bytes": 1048576,
                 "log_level": 0,
-            })
+            }))
         consumer = self._reader
         found: dict[tuple[str, int, int], int] = {}
         try:

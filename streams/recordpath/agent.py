@@ -122,7 +122,7 @@ def guarded_agent(app: StreamsApp, *, name: str, source: str, decode: Callable[[
             handled(result)
         return result
 
-    letters = DeadLetterIndex(app.streams_settings.bootstrap_servers, epoch=lambda: app.recovery.epoch)
+    letters = DeadLetterIndex(app.streams_settings.kafka, epoch=lambda: app.recovery.epoch)
     effects = Effects(send=send, parked=parked, pause=pause, resume=lambda: app.consumer.resume_partitions(mine()),
                       on_breaker=on_breaker, on_retry=on_retry, on_dead_letter=on_dead_letter,
                       written=letters.written)

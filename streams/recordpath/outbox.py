@@ -33,6 +33,7 @@ from typing import Any
 from confluent_kafka import KafkaError, Message, Producer
 from opentelemetry.trace import Span
 
+from streams.connection import KafkaConnection
 from streams.errors import StreamsError
 from streams.position import Position
 from streams.recordpath.protocol import format_source, format_tp
@@ -115,7 +116,7 @@ class TicketScope:
 class Outbox:
     """One producer for everything agents write. Use it on the event loop's thread only."""
 
-    def __init__(self, bootstrap_servers: str, *, client_id: str, loop: asyncio.AbstractEventLoop,
+    def __init__(self, kafka: KafkaConnection, *, client_id: str, loop: asyncio.AbstractEventLoop,
                  on_failure: Callable[[OutboxError], None] = lambda error: None, producer: Any = None,
                  spans: RecordSpans | None = None) -> None:
         """``on_failure``: called once, on the loop, when Kafka refuses a record (stop the worker).
@@ -126,11 +127,11 @@ class Outbox:
         self._spans = spans
         self._loop = loop
         self._on_failure = on_failure
-        self._producer = producer if producer is not None else Producer({
-            "bootstrap.servers": bootstrap_servers, "client.id": client_id, "acks": "all",
+        self._producer = producer if producer is not None else Producer(kafka.config({
+            "client.id": client_id, "acks": "all",
             "enable.idempotence": True, "partitioner": "murmur2_random", "linger.ms": 2,
             "compression.type": "lz4", "queue.buffering.max.messages": 500_000, "log_level": 3,
-        })
+        }))
         self._reports: list[tuple[Sequence[Ticket], Delivered | None, KafkaError | None, str, int, int,
                                   Span | None]] = []
         self._timer: asyncio.TimerHandle | None = None

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from streams.connection import KafkaConnection
 from streams.errors import StreamsError
 from streams.registry.compat import Level
 from streams.registry.errors import BadRequestError, error_response
@@ -196,11 +197,11 @@ class RegistryServer:
     ``port=0`` binds a free port; ``url`` and ``port`` then give the one bound.
     """
 
-    def __init__(self, bootstrap_servers: str, *, host: str = "127.0.0.1", port: int = 8081,
+    def __init__(self, kafka: KafkaConnection, *, host: str = "127.0.0.1", port: int = 8081,
                  topic: str = "_schemas", timeout: float = 30.0, replication_factor: int | None = None,
                  min_insync_replicas: int | None = None) -> None:
         self.host, self.port, self.topic = host, port, topic
-        self.store = KafkaStore(bootstrap_servers, topic, RegistryState(canonicalize=_canonicalize), timeout=timeout,
+        self.store = KafkaStore(kafka, topic, RegistryState(canonicalize=_canonicalize), timeout=timeout,
                                 replication_factor=replication_factor, min_insync_replicas=min_insync_replicas)
         self._runner: web.AppRunner | None = None
 
@@ -208,7 +209,7 @@ class RegistryServer:
     def from_settings(cls, settings: Settings, host: str | None = None, port: int | None = None) -> RegistryServer:
         """Bound to the host and port of ``STREAMS_SCHEMA_REGISTRY_URL`` unless given."""
         default_host, default_port = settings.registry_host_port
-        return cls(settings.bootstrap_servers, host=host or default_host,
+        return cls(settings.kafka, host=host or default_host,
                    port=default_port if port is None else port, replication_factor=settings.replication_factor,
                    min_insync_replicas=settings.min_insync_replicas)
 

@@ -38,8 +38,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient
 
+from streams.connection import KafkaConnection
 from streams.errors import TransientError
 from streams.registry.state import RegistryState
 from streams.retry import RetryPolicy
@@ -80,14 +80,15 @@ class _Fenced(Exception):  # noqa: N818 - a signal, not an error
 class KafkaStore:
     """Reads ``topic`` into ``state`` in a background thread; writes one transaction at a time."""
 
-    def __init__(self, bootstrap_servers: str, topic: str, state: RegistryState, *, timeout: float = 30.0,
+    def __init__(self, kafka: KafkaConnection, topic: str, state: RegistryState, *, timeout: float = 30.0,
                  replication_factor: int | None = None, min_insync_replicas: int | None = None) -> None:
         """``replication_factor``, ``min_insync_replicas``: of the topic if it is created (None: the cluster's)."""
         self.topic = topic
         self.replication_factor, self.min_insync_replicas = replication_factor, min_insync_replicas
         self.state = state
         self.timeout = timeout
-        self._base: dict[str, Any] = {"bootstrap.servers": bootstrap_servers, "logger": _QUIET}
+        self.kafka = kafka
+        self._base: dict[str, Any] = kafka.config({"logger": _QUIET})
         self._tp = TopicPartition(topic, 0)
         self._cond = threading.Condition()
         self._write_lock = threading.Lock()
@@ -106,13 +107,15 @@ class KafkaStore:
     # ---- life cycle ----
     def start(self) -> None:
         """Create the topic if missing, read it to its end; ``TransientError`` if Kafka cannot be reached."""
-        # A broker that cannot be reached is told within 10s, not after the full write timeout.
+        # A broker that cannot be reached is told within 10s, not after the full write timeout; one that refuses
+        # the connection's security (a password, a certificate), at once (``KafkaConnection.reachable``).
+        admin = self.kafka.reachable(timeout=min(self.timeout, 10.0))
         try:
-            ensure_topics(AdminClient(self._base), [TopicSpec(self.topic, 1, TOPIC_CONFIG)],
+            ensure_topics(admin, [TopicSpec(self.topic, 1, TOPIC_CONFIG)],
                           timeout=min(self.timeout, 10.0), replication_factor=self.replication_factor,
                           min_insync_replicas=self.min_insync_replicas)
         except TransientError as exc:
-            raise TransientError(f"cannot reach Kafka at {self._base['bootstrap.servers']} to open {self.topic}",
+            raise TransientError(f"cannot reach Kafka at {self.kafka} to open {self.topic}",
                                  hint="is the broker running? check STREAMS_BROKER") from exc
         consumer_config = {**self._base, "enable.auto.commit": False, "isolation.level": "read_committed",
                            "enable.partition.eof": False}

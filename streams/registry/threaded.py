@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import threading
 
+from streams.connection import KafkaConnection
 from streams.registry.server import RegistryServer
 
 __all__ = ["ThreadedRegistry"]
 
 
 class ThreadedRegistry:
-    def __init__(self, bootstrap: str, topic: str = "_schemas", port: int | None = None) -> None:
-        self.server = RegistryServer(bootstrap, port=port or 0, topic=topic)  # 0: a free port, chosen at bind
+    def __init__(self, kafka: KafkaConnection, topic: str = "_schemas", port: int | None = None) -> None:
+        self.server = RegistryServer(kafka, port=port or 0, topic=topic)  # 0: a free port, chosen at bind
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="registry-loop", daemon=True)
 

@@ -72,7 +72,7 @@ def declare_generations(settings: Settings, group: str, read_models: Mapping[str
     """``read_models``: name -> source topic; ``make_table(table name, read model)`` declares a Faust table.
     A read model being built is said to the app's recovery by the caller (``rebuilding_topics``)."""
     plans = RebuildLog(settings).latest(group)
-    offsets = GroupOffsets(settings.bootstrap_servers) if plans else None
+    offsets = GroupOffsets(settings.kafka) if plans else None
     result = {}
     for name, topic in read_models.items():
         plan = plans.get(name)

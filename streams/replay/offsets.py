@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
-from confluent_kafka.admin import AdminClient
 from confluent_kafka.admin._listoffsets import OffsetSpec
 
+from streams.connection import KafkaConnection
 from streams.errors import ConflictError, NotFoundError, TransientError
 from streams.replay.plan import Move, Reset, ResetKind, plan
 
@@ -31,8 +31,8 @@ class GroupActiveError(ConflictError):
 
 
 class GroupOffsets:
-    def __init__(self, bootstrap_servers: str) -> None:
-        self._admin = AdminClient({"bootstrap.servers": bootstrap_servers, "log_level": 0})
+    def __init__(self, kafka: KafkaConnection) -> None:
+        self._admin = kafka.admin({"log_level": 0})
 
     def members(self, group: str) -> list[str]:
         """``client_id@host`` of each active member (empty for an inactive or unknown group)."""

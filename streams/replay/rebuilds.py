@@ -34,8 +34,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from confluent_kafka.admin import AdminClient
-
 from streams.audit import operator
 from streams.producer import DurableProducer
 from streams.recordpath.protocol import format_tp, parse_tp
@@ -87,14 +85,14 @@ class RebuildPlan:
 
 class RebuildLog:
     def __init__(self, settings: Settings) -> None:
-        self.bootstrap = settings.bootstrap_servers
+        self.kafka = settings.kafka
         self.topic = f"{settings.topic_prefix}{REBUILDS_TOPIC}"
         self.replication_factor, self.min_insync_replicas = settings.replication_factor, settings.min_insync_replicas
 
     def latest(self, group: str) -> dict[str, RebuildPlan]:
         """The latest plan of each read model of ``group``."""
         plans: dict[str, RebuildPlan] = {}
-        for record in scan(self.bootstrap, self.topic, missing_ok=True):
+        for record in scan(self.kafka, self.topic, missing_ok=True):
             key = (record.key or b"").decode(errors="replace")
             if not key.startswith(f"{group}/"):
                 continue
@@ -111,7 +109,7 @@ class RebuildLog:
     def floors(self, group: str) -> dict[tuple[str, int], int]:
         """Per (topic, partition), where ``group`` had got before the replays that moved it back."""
         found: dict[tuple[str, int], int] = {}
-        for record in scan(self.bootstrap, self.topic, missing_ok=True):
+        for record in scan(self.kafka, self.topic, missing_ok=True):
             if record.key == f"{group}/{FLOORS}".encode() and record.value is not None:
                 found = {parse_tp(k): int(v) for k, v in json.loads(record.value).items()}
         return found
@@ -132,10 +130,10 @@ class RebuildLog:
         self._put(plan.key, json.dumps(previous.to_json()).encode() if previous is not None else None)
 
     def _put(self, key: str, value: bytes | None) -> None:
-        ensure_topics(AdminClient({"bootstrap.servers": self.bootstrap}),
+        ensure_topics(self.kafka.admin(),
                       [TopicSpec(self.topic, 1, {"cleanup.policy": "compact"})],
                       replication_factor=self.replication_factor, min_insync_replicas=self.min_insync_replicas)
-        producer = DurableProducer(self.bootstrap, client_id="streams-rebuild")
+        producer = DurableProducer(self.kafka, client_id="streams-rebuild")
         try:
             producer.produce(self.topic, key.encode(), value).result(timeout=30)
         finally:

@@ -28,9 +28,9 @@ def register_lag(app: StreamsApp) -> LagMonitor:
     """Sample lag in the background of the worker and serve it; returns the monitor."""
     settings = app.streams_settings
     monitor = LagMonitor(
-        IsolatedSampler(settings.bootstrap_servers), LagGauges(app.metrics.registry),  # cannot abort the worker
+        IsolatedSampler(settings.kafka), LagGauges(app.metrics.registry),  # cannot abort the worker
         groups=[app.conf.id, *settings.lag_group_names],
-        tally=DeadLetterTally(settings.bootstrap_servers, topic_prefix=settings.topic_prefix),
+        tally=DeadLetterTally(settings.kafka, topic_prefix=settings.topic_prefix),
         interval_s=settings.lag_interval_s, window=settings.lag_window,
     )
     page = resources.files("streams.web").joinpath("static/dashboard.html").read_text(encoding="utf-8")

@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from streams.connection import KafkaConnection
 from streams.devstack.ports import free_port
 from streams.devstack.worker import WorkerProcess
 from streams.errors import TransientError
@@ -67,7 +68,7 @@ def caught_up(env: dict[str, str]) -> bool:
     may be older than the records the test just wrote.)  The partitions are those the group has committed on and
     those its members are assigned: ask while a worker of the group runs.
     """
-    sampler = LagSampler(env["STREAMS_BROKER"].removeprefix("kafka://"))
+    sampler = LagSampler(KafkaConnection(env["STREAMS_BROKER"].removeprefix("kafka://")))
     try:
         groups = sampler.sample([env["STREAMS_APP_ID"]], seconds=False)
     except TransientError:  # the broker busy (a coordinator moving, a broker back from the dead): not yet
@@ -118,7 +119,7 @@ class Restartable:
 
     def start(self, *, empty: bool = False) -> None:
         topic = f"_schemas-{uuid.uuid4().hex[:8]}" if empty else self.topic
-        self.running = ThreadedRegistry(self.bootstrap, topic, self.port).start()
+        self.running = ThreadedRegistry(KafkaConnection(self.bootstrap), topic, self.port).start()
 
     def stop(self) -> None:
         if self.running is not None:

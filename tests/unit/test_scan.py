@@ -9,6 +9,7 @@ import pytest
 from confluent_kafka import KafkaError, KafkaException
 
 from streams import scan as scan_module
+from streams.connection import KafkaConnection
 from streams.errors import TransientError
 
 
@@ -32,6 +33,6 @@ def test_a_leader_moving_during_a_scan_is_a_transient_error_and_the_consumer_is_
     consumer = LeaderMoving()
     monkeypatch.setattr(scan_module, "_consumer", lambda bootstrap_servers: consumer)
     with pytest.raises(TransientError, match="cannot reach Kafka at b:9092") as raised:
-        list(scan_module.scan("b:9092", "orders.dlq", missing_ok=True))
+        list(scan_module.scan(KafkaConnection("b:9092"), "orders.dlq", missing_ok=True))
     assert raised.value.retriable
     assert consumer.closed

@@ -11,7 +11,8 @@ fails on any other version, naming the functions to re-check.
 * ``recovery``: a table partition restored to exactly what its source's resume point covers;
 * ``app``: the app's hooks (transport, sensors, rebalance signals, recovery): ``FaustHooks``;
 * ``web``: the web server's runner, replaced so that unparseable requests get JSON errors;
-* ``leave``: a static group member that stops cleanly leaves the group (aiokafka's coordinator, patched).
+* ``leave``: a static group member that stops cleanly leaves the group (aiokafka's coordinator, patched);
+* ``producer``: Faust's own producer is idempotent (it is only in Faust's exactly-once mode).
 """
 
 from streams.recordpath.faust_internals.app import FaustHooks

@@ -35,6 +35,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from mode import Service
 
 from streams.recordpath.faust_internals.committed import CommittedConsumerThread
+from streams.recordpath.faust_internals.producer import IdempotentProducer
 
 __all__ = ["EAGER_TASKS", "LeanConsumer", "LeanTransport", "deliver"]
 
@@ -175,3 +176,4 @@ class LeanConsumer(faust_aiokafka.Consumer):
 
 class LeanTransport(faust_aiokafka.Transport):
     Consumer = LeanConsumer
+    Producer = IdempotentProducer

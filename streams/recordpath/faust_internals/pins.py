@@ -52,6 +52,9 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
         "c2701bfc3e6f6cad", "committed (its consumer set to read_committed)"),
     "faust.transport.drivers.aiokafka:Consumer._new_consumer_thread": ("0870ec53dea75083", "drain (overridden)"),
     "aiokafka.consumer.consumer:AIOKafkaConsumer.start": ("2f1ba70443327538", "committed (reads _isolation_level)"),
+    "faust.transport.drivers.aiokafka:Producer._settings_extra": ("a4c7bc41b6382223", "producer (extended)"),
+    "faust.transport.drivers.aiokafka:Producer._new_producer": (
+        "e72355c3430ed02f", "producer (_settings_extra merged last)"),
     # aiokafka's GroupCoordinator._maybe_leave_group, as leave keeps it (the class attribute is replaced)
     "streams.recordpath.faust_internals.leave:_dynamic_leave": (
         "016cd88a16e6c4b5", "leave (replaced; still called, for a dynamic member)"),

@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from streams.connection import KafkaConnection
 from streams.recordpath.agent import control_topic
 from streams.scan import scan
 from tests.integration.harness import streams_cli
@@ -27,4 +28,4 @@ def test_releasing_a_key_never_parked_is_an_error_and_audits_nothing(stack_env: 
     assert history.returncode == 0, history.stderr
     assert history.stdout == ""
     bootstrap = stack_env["STREAMS_BROKER"].removeprefix("kafka://")
-    assert list(scan(bootstrap, control_topic(orders), missing_ok=True)) == []
+    assert list(scan(KafkaConnection(bootstrap), control_topic(orders), missing_ok=True)) == []

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from streams.connection import KafkaConnection
 from streams.devstack.kafka import KafkaBroker
 from streams.devstack.ports import free_port
 from streams.errors import TransientError
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.integration
 
 def test_a_dead_sampler_child_fails_one_sample_and_the_next_one_starts_a_new_child(
         kafka_broker: KafkaBroker) -> None:
-    sampler = IsolatedSampler(kafka_broker.bootstrap_servers)
+    sampler = IsolatedSampler(kafka_broker.connection)
     try:
         def answered() -> list[Any] | None:  # a fresh broker may not have a coordinator for the group yet
             try:
@@ -49,7 +50,7 @@ def test_a_dead_sampler_child_fails_one_sample_and_the_next_one_starts_a_new_chi
 def test_a_sample_that_fails_retires_its_child_so_the_next_one_has_new_clients() -> None:
     """A broker that is not there: the sample fails in one clear line, and its child (whose clients may stay stuck
     after the broker comes back) is gone; the next sample starts a new one."""
-    sampler = IsolatedSampler(f"127.0.0.1:{free_port()}")
+    sampler = IsolatedSampler(KafkaConnection(f"127.0.0.1:{free_port()}"))
     try:
         with pytest.raises(TransientError, match="cannot sample consumer lag"):
             sampler.sample(["any"], seconds=False)

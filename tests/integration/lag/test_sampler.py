@@ -28,7 +28,7 @@ MINUTE_MS = 60_000
 
 @pytest.fixture
 def sampler(kafka_broker: KafkaBroker) -> Iterator[LagSampler]:
-    lag_sampler = LagSampler(kafka_broker.bootstrap_servers)
+    lag_sampler = LagSampler(kafka_broker.connection)
     try:
         yield lag_sampler
     finally:

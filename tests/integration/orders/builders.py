@@ -10,6 +10,7 @@ from confluent_kafka import Producer
 
 from agents import create_ingest
 from agents.ingest import OrderIngest, Prepared
+from streams.connection import KafkaConnection
 from streams.recordpath.records import RawRecord
 from streams.scan import scan
 from streams.settings import Settings
@@ -78,5 +79,5 @@ class RawProducer:
 
 def read(env: dict[str, str], topic: str) -> list[RawRecord]:
     """Every record of ``topic`` now (prefixed with the test's STREAMS_TOPIC_PREFIX)."""
-    return list(scan(env["STREAMS_BROKER"].removeprefix("kafka://"), f"{env['STREAMS_TOPIC_PREFIX']}{topic}",
-                     missing_ok=True))
+    kafka = KafkaConnection(env["STREAMS_BROKER"].removeprefix("kafka://"))
+    return list(scan(kafka, f"{env['STREAMS_TOPIC_PREFIX']}{topic}", missing_ok=True))

@@ -167,7 +167,7 @@ def test_a_broker_killed_for_a_while_takes_no_worker_down_and_leaves_every_read_
     settings = Settings()
     broker = KafkaBroker(data_dir=tmp_path / "kafka", cache_dir=settings.kafka_cache_dir,
                          kafka_home=settings.kafka_home).start()
-    registry = ThreadedRegistry(broker.bootstrap_servers, "_schemas").start()
+    registry = ThreadedRegistry(broker.connection, "_schemas").start()
     tag = uuid.uuid4().hex[:6]
     env = {"STREAMS_BROKER": broker.url, "STREAMS_SCHEMA_REGISTRY_URL": registry.url,
            "STREAMS_TOPIC_PREFIX": f"t{tag}.", "STREAMS_APP_ID": f"orders-{tag}", "STREAMS_TOPIC_PARTITIONS": "4",

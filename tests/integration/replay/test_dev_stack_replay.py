@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from streams.connection import KafkaConnection
 from streams.replay import GroupOffsets
 from tests.integration.devstack.stack import java_pid, kill_all, start_dev, worker_pid
 from tests.integration.harness import streams_cli, wait_caught_up, wait_until
@@ -73,7 +74,7 @@ def test_a_dev_stack_user_replays_and_rebuilds_without_losing_the_broker(tmp_pat
                        timeout=120, what="every order paid")
             wait_caught_up({**env, "STREAMS_APP_ID": GROUP})  # customers too, not only the stats that count paid
             before = _views(client, base, tag)
-            assert GroupOffsets(broker).members(GROUP), "the stack's worker is a member of the group"
+            assert GroupOffsets(KafkaConnection(broker)).members(GROUP), "the stack's worker is a member of the group"
 
             dry = streams_cli(env, "replay", "--to-earliest", "--rebuild", "orders")
             assert dry.returncode == 0, dry.stderr

@@ -21,6 +21,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from agents.topics import topic_specs
+from streams.connection import KafkaConnection
 from streams.devstack.kafka import KafkaBroker
 from streams.replay import GroupOffsets
 from streams.topics import ensure_topics
@@ -66,11 +67,11 @@ def test_to_datetime_to_offset_and_shift_by_follow_kafka(kafka_broker: KafkaBrok
     assert after("--shift-by", "-10") == 0  # clamped to the log start
     assert after("--to-earliest") == 0
     assert after("--to-latest") == 5
-    assert GroupOffsets(bootstrap).committed(group, [(topic, 0)]) == {(topic, 0): 3}  # all dry runs
+    assert GroupOffsets(KafkaConnection(bootstrap)).committed(group, [(topic, 0)]) == {(topic, 0): 3}  # all dry runs
 
     moved = replay(env, "--group", group, "--topic", topic, "--to-datetime", "2026-11-22T10:00:15Z", "--execute")
     assert moved.returncode == 0, moved.stderr
-    assert GroupOffsets(bootstrap).committed(group, [(topic, 0)]) == {(topic, 0): 2}
+    assert GroupOffsets(KafkaConnection(bootstrap)).committed(group, [(topic, 0)]) == {(topic, 0): 2}
 
     none = replay(env, "--group", group, "--topic", topic)
     assert none.returncode == 1
@@ -126,7 +127,7 @@ def test_refused_on_an_active_group_and_a_dry_run_changes_nothing(orders_env: di
     group = orders_env["STREAMS_APP_ID"]
     worker = Worker(env=orders_env, data_dir=tmp_path / "w").start()
     try:
-        wait_until(lambda: GroupOffsets(orders_env["STREAMS_BROKER"].removeprefix("kafka://")).members(group),
+        wait_until(lambda: GroupOffsets(KafkaConnection(orders_env["STREAMS_BROKER"].removeprefix("kafka://"))).members(group),
                    what="the worker in its group")
         refused = replay(orders_env, "--topic", "orders", "--to-earliest", "--execute")
         assert refused.returncode == 1
@@ -136,7 +137,7 @@ def test_refused_on_an_active_group_and_a_dry_run_changes_nothing(orders_env: di
         assert "stop them first" in lines[0]
     finally:
         worker.stop()
-    offsets = GroupOffsets(orders_env["STREAMS_BROKER"].removeprefix("kafka://"))
+    offsets = GroupOffsets(KafkaConnection(orders_env["STREAMS_BROKER"].removeprefix("kafka://")))
     tps = [(f"{orders_env['STREAMS_TOPIC_PREFIX']}orders", p) for p in range(4)]
     before = offsets.committed(group, tps)
     dry = replay(orders_env, "--topic", "orders", "--to-earliest")

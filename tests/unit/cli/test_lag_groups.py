@@ -46,6 +46,7 @@ class Cluster:
 def cluster(monkeypatch: pytest.MonkeyPatch) -> Cluster:
     fake = Cluster()
     monkeypatch.setattr("streams.cli.lag_cmd.LagSampler", fake)
+    monkeypatch.setattr("streams.cli.lag_cmd.reached", lambda settings: settings.kafka)  # the fake is the cluster
     monkeypatch.setenv("STREAMS_BROKER", BROKER)
     monkeypatch.setenv("STREAMS_APP_ID", "orders-app")
     return fake

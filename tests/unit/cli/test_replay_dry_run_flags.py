@@ -26,6 +26,7 @@ class Offsets:
 def test_a_dry_run_says_the_flag_has_no_effect(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
                                               extra: list[str]) -> None:
     monkeypatch.setattr("streams.cli.replay_cmd.GroupOffsets", Offsets)
+    monkeypatch.setattr("streams.cli.replay_cmd.reached", lambda settings: settings.kafka)  # the fake is the cluster
     monkeypatch.setattr(sys, "argv", ["streams", "replay", "--topic", "orders", "--to-earliest",
                                       "--restart-dev-worker", *extra])
     with pytest.raises(SystemExit) as info:
@@ -39,6 +40,7 @@ def test_a_dry_run_says_the_flag_has_no_effect(monkeypatch: pytest.MonkeyPatch, 
 def test_without_the_flag_a_dry_run_says_nothing_of_it(monkeypatch: pytest.MonkeyPatch,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr("streams.cli.replay_cmd.GroupOffsets", Offsets)
+    monkeypatch.setattr("streams.cli.replay_cmd.reached", lambda settings: settings.kafka)  # the fake is the cluster
     monkeypatch.setattr(sys, "argv", ["streams", "replay", "--topic", "orders", "--to-earliest"])
     with pytest.raises(SystemExit) as info:
         main()

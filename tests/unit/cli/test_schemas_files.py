@@ -61,7 +61,7 @@ def test_check_names_the_registry_without_its_password(monkeypatch: pytest.Monke
 
     asked: list[str] = []
 
-    def post(base: str, path: str, body: dict[str, str]) -> tuple[NotFound, dict[str, int]]:
+    def post(http: object, base: str, path: str, body: dict[str, str]) -> tuple[NotFound, dict[str, int]]:
         asked.append(base)
         return NotFound(), {"error_code": 40401}
 

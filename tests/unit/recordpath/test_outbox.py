@@ -23,6 +23,7 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased
 from opentelemetry.trace import Span, SpanKind, StatusCode
 
 from streams import headers as h
+from streams.connection import KafkaConnection
 from streams.position import Position, key_partition
 from streams.recordpath.batching import ITEMS, RepartitionBatcher
 from streams.recordpath.outbox import CURRENT, POLL_INTERVAL_S, Outbox, OutboxError, Ticket
@@ -115,8 +116,9 @@ class Timers:
 def open_outbox(failures: list[OutboxError] | None = None,
                 spans: RecordSpans | None = None) -> tuple[Outbox, FakeProducer, Timers]:
     producer, timers = FakeProducer(), Timers()
-    outbox = Outbox("unused:9092", client_id="test", loop=cast(asyncio.AbstractEventLoop, timers), producer=producer,
-                    on_failure=(failures.append if failures is not None else lambda error: None), spans=spans)
+    outbox = Outbox(KafkaConnection("unused:9092"), client_id="test", loop=cast(asyncio.AbstractEventLoop, timers),
+                    producer=producer, on_failure=(failures.append if failures is not None else lambda error: None),
+                    spans=spans)
     return outbox, producer, timers
 
 
@@ -244,7 +246,8 @@ def test_a_ticket_scope_that_raises_never_acknowledges_its_event() -> None:
 async def test_delivery_reports_are_served_on_the_event_loop_thread() -> None:
     # A poll thread would wait for the GIL at every report while the loop is busy; under load they fell behind.
     producer = FakeProducer()
-    outbox = Outbox("unused:9092", client_id="test", loop=asyncio.get_running_loop(), producer=producer)
+    outbox = Outbox(KafkaConnection("unused:9092"), client_id="test", loop=asyncio.get_running_loop(),
+                    producer=producer)
     acked: asyncio.Future[str] = asyncio.get_running_loop().create_future()
     with outbox.open(lambda: acked.set_result("e1")):
         outbox.send("a", b"k", b"1")

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streams import headers as h
+from streams.connection import KafkaConnection
 from streams.position import Position
 from streams.recordpath.acks import InOrderAcks
 from streams.recordpath.faust_internals.recovery import StateRecovery
@@ -286,7 +287,7 @@ def test_a_crash_anywhere_loses_nothing_and_applies_nothing_twice(
     loop = asyncio.new_event_loop()
     try:
         producer = Producer()
-        box = Outbox("unused", client_id="t", loop=loop, producer=producer)
+        box = Outbox(KafkaConnection("unused"), client_id="t", loop=loop, producer=producer)
         acks, acked = InOrderAcks(), []
         state: dict[bytes, int] = {}
         run(values, state, 0, box, acks, acked)
@@ -317,8 +318,8 @@ def test_a_crash_anywhere_loses_nothing_and_applies_nothing_twice(
         resume = recovery.positions.next(*SOURCE)
         assert resume == committed
         after = Producer()
-        run(values, restored, resume, Outbox("unused", client_id="t2", loop=loop, producer=after), InOrderAcks(),
-            [])
+        run(values, restored, resume, Outbox(KafkaConnection("unused"), client_id="t2", loop=loop, producer=after),
+            InOrderAcks(), [])
         expected: dict[bytes, int] = {}
         for offset, value in enumerate(values):
             expected[b"k%d" % (offset % 3)] = expected.get(b"k%d" % (offset % 3), 0) + value
