@@ -21,8 +21,10 @@ def check_bearer(authorization: str | None, token: SecretStr | None) -> None:
     """Pass when no token is configured or the header carries it; 401 otherwise."""
     if token is None:
         return
-    scheme, _, given = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(),
+    scheme, _, given = (authorization or "").strip().partition(" ")
+    # surrogateescape: a header of bytes that are not UTF-8 (aiohttp keeps them as surrogates) is a wrong token,
+    # not an encoding error (a 500)
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode("utf-8", "surrogateescape"),
                                                              token.get_secret_value().encode()):
         raise UnauthorizedError("missing or wrong bearer token",
                                 hint="send Authorization: Bearer <STREAMS_API_TOKEN>")

@@ -84,7 +84,7 @@ def registry(kafka_broker: KafkaBroker) -> Iterator[Any]:
     """The embedded registry on the session broker, served from a background thread."""
     from tests.integration.registry.conftest import BackgroundRegistry
 
-    server = BackgroundRegistry(kafka_broker.bootstrap_servers, f"_schemas-{uuid.uuid4().hex[:8]}").start()
+    server = BackgroundRegistry(kafka_broker.connection, f"_schemas-{uuid.uuid4().hex[:8]}").start()
     try:
         yield server
     finally:

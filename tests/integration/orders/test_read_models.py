@@ -179,6 +179,10 @@ def test_mutations_need_the_token_and_reads_do_not(worker: Worker) -> None:
     assert response.json()["error"]["code"] == "unauthorized"
     assert "test-token" not in response.text
     assert httpx.post(f"{worker.url}/events", json={}, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    for malformed in (b"Bearer", b"Basic dGVzdC10b2tlbg==", b"Bearer \xff\xfe", b"test-token"):
+        refused = httpx.post(f"{worker.url}/events", json={}, headers={"Authorization": malformed})
+        assert refused.status_code == 401, (malformed, refused.text)
+        assert refused.json()["error"]["code"] == "unauthorized"
     assert worker.get("/stats").status_code == 200
 
 

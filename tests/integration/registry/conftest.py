@@ -30,7 +30,7 @@ def registry_url(request: pytest.FixtureRequest) -> Iterator[str]:
         yield EXTERNAL.rstrip("/")
         return
     broker: KafkaBroker = request.getfixturevalue("kafka_broker")
-    registry = BackgroundRegistry(broker.bootstrap_servers, f"_schemas-{uuid.uuid4().hex[:8]}").start()
+    registry = BackgroundRegistry(broker.connection, f"_schemas-{uuid.uuid4().hex[:8]}").start()
     try:
         yield registry.url
     finally:

@@ -22,7 +22,7 @@ def schema(i: int) -> str:
 
 def test_restart_serves_every_id_and_version(kafka_broker: KafkaBroker) -> None:
     topic = f"_schemas-{uuid.uuid4().hex[:8]}"
-    first = BackgroundRegistry(kafka_broker.bootstrap_servers, topic).start()
+    first = BackgroundRegistry(kafka_broker.connection, topic).start()
     ids = {}
     try:
         httpx.put(f"{first.url}/config/s0", json={"compatibility": "NONE"}).raise_for_status()
@@ -34,7 +34,7 @@ def test_restart_serves_every_id_and_version(kafka_broker: KafkaBroker) -> None:
         before = {s: httpx.get(f"{first.url}/subjects/{s}/versions").json() for s in ("s0", "s1")}
     finally:
         first.stop()
-    second = BackgroundRegistry(kafka_broker.bootstrap_servers, topic).start()
+    second = BackgroundRegistry(kafka_broker.connection, topic).start()
     try:
         for i, schema_id in ids.items():
             assert json.loads(httpx.get(f"{second.url}/schemas/ids/{schema_id}").json()["schema"]) == \
@@ -51,8 +51,8 @@ def test_restart_serves_every_id_and_version(kafka_broker: KafkaBroker) -> None:
 
 def test_two_instances_on_one_topic_never_share_an_id(kafka_broker: KafkaBroker) -> None:
     topic = f"_schemas-{uuid.uuid4().hex[:8]}"
-    a = BackgroundRegistry(kafka_broker.bootstrap_servers, topic).start()
-    b = BackgroundRegistry(kafka_broker.bootstrap_servers, topic).start()
+    a = BackgroundRegistry(kafka_broker.connection, topic).start()
+    b = BackgroundRegistry(kafka_broker.connection, topic).start()
     try:
         def register(i: int) -> tuple[int, int]:
             url = (a if i % 2 else b).url
@@ -97,8 +97,8 @@ def test_two_writers_on_one_subject_agree_and_leave_no_losing_record(kafka_broke
     so the property checked is stronger than "they agree now": the topic holds one value per key.
     """
     topic = f"_schemas-{uuid.uuid4().hex[:8]}"
-    a = BackgroundRegistry(kafka_broker.bootstrap_servers, topic).start()
-    b = BackgroundRegistry(kafka_broker.bootstrap_servers, topic).start()
+    a = BackgroundRegistry(kafka_broker.connection, topic).start()
+    b = BackgroundRegistry(kafka_broker.connection, topic).start()
     third = None
     try:
         httpx.put(f"{a.url}/config/shared", json={"compatibility": "NONE"}).raise_for_status()
@@ -112,7 +112,7 @@ def test_two_writers_on_one_subject_agree_and_leave_no_losing_record(kafka_broke
         with ThreadPoolExecutor(6) as pool:
             ids = dict(pool.map(register, range(12)))
         assert len(set(ids.values())) == 12
-        third = BackgroundRegistry(kafka_broker.bootstrap_servers, topic).start()  # read to the end on start
+        third = BackgroundRegistry(kafka_broker.connection, topic).start()  # read to the end on start
         for registry in (a, b):  # each serves from what it has read: the other's last writes, once read
             registry.server.store.catch_up()
         views = [httpx.get(f"{r.url}/subjects/shared/versions").json() for r in (a, b, third)]
