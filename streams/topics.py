@@ -7,9 +7,11 @@ app declares, so a table's changelog and its source always agree.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
@@ -19,6 +21,8 @@ from streams.errors import ConfigError, TransientError
 from streams.replication import decide_replication
 
 __all__ = ["DLQ_SUFFIX", "TopicSpec", "dlq_topic", "ensure_topics"]
+
+log = logging.getLogger(__name__)
 
 DLQ_SUFFIX = ".dlq"
 
@@ -59,10 +63,12 @@ def ensure_topics(admin: AdminClient, specs: Iterable[TopicSpec], timeout: float
                 f"topic {name!r} has {len(existing.partitions)} partitions, the app declares {spec.partitions}",
                 hint="set STREAMS_TOPIC_PARTITIONS to match, or recreate the topic",
             )
+    replication = decide_replication(len(metadata.brokers), factor=replication_factor, min_insync=min_insync_replicas)
+    for line in under_replicated(metadata, wanted, replication.factor):
+        log.warning(line)
     missing = [spec for name, spec in wanted.items() if name not in metadata.topics]
     if not missing:
         return []
-    replication = decide_replication(len(metadata.brokers), factor=replication_factor, min_insync=min_insync_replicas)
     futures = admin.create_topics(
         [NewTopic(s.name, s.partitions, replication.factor, config={**replication.topic_config(), **s.config})
          for s in missing]
@@ -93,3 +99,20 @@ def _wait_listed(admin: AdminClient, partitions: dict[str, int], timeout: float)
             raise TransientError(f"topics created but not yet in the cluster's metadata after {timeout:.0f}s: "
                                  f"{', '.join(sorted(late))}", hint="is the broker overloaded? start again")
         time.sleep(0.1)
+
+
+def under_replicated(metadata: Any, names: Iterable[str], factor: int) -> list[str]:
+    """A warning for each existing topic of ``names`` with fewer copies than ``factor``: created before the
+    replication factor was raised (or on a smaller cluster), it is not changed by the app; Kafka's partition
+    reassignment does that, and until then the topic is lost with fewer brokers than its siblings."""
+    lines = []
+    for name in names:
+        existing = metadata.topics.get(name)
+        if existing is None or existing.error is not None or not existing.partitions:
+            continue
+        copies = min(len(partition.replicas) for partition in existing.partitions.values())
+        if copies < factor:
+            lines.append(f"topic {name!r} has {copies} cop{'y' if copies == 1 else 'ies'} of a partition, fewer than "
+                         f"the replication factor {factor} of the app's topics (it existed before): raise it with "
+                         "kafka-reassign-partitions.sh")
+    return lines

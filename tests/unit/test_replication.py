@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from pydantic import ValidationError
 
 from streams.errors import ConfigError, StreamsError, TransientError
 from streams.replication import MIN_INSYNC_CONFIG, ReplicationError, decide_replication
 from streams.settings import Settings, explain_invalid
+from streams.topics import under_replicated
 
 
 @pytest.mark.parametrize(("brokers", "factor", "min_insync"), [(1, 1, 1), (2, 1, 1), (3, 3, 2), (5, 3, 2)])
@@ -82,3 +85,17 @@ def test_settings_are_unset_by_default_and_refuse_zero(monkeypatch: pytest.Monke
     with pytest.raises(ValidationError) as info:
         Settings()
     assert explain_invalid(info.value).startswith("STREAMS_REPLICATION_FACTOR='0' is not valid")
+
+
+def _metadata(**copies: int) -> SimpleNamespace:
+    """Cluster metadata of topics with that many copies of each of their two partitions."""
+    return SimpleNamespace(topics={
+        name: SimpleNamespace(error=None, partitions={p: SimpleNamespace(replicas=list(range(n))) for p in (0, 1)})
+        for name, n in copies.items()})
+
+
+def test_an_existing_topic_with_fewer_copies_than_the_factor_is_warned_of() -> None:
+    lines = under_replicated(_metadata(orders=1, payments=3), ["orders", "payments", "absent"], factor=3)
+    assert lines == ["topic 'orders' has 1 copy of a partition, fewer than the replication factor 3 of the app's "
+                     "topics (it existed before): raise it with kafka-reassign-partitions.sh"]
+    assert under_replicated(_metadata(orders=1), ["orders"], factor=1) == []
