@@ -15,13 +15,25 @@ from faust.web.exceptions import WebError
 from streams.errors import BadRequestError, TransientError
 from streams.position import parse_after
 from streams.web.errors import RETRY_AFTER_S, error_body
-from streams.web.route import RestoringError, decide, forward, owner_of, restoring, wait_restored
+from streams.web.route import (
+    NoOwnerError,
+    OwnerUnreachableError,
+    RestoringError,
+    decide,
+    forward,
+    owner_of,
+    restoring,
+    wait_restored,
+)
 
 __all__ = ["JsonView", "after_param", "forward_timeout_s", "routed", "wait_param"]
 
 Handler = Callable[..., Awaitable[Response]]
 
 MAX_WAIT_S = 30.0
+
+OWNER_POLL_S = 0.25
+"""How often a read waiting for a write (``?after=``) looks again for an owner that is not known or did not answer."""
 
 WAITED_S = web.RequestKey("streams.waited_s", float)
 """Key, in the request's mapping, of the seconds ``routed`` already waited (for a restore) out of its ``?wait=``."""
@@ -72,7 +84,9 @@ def routed(app: Any, topic: Any, *, match_info: str | None = None,
     owned here while the tables are being restored (``streams.web.route.decide``)
     answers 503 ``restoring``, not a 404 for a key not restored yet; a read that
     waits for a write (``?after=``) waits for the restore instead, within its
-    ``?wait=`` (what it waited is taken off the wait for the write).
+    ``?wait=`` (what it waited is taken off the wait for the write), and looks
+    again for an owner not known or not answering until one answers or its wait
+    runs out (``_look_again``).
     """
     if (match_info is None) == (exact_key is None):
         raise TypeError("routed() needs exactly one of match_info and exact_key")
@@ -87,15 +101,20 @@ def routed(app: Any, topic: Any, *, match_info: str | None = None,
             loop = asyncio.get_running_loop()
             started = loop.time()
             while True:
-                owner = owner_of(app, topic, key)
-                decision = decide(owner, restoring(app))
-                if decision == "serve":
-                    return await handler(view, request, *args, **kwargs)
-                if decision == "forward":
-                    assert owner is not None
-                    return await forward(app, view.web, request, owner,
-                                         timeout_s=forward_timeout_s(request, settings),
-                                         retry_after_s=math.ceil(settings.session_timeout_s))
+                try:
+                    owner = owner_of(app, topic, key)
+                    decision = decide(owner, restoring(app))
+                    if decision == "serve":
+                        return await handler(view, request, *args, **kwargs)
+                    if decision == "forward":
+                        assert owner is not None
+                        return await forward(app, view.web, request, owner,
+                                             timeout_s=forward_timeout_s(request, settings),
+                                             retry_after_s=math.ceil(settings.session_timeout_s))
+                except (NoOwnerError, OwnerUnreachableError):
+                    if not await _look_again(request, settings, started):
+                        raise
+                    continue
                 what = (f"this worker was just assigned the partition of {key!r} of {name!r} and is restoring "
                         "its read models from their changelogs")
                 if "after" not in request.query:
@@ -111,6 +130,21 @@ def routed(app: Any, topic: Any, *, match_info: str | None = None,
         return get
 
     return decorate
+
+
+async def _look_again(request: Request, settings: Any, started: float) -> bool:
+    """Whether a read that found no owner, or an owner that did not answer, looks for it again: one that waits for
+    a write (``?after=``), while its wait lasts (the group moves a dead worker's partitions, a rebalance ends), after
+    a pause taken off its wait; any other read answers 503 at once."""
+    if "after" not in request.query or not isinstance(request, web.Request):
+        return False
+    loop = asyncio.get_running_loop()
+    request[WAITED_S] = loop.time() - started
+    if wait_param(request, settings.read_wait_timeout_s) <= OWNER_POLL_S:
+        return False
+    await asyncio.sleep(OWNER_POLL_S)
+    request[WAITED_S] = loop.time() - started
+    return True
 
 
 def forward_timeout_s(request: Request, settings: Any) -> float:
