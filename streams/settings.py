@@ -191,6 +191,15 @@ class Settings(BaseSettings):
             raise ValueError("no such file (a PEM file the process can read)")
         return value
 
+    @field_validator("schema_registry_basic_auth_user_info")
+    @classmethod
+    def _user_info(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is not None and ":" not in value.get_secret_value():
+            raise ValueError("not user:password")
+        if value is not None and urlsplit(info.data.get("schema_registry_url", "")).username:
+            raise ValueError("STREAMS_SCHEMA_REGISTRY_URL has a user:password@ already: give one of the two")
+        return value
+
     @field_validator("sasl_password")
     @classmethod
     def _sasl_complete(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
@@ -268,7 +277,6 @@ class Settings(BaseSettings):
         """confluent-kafka ``SchemaRegistryClient`` configuration: the URL, basic auth, the CA."""
         config = {"url": self.schema_registry_url}
         if self.schema_registry_basic_auth_user_info is not None:
-            config["basic.auth.credentials.source"] = "USER_INFO"
             config["basic.auth.user.info"] = self.schema_registry_basic_auth_user_info.get_secret_value()
         if self.schema_registry_ssl_cafile is not None:
             config["ssl.ca.location"] = str(self.schema_registry_ssl_cafile)

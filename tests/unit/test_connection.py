@@ -20,7 +20,7 @@ PASSWORD = "pa55-word-never-shown"
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("SECURITY_PROTOCOL", "SASL_MECHANISM", "SASL_USERNAME", "SASL_PASSWORD", "SSL_CAFILE",
                  "SSL_CERTFILE", "SSL_KEYFILE", "BROKER", "SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO",
-                 "SCHEMA_REGISTRY_SSL_CAFILE"):
+                 "SCHEMA_REGISTRY_SSL_CAFILE", "SCHEMA_REGISTRY_URL"):
         monkeypatch.delenv(f"STREAMS_{name}", raising=False)
 
 
@@ -80,6 +80,9 @@ def test_ssl_uses_the_system_cas_when_no_ca_file_is_given() -> None:
     ({"STREAMS_SECURITY_PROTOCOL": "TLS"}, "STREAMS_SECURITY_PROTOCOL"),
     ({"STREAMS_SASL_MECHANISM": "GSSAPI"}, "STREAMS_SASL_MECHANISM"),
     ({"STREAMS_SSL_CAFILE": "/nonexistent/ca.pem"}, "STREAMS_SSL_CAFILE"),
+    ({"STREAMS_SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO": PASSWORD}, "STREAMS_SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO"),
+    ({"STREAMS_SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO": f"u:{PASSWORD}",
+      "STREAMS_SCHEMA_REGISTRY_URL": "https://a:b@reg:8081"}, "STREAMS_SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO"),
 ])
 def test_settings_that_cannot_connect_are_refused_naming_the_variable(
         monkeypatch: pytest.MonkeyPatch, env: dict[str, str], named: str) -> None:
@@ -113,8 +116,7 @@ def test_the_registry_client_gets_basic_auth_and_the_ca(monkeypatch: pytest.Monk
     monkeypatch.setenv("STREAMS_SCHEMA_REGISTRY_SSL_CAFILE", str(pem))
     settings = Settings()
     assert settings.registry_client_config == {
-        "url": "http://127.0.0.1:8081", "basic.auth.credentials.source": "USER_INFO",
-        "basic.auth.user.info": f"reg:{PASSWORD}", "ssl.ca.location": str(pem)}
+        "url": "http://127.0.0.1:8081", "basic.auth.user.info": f"reg:{PASSWORD}", "ssl.ca.location": str(pem)}
     assert PASSWORD not in repr(settings)
 
 
