@@ -35,7 +35,7 @@ from confluent_kafka.admin import AdminClient
 
 from agents.app import create_ingest
 from agents.topics import topic_specs
-from streams.devstack.kafka import KafkaBroker
+from streams.devstack.cluster import KafkaCluster
 from streams.devstack.worker import WorkerProcess as Worker
 from streams.lag import LagSampler
 from streams.registry.threaded import ThreadedRegistry
@@ -45,17 +45,20 @@ from streams.topics import ensure_topics
 
 
 @contextmanager
-def local_stack(root: Path) -> Iterator[tuple[KafkaBroker, ThreadedRegistry]]:
-    """A broker and a registry of the bench's own on loopback, under ``root``; stopped at the end."""
+def local_stack(root: Path, brokers: int = 1) -> Iterator[tuple[KafkaCluster, ThreadedRegistry]]:
+    """A broker (or a cluster of ``brokers`` nodes) and a registry of the bench's own on loopback, under
+    ``root``; stopped at the end."""
     settings = Settings()
-    broker = KafkaBroker(data_dir=root / "kafka", cache_dir=settings.kafka_cache_dir,
-                         kafka_home=settings.kafka_home).start()
-    registry = ThreadedRegistry(broker.connection).start()
+    cluster = KafkaCluster(data_dir=root / "kafka", cache_dir=settings.kafka_cache_dir, brokers=brokers,
+                           kafka_home=settings.kafka_home).start()
     try:
-        yield broker, registry
+        registry = ThreadedRegistry(cluster.connection).start()
+        try:
+            yield cluster, registry
+        finally:
+            registry.stop()
     finally:
-        registry.stop()
-        broker.stop()
+        cluster.stop()
 
 
 def pct(values: list[float], q: float) -> float:
