@@ -97,6 +97,7 @@ class KafkaStore:
         self._thread: threading.Thread | None = None
         self._consumer: Consumer | None = None
         self._offsets: Consumer | None = None
+        self._offsets_config: dict[str, Any] = {}
         self._offsets_lock = threading.Lock()
         self._producer: Producer | None = None
 
@@ -123,7 +124,8 @@ class KafkaStore:
                                    "auto.offset.reset": "earliest"})
         self._consumer.assign([TopicPartition(self.topic, 0, OFFSET_BEGINNING)])
         # A second client for end-offset queries: the reader thread owns the first one.
-        self._offsets = Consumer({**consumer_config, "group.id": f"streams-registry-offsets-{id(self)}"})
+        self._offsets_config = {**consumer_config, "group.id": f"streams-registry-offsets-{id(self)}"}
+        self._offsets = Consumer(self._offsets_config)
         self._thread = threading.Thread(target=self._run, name="registry-store", daemon=True)
         self._thread.start()
         self.catch_up()
@@ -182,7 +184,18 @@ class KafkaStore:
                 if not _settling(exc.args[0]) or time.monotonic() > deadline:
                     raise TransientError(f"cannot read the end of {self.topic}: {exc.args[0].str()}",
                                          hint="is the broker running? check STREAMS_BROKER") from exc
+                if exc.args[0].code() in (KafkaError._TIMED_OUT, KafkaError._TRANSPORT):
+                    self._renew_offsets()
                 time.sleep(0.2)
+
+    def _renew_offsets(self) -> None:
+        """A new end-offset client.  The old one asks the partition's leader it last knew: a client with no
+        assignment never refreshes that, so with its leader's node dead (kill -9) it would time out until the
+        node came back; a new client looks the leader up."""
+        with self._offsets_lock:
+            old, self._offsets = self._offsets, Consumer(self._offsets_config)
+        if old is not None:
+            old.close()
 
     def catch_up(self) -> None:
         """Wait until everything in the topic right now is applied."""
