@@ -68,7 +68,7 @@ def pct(values: list[float], q: float) -> float:
 
 def produce(settings: Settings, n: int, poison_rate: float = 0.0) -> int:
     """N records to ``orders``: OrderPlaced, and about ``poison_rate`` of them garbage (each its own key)."""
-    ensure_topics(AdminClient({"bootstrap.servers": settings.bootstrap_servers}), topic_specs(settings),
+    ensure_topics(settings.kafka.admin(), topic_specs(settings),
                   replication_factor=settings.replication_factor, min_insync_replicas=settings.min_insync_replicas)
     # an untraced client: the worker's sampling alone decides (a traced one would make it record every event)
     ingest = create_ingest(settings.model_copy(update={"otlp_endpoint": None}), "bench")

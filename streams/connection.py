@@ -43,6 +43,8 @@ _QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False
 
 _SASL_HINT = "check STREAMS_SASL_USERNAME, STREAMS_SASL_PASSWORD and STREAMS_SASL_MECHANISM"
+_FILES_HINT = ("check STREAMS_SSL_CAFILE, STREAMS_SSL_CERTFILE and STREAMS_SSL_KEYFILE: PEM files, the key without "
+               "a pass phrase")
 
 
 @dataclass(frozen=True)
@@ -106,9 +108,13 @@ class KafkaConnection:
         """The TLS context of Python clients (aiokafka): the CA file (else the system's), the client certificate."""
         if not self.uses_tls:
             return None
-        context = ssl.create_default_context(cafile=str(self.ssl_cafile) if self.ssl_cafile else None)
-        if self.ssl_certfile is not None and self.ssl_keyfile is not None:
-            context.load_cert_chain(str(self.ssl_certfile), str(self.ssl_keyfile))
+        try:
+            context = ssl.create_default_context(cafile=str(self.ssl_cafile) if self.ssl_cafile else None)
+            if self.ssl_certfile is not None and self.ssl_keyfile is not None:
+                # no pass phrase: OpenSSL would prompt for one on the terminal (a worker would hang)
+                context.load_cert_chain(str(self.ssl_certfile), str(self.ssl_keyfile), password=lambda: b"")
+        except (ssl.SSLError, OSError) as exc:
+            raise ConfigError(f"cannot use the TLS files of the Kafka connection: {exc}", hint=_FILES_HINT) from None
         return context
 
     def faust_credentials(self) -> CredentialsT | None:
@@ -132,7 +138,10 @@ class KafkaConnection:
         answers within ``timeout``.
         """
         refused: list[KafkaError | str] = []
-        admin = self.admin({"error_cb": refused.append, "logger": _Said(refused)})  # some causes are only logged
+        try:
+            admin = self.admin({"error_cb": refused.append, "logger": _Said(refused)})  # some causes are only logged
+        except KafkaException as exc:  # librdkafka refused its configuration: a TLS file it cannot read
+            raise ConfigError(f"cannot configure a Kafka client: {exc.args[0].str()}", hint=_FILES_HINT) from None
         deadline = time.monotonic() + timeout
         last, suspected = "no answer", None
         while True:
@@ -142,11 +151,14 @@ class KafkaConnection:
             except KafkaException as exc:
                 last = str(exc.args[0])
             admin.poll(0)  # serves the error callback
-            for error in refused:
-                explained = self.explain(error)
-                if explained is not None and explained.certain:
-                    raise explained
-                suspected = explained or suspected
+            explained = [self.explain(error) for error in refused]
+            certain = next((e for e in explained if e is not None and e.certain), None)
+            if certain is not None:
+                raise certain
+            if any("connection refused" in _text(error).lower() for error in refused):
+                suspected = None  # nothing listens there (now): a broker down, whatever was suspected before
+            else:
+                suspected = next((e for e in explained if e is not None), suspected)
             refused.clear()
             if time.monotonic() >= deadline:
                 raise suspected or TransientError(
@@ -155,7 +167,7 @@ class KafkaConnection:
 
     def explain(self, error: KafkaError | str) -> SecurityRefusedError | None:
         """The setting to fix, when ``error`` says the cluster refused this connection's security; else None."""
-        text = error.str() if isinstance(error, KafkaError) else error
+        text = _text(error)
         lowered = text.lower()
         if "verify failed" in lowered:
             trusted = f"STREAMS_SSL_CAFILE={self.ssl_cafile}" if self.ssl_cafile else "the system's CAs"
@@ -186,6 +198,10 @@ class SecurityRefusedError(ConfigError):
     def __init__(self, message: str, *, hint: str, certain: bool = True) -> None:
         super().__init__(message, hint=hint)
         self.certain = certain
+
+
+def _text(error: KafkaError | str) -> str:
+    return error.str() if isinstance(error, KafkaError) else error
 
 
 class _Said:

@@ -18,7 +18,8 @@ from confluent_kafka.admin import AdminClient
 
 from streams.errors import ConfigError, TransientError
 
-__all__ = ["MIN_INSYNC_CONFIG", "Replication", "ReplicationError", "cluster_replication", "decide_replication"]
+__all__ = ["MIN_INSYNC_CONFIG", "Replication", "ReplicationError", "cluster_replication", "decide_replication",
+           "default_factor"]
 
 MIN_INSYNC_CONFIG = "min.insync.replicas"
 
@@ -57,6 +58,11 @@ class Replication:
                 f"min.insync.replicas {self.min_insync} (from {insync_from})")
 
 
+def default_factor(brokers: int) -> int:
+    """The replication factor unless set: 3 on three brokers or more, else 1."""
+    return _PRODUCTION_BROKERS if brokers >= _PRODUCTION_BROKERS else 1
+
+
 def decide_replication(brokers: int, *, factor: int | None = None, min_insync: int | None = None) -> Replication:
     """The replication of a cluster of ``brokers``, given the settings (``None``: unset).
 
@@ -67,7 +73,7 @@ def decide_replication(brokers: int, *, factor: int | None = None, min_insync: i
     """
     if brokers < 1:
         raise TransientError("the Kafka cluster reports no broker", hint="is it still starting? check STREAMS_BROKER")
-    chosen = factor if factor is not None else (_PRODUCTION_BROKERS if brokers >= _PRODUCTION_BROKERS else 1)
+    chosen = factor if factor is not None else default_factor(brokers)
     if chosen > brokers:
         raise ReplicationError(
             f"STREAMS_REPLICATION_FACTOR={chosen} is more than the {_brokers(brokers)} of the cluster",

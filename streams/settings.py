@@ -161,13 +161,6 @@ class Settings(BaseSettings):
         description="where the broker's jars are fetched to, once",
     )
 
-    @field_validator("api_token", mode="before")
-    @classmethod
-    def _empty_token_is_unset(cls, value: object) -> object:
-        """``STREAMS_API_TOKEN=`` (compose's ``${STREAMS_API_TOKEN:-}``) means no token, not an empty one."""
-        text = value.get_secret_value() if isinstance(value, SecretStr) else value
-        return None if isinstance(text, str) and not text.strip() else value
-
     @field_validator("security_protocol", "sasl_mechanism", mode="before")
     @classmethod
     def _upper(cls, value: object, info: ValidationInfo) -> object:
@@ -176,11 +169,11 @@ class Settings(BaseSettings):
             return value.strip().upper() or cls.model_fields[str(info.field_name)].default
         return value
 
-    @field_validator("sasl_username", "sasl_password", "ssl_cafile", "ssl_certfile", "ssl_keyfile",
+    @field_validator("api_token", "sasl_username", "sasl_password", "ssl_cafile", "ssl_certfile", "ssl_keyfile",
                      "schema_registry_basic_auth_user_info", "schema_registry_ssl_cafile", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
-        """``STREAMS_SASL_USERNAME=`` (compose's ``${STREAMS_SASL_USERNAME:-}``) means unset."""
+        """``STREAMS_API_TOKEN=`` (compose's ``${STREAMS_API_TOKEN:-}``) means unset, not an empty value."""
         text = value.get_secret_value() if isinstance(value, SecretStr) else value
         return None if isinstance(text, str) and not text.strip() else value
 
@@ -207,6 +200,9 @@ class Settings(BaseSettings):
         if protocol.startswith("SASL_") and (value is None or not info.data.get("sasl_username")):
             raise ValueError(f"STREAMS_SECURITY_PROTOCOL={protocol} needs STREAMS_SASL_USERNAME and "
                              "STREAMS_SASL_PASSWORD")
+        if protocol and not protocol.startswith("SASL_") and (value is not None or info.data.get("sasl_username")):
+            raise ValueError(f"STREAMS_SECURITY_PROTOCOL={protocol} sends no SASL credentials: set it to "
+                             "SASL_SSL or SASL_PLAINTEXT, or unset STREAMS_SASL_USERNAME and STREAMS_SASL_PASSWORD")
         return value
 
     @field_validator("ssl_keyfile")
@@ -215,6 +211,11 @@ class Settings(BaseSettings):
         if (value is None) != (info.data.get("ssl_certfile") is None) and "ssl_certfile" in info.data:
             raise ValueError("STREAMS_SSL_CERTFILE and STREAMS_SSL_KEYFILE go together (a client certificate and "
                              "its key)")
+        protocol = info.data.get("security_protocol", "")
+        files = value is not None or info.data.get("ssl_cafile") is not None
+        if protocol in ("PLAINTEXT", "SASL_PLAINTEXT") and files:
+            raise ValueError(f"STREAMS_SECURITY_PROTOCOL={protocol} uses no TLS files: set it to SSL or SASL_SSL, "
+                             "or unset STREAMS_SSL_CAFILE, STREAMS_SSL_CERTFILE and STREAMS_SSL_KEYFILE")
         return value
 
     @field_validator("broker")
@@ -320,7 +321,8 @@ def explain_invalid(error: ValidationError) -> str:
         name, field = _field(loc)
         variable = loc if name != loc else f"STREAMS_{name.upper()}"  # an alias is the variable's own name
         what = item["msg"].removeprefix("Value error, ")
-        part = f"{variable}={_shown(field, item.get('input'))} is not valid: {what[:1].lower()}{what[1:]}"
+        what = what if what[1:2].isupper() else what[:1].lower() + what[1:]  # a sentence's word, not a NAME
+        part = f"{variable}={_shown(field, item.get('input'))} is not valid: {what}"
         if field is not None:
             example = field.examples[0] if field.examples else field.default
             if example not in (None, ""):

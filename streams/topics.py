@@ -18,9 +18,9 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from streams.errors import ConfigError, TransientError
-from streams.replication import decide_replication
+from streams.replication import decide_replication, default_factor
 
-__all__ = ["DLQ_SUFFIX", "TopicSpec", "dlq_topic", "ensure_topics"]
+__all__ = ["DLQ_SUFFIX", "TopicSpec", "dlq_topic", "ensure_topics", "under_replicated"]
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +63,15 @@ def ensure_topics(admin: AdminClient, specs: Iterable[TopicSpec], timeout: float
                 f"topic {name!r} has {len(existing.partitions)} partitions, the app declares {spec.partitions}",
                 hint="set STREAMS_TOPIC_PARTITIONS to match, or recreate the topic",
             )
-    replication = decide_replication(len(metadata.brokers), factor=replication_factor, min_insync=min_insync_replicas)
-    for line in under_replicated(metadata, wanted, replication.factor):
+    # Warned of, never refused: with a broker down the live ones are fewer than the factor, and the topics
+    # that exist must still open (the registry, the audit log restarting during an outage).
+    wanted_factor = replication_factor or default_factor(len(metadata.brokers))
+    for line in under_replicated(metadata, wanted, wanted_factor):
         log.warning(line)
     missing = [spec for name, spec in wanted.items() if name not in metadata.topics]
     if not missing:
         return []
+    replication = decide_replication(len(metadata.brokers), factor=replication_factor, min_insync=min_insync_replicas)
     futures = admin.create_topics(
         [NewTopic(s.name, s.partitions, replication.factor, config={**replication.topic_config(), **s.config})
          for s in missing]

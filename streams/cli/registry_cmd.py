@@ -8,7 +8,7 @@ import typer
 
 from streams.errors import StreamsError
 from streams.registry import serve
-from streams.settings import Settings
+from streams.settings import Settings, without_credentials
 
 __all__ = ["registry"]
 
@@ -24,7 +24,7 @@ def registry(
         serve(settings, host, port, on_ready=lambda url: typer.echo(
             f"registry: serving {url} (storage: topic _schemas on {settings.bootstrap_servers})", err=True))
     except StreamsError as exc:
-        typer.echo(f"streams registry: error: {exc.one_line()}", err=True)
+        typer.echo(f"streams registry: error: {without_credentials(exc.one_line())}", err=True)
         raise typer.Exit(code=1) from None
     except OSError as exc:  # the port is taken, or the address is not ours
         typer.echo(f"streams registry: error: cannot listen on {host or settings.registry_host_port[0]}:"

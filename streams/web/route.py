@@ -112,11 +112,14 @@ def owner_of(app: Any, topic: Any, key: str) -> URL | None:
 
 
 async def forward(app: Any, web: Any, request: Request, owner: URL, *, timeout_s: float,
-                  retry_after_s: int) -> Response:
+                  retry_after_s: int, wait_s: float | None = None) -> Response:
     """``request`` sent to ``owner`` and its answer, within ``timeout_s``; ``OwnerUnreachableError`` (saying
-    ``retry_after_s``) if none came."""
+    ``retry_after_s``) if none came.  ``wait_s``: what is left of a read's ``?wait=``, which the owner is asked
+    to wait instead of the whole of it."""
     host, port = _ident(owner)
     url = request.url.with_host(host).with_port(port)
+    if wait_s is not None:
+        url = url.update_query(wait=f"{wait_s:.3f}")
     try:
         async with app.http_client.request(method=request.method, headers=request.headers, url=url,
                                            timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:

@@ -108,9 +108,11 @@ def routed(app: Any, topic: Any, *, match_info: str | None = None,
                         return await handler(view, request, *args, **kwargs)
                     if decision == "forward":
                         assert owner is not None
+                        left = (max(wait_param(request, settings.read_wait_timeout_s), 0.001)
+                                if "after" in request.query else None)
                         return await forward(app, view.web, request, owner,
                                              timeout_s=forward_timeout_s(request, settings),
-                                             retry_after_s=math.ceil(settings.session_timeout_s))
+                                             retry_after_s=math.ceil(settings.session_timeout_s), wait_s=left)
                 except (NoOwnerError, OwnerUnreachableError):
                     if not await _look_again(request, settings, started):
                         raise

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import ssl
 from pathlib import Path
+from typing import Any
 
 import pytest
-from confluent_kafka import KafkaError
+from confluent_kafka import KafkaError, KafkaException
 from faust.auth import SASLCredentials, SSLCredentials
 from pydantic import SecretStr, ValidationError
 
-from streams.connection import KafkaConnection
+from streams.connection import KafkaConnection, SecurityRefusedError
+from streams.errors import ConfigError, TransientError
 from streams.settings import Settings, explain_invalid
 
 PASSWORD = "pa55-word-never-shown"
@@ -80,6 +82,9 @@ def test_ssl_uses_the_system_cas_when_no_ca_file_is_given() -> None:
     ({"STREAMS_SECURITY_PROTOCOL": "TLS"}, "STREAMS_SECURITY_PROTOCOL"),
     ({"STREAMS_SASL_MECHANISM": "GSSAPI"}, "STREAMS_SASL_MECHANISM"),
     ({"STREAMS_SSL_CAFILE": "/nonexistent/ca.pem"}, "STREAMS_SSL_CAFILE"),
+    ({"STREAMS_SASL_USERNAME": "u", "STREAMS_SASL_PASSWORD": PASSWORD}, "STREAMS_SECURITY_PROTOCOL=PLAINTEXT"),
+    ({"STREAMS_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "STREAMS_SASL_USERNAME": "u", "STREAMS_SASL_PASSWORD": PASSWORD,
+      "STREAMS_SSL_CAFILE": __file__}, "uses no TLS files"),
     ({"STREAMS_SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO": PASSWORD}, "STREAMS_SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO"),
     ({"STREAMS_SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO": f"u:{PASSWORD}",
       "STREAMS_SCHEMA_REGISTRY_URL": "https://a:b@reg:8081"}, "STREAMS_SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO"),
@@ -154,3 +159,49 @@ def test_a_protocol_mismatch_is_suspected_not_certain() -> None:
 def test_a_broker_that_is_down_is_not_a_security_error() -> None:
     assert SASL.explain(KafkaError(KafkaError._TRANSPORT, "a:9092/bootstrap: Connect to ipv4#127.0.0.1:9092 "
                                    "failed: Connection refused (after 0ms in state CONNECT)")) is None
+
+
+class ScriptedAdmin:
+    """An admin client whose cluster never answers; each poll says the next round of errors of ``rounds``
+    (the last one again once they run out), through the error callback as librdkafka would."""
+
+    def __init__(self, extra: dict[str, Any], rounds: list[list[str]]) -> None:
+        self.error_cb, self.rounds = extra["error_cb"], rounds
+
+    def list_topics(self, timeout: float) -> None:
+        raise KafkaException(KafkaError(KafkaError._TRANSPORT, "Failed to get metadata"))
+
+    def poll(self, timeout: float) -> None:
+        for text in self.rounds.pop(0) if len(self.rounds) > 1 else self.rounds[0]:
+            self.error_cb(KafkaError(KafkaError._TRANSPORT, text))
+
+
+DISCONNECTED = "a:9092/bootstrap: Disconnected: connection closed by peer (after 1ms in state APIVERSION_QUERY)"
+REFUSED = "a:9092/bootstrap: Connect to ipv4#127.0.0.1:9092 failed: Connection refused (after 0ms in state CONNECT)"
+
+
+def reach(monkeypatch: pytest.MonkeyPatch, rounds: list[list[str]]) -> None:
+    monkeypatch.setattr(KafkaConnection, "admin", lambda self, extra=None: ScriptedAdmin(dict(extra or {}), rounds))
+    KafkaConnection("a:9092").reachable(timeout=0.5)
+
+
+def test_a_protocol_mismatch_that_persists_is_said_at_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(SecurityRefusedError, match="STREAMS_SECURITY_PROTOCOL=PLAINTEXT"):
+        reach(monkeypatch, [[DISCONNECTED]])
+
+
+def test_a_broker_going_away_is_not_taken_for_a_protocol_mismatch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One disconnection while a broker shuts down, then nothing listens: the broker is down, not misconfigured."""
+    with pytest.raises(TransientError, match="cannot reach Kafka at a:9092"):
+        reach(monkeypatch, [[DISCONNECTED], [REFUSED]])
+
+
+def test_a_tls_file_librdkafka_cannot_read_is_a_config_error(tmp_path: Path) -> None:
+    garbage = tmp_path / "ca.pem"
+    garbage.write_text("not a certificate")
+    with pytest.raises(ConfigError) as librdkafka:
+        KafkaConnection("127.0.0.1:1", "SSL", ssl_cafile=garbage).reachable(timeout=0.5)
+    with pytest.raises(ConfigError) as python:
+        KafkaConnection("127.0.0.1:1", "SSL", ssl_cafile=garbage).ssl_context()  # aiokafka's (the worker's)
+    for raised in (librdkafka, python):
+        assert "STREAMS_SSL_CAFILE" in raised.value.one_line()

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from streams.errors import ConfigError, StreamsError, TransientError
 from streams.replication import MIN_INSYNC_CONFIG, ReplicationError, decide_replication
 from streams.settings import Settings, explain_invalid
-from streams.topics import under_replicated
+from streams.topics import TopicSpec, ensure_topics, under_replicated
 
 
 @pytest.mark.parametrize(("brokers", "factor", "min_insync"), [(1, 1, 1), (2, 1, 1), (3, 3, 2), (5, 3, 2)])
@@ -99,3 +99,14 @@ def test_an_existing_topic_with_fewer_copies_than_the_factor_is_warned_of() -> N
     assert lines == ["topic 'orders' has 1 copy of a partition, fewer than the replication factor 3 of the app's "
                      "topics (it existed before): raise it with kafka-reassign-partitions.sh"]
     assert under_replicated(_metadata(orders=1), ["orders"], factor=1) == []
+
+
+def test_topics_that_exist_open_with_a_broker_down_even_with_the_factor_set(caplog: pytest.LogCaptureFixture) -> None:
+    """Two of three brokers alive and STREAMS_REPLICATION_FACTOR=3: nothing to create, so nothing refused (the
+    registry, the audit log restarting during the outage); a topic with fewer copies is still warned of."""
+    metadata = _metadata(orders=3, audit=1)
+    metadata.brokers = {1: None, 2: None}
+    admin = SimpleNamespace(list_topics=lambda timeout: metadata)
+    specs = [TopicSpec("orders", 2), TopicSpec("audit", 2)]
+    assert ensure_topics(admin, specs, replication_factor=3) == []  # type: ignore[arg-type]
+    assert [r.getMessage()[:14] for r in caplog.records] == ["topic 'audit' "]

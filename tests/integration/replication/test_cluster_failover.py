@@ -222,21 +222,22 @@ def kill_leader_while_events_flow(stack: Stack, topic: str, partition: int) -> N
     assert leader in (1, 2, 3), leader
     stack.cluster.kill_node(leader)
     killed = time.monotonic()
-
-    next_id = wait_until(lambda: flow.first_after(killed, partition), timeout=30, interval=0.05,
-                         what=f"an event sent to partition {partition} after the kill")
-    position = flow.position(next_id)  # acknowledged once the partition has a leader again
-    assert position.partition == partition, position
-    acknowledged = time.monotonic() - killed
-    wait_until(lambda: committed(stack, stack.orders, partition) > position.offset, timeout=90, interval=0.1,
-               what=f"{next_id} (offset {position.offset} of {stack.orders}:{partition}) committed by the worker")
-    resumed = time.monotonic() - killed
-    print(f"\nkill -9 of node {leader}, leader of {topic}:{partition}: the next event to {stack.orders}:{partition} "
-          f"acknowledged after {acknowledged:.1f}s, applied and committed after {resumed:.1f}s (time to resume)")
-    assert stack.cluster.leader(topic, partition) not in (leader, -1)
-
-    positions = flow.join()  # every event acknowledged: none lost to the failover
-    stack.cluster.restart_node(leader)
+    try:
+        next_id = wait_until(lambda: flow.first_after(killed, partition), timeout=30, interval=0.05,
+                             what=f"an event sent to partition {partition} after the kill")
+        position = flow.position(next_id)  # acknowledged once the partition has a leader again
+        assert position.partition == partition, position
+        acknowledged = time.monotonic() - killed
+        wait_until(lambda: committed(stack, stack.orders, partition) > position.offset, timeout=90, interval=0.1,
+                   what=f"{next_id} (offset {position.offset} of {stack.orders}:{partition}) committed by the worker")
+        resumed = time.monotonic() - killed
+        print(f"\nkill -9 of node {leader}, leader of {topic}:{partition}: the next event to "
+              f"{stack.orders}:{partition} acknowledged after {acknowledged:.1f}s, applied and committed after "
+              f"{resumed:.1f}s (time to resume)")
+        assert stack.cluster.leader(topic, partition) not in (leader, -1)
+        positions = flow.join()  # every event acknowledged: none lost to the failover
+    finally:  # the next test starts with three nodes, whatever happened here
+        stack.cluster.restart_node(leader)
     wait_until(lambda: fully_replicated(stack), timeout=60, what=f"node {leader} back in sync on every partition")
     wait_until(lambda: caught_up(stack), timeout=90, what="the worker caught up")
     print(f"{len(positions)} events acknowledged; node {leader} back in sync {time.monotonic() - killed:.1f}s "
@@ -286,8 +287,10 @@ def test_the_registry_registers_a_schema_while_the_leader_of_its_topic_is_down(s
         assert response.status_code in (200, 503), response.text  # 503: the new leader not elected yet
         return response.status_code == 200
 
-    wait_until(registered, timeout=90, interval=0.5, what=f"{subject} registered with node {leader} down")
-    print(f"\nkill -9 of node {leader}, leader of _schemas:0: a new schema registered after "
-          f"{time.monotonic() - killed:.1f}s")
-    stack.cluster.restart_node(leader)
+    try:
+        wait_until(registered, timeout=90, interval=0.5, what=f"{subject} registered with node {leader} down")
+        print(f"\nkill -9 of node {leader}, leader of _schemas:0: a new schema registered after "
+              f"{time.monotonic() - killed:.1f}s")
+    finally:
+        stack.cluster.restart_node(leader)
     wait_until(lambda: fully_replicated(stack), timeout=60, what=f"node {leader} back in sync on every partition")

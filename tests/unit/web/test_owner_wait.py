@@ -5,6 +5,7 @@ session timeout), it looks again; any other read answers 503 at once, and so doe
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -67,6 +68,7 @@ async def test_a_read_after_a_write_waits_until_the_partition_has_an_owner(tmp_p
     response = await get(app, "/orders/k?after=0:3&wait=5")
     assert isinstance(response, web.Response)
     assert response.status == 200
+    assert 0 < json.loads(response.text or "")["wait_left"] <= 5 - 0.5  # the time it looked is off its wait
 
 
 @pytest.mark.parametrize(("before", "error"), [(None, NoOwnerError), (DEAD, OwnerUnreachableError)],
@@ -87,3 +89,48 @@ async def test_a_read_after_a_write_answers_503_when_its_wait_runs_out(tmp_path:
     with pytest.raises(OwnerUnreachableError):
         await get(app, "/orders/k?after=0:3&wait=0.6")
     assert loop.time() - started >= 0.6 - 0.25  # it looked again while its wait lasted
+
+
+class LiveWorker:
+    """``app.http_client`` of an owner that answers: records the URL of each forwarded request."""
+
+    def __init__(self) -> None:
+        self.urls: list[URL] = []
+
+    def request(self, *, url: URL, **kwargs: Any) -> Any:
+        self.urls.append(url)
+        answer = SimpleNamespace(status=200, headers={}, content_type="application/json")
+
+        async def text() -> str:
+            return '{"order_id": "k"}'
+
+        answer.text = text
+
+        class Context:
+            async def __aenter__(self) -> Any:
+                return answer
+
+            async def __aexit__(self, *exc: object) -> None:
+                return None
+
+        return Context()
+
+
+async def test_the_owner_found_at_last_is_asked_to_wait_only_what_is_left(tmp_path: Path) -> None:
+    group = Group(None)
+    app = app_of(tmp_path, group)
+    app.http_client = LiveWorker()
+    asyncio.get_running_loop().call_later(0.5, setattr, group, "owner", URL("http://host-c:6068"))
+    web_ = SimpleNamespace(text=lambda body, **kw: web.Response(text=body, status=kw["status"]))
+    topic = SimpleNamespace(get_topic_name=lambda: "orders")
+
+    @routed(app, topic, match_info="order_id")
+    async def view(view: Any, request: Any, order_id: str) -> web.Response:
+        raise AssertionError("served here: the key is owned elsewhere")
+
+    request = make_mocked_request("GET", "/orders/k?after=0:3&wait=5", match_info={"order_id": "k"})
+    response = await view(SimpleNamespace(web=web_), request, order_id="k")
+    assert response.status == 200
+    [url] = app.http_client.urls
+    assert (url.host, url.port) == ("host-c", 6068)
+    assert 0 < float(url.query["wait"]) <= 5 - 0.5  # what it looked for the owner is off its wait
