@@ -1,5 +1,6 @@
-"""A three-node KRaft cluster from the dev jars: a partition's leader killed with kill -9 loses no acknowledged
-write, and writes (acks=all, two in-sync copies required) and reads go on with the two nodes left."""
+"""``streams dev --brokers 3``: a three-node KRaft cluster from the dev jars under the dev stack, the worker's topics
+replicated three times, running on without a node.  (A killed leader losing no acknowledged write, and the cluster's
+own topics in three copies: tests/integration/replication/test_cluster_failover.py, on the same KafkaCluster.)"""
 
 from __future__ import annotations
 
@@ -7,99 +8,14 @@ import os
 import re
 import signal
 import threading
-import time
 from pathlib import Path
 
 import pytest
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, ResourceType
 
-from streams.devstack.cluster import KafkaCluster
-from streams.settings import Settings
-from tests.integration.devstack.stack import alive, kill_all, start_dev
+from tests.integration.devstack.stack import kill_all, start_dev
 from tests.integration.harness import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-
-def _produce(cluster: KafkaCluster, topic: str, value: bytes) -> None:
-    """One record with acks=all, idempotent: returns once acknowledged, fails on any delivery error."""
-    errors: list[KafkaError | None] = []
-    producer = Producer({"bootstrap.servers": cluster.bootstrap_servers, "acks": "all", "enable.idempotence": True,
-                         "message.timeout.ms": 45_000})
-    producer.produce(topic, key=value, value=value, on_delivery=lambda err, _msg: errors.append(err))
-    assert producer.flush(50) == 0, f"{value!r} not delivered in 50s"
-    assert errors == [None], errors
-
-
-def _read(cluster: KafkaCluster, topic: str, count: int, group: str) -> list[bytes]:
-    """The first ``count`` values of partition 0, then the position committed for ``group`` (so the offsets
-    topic, replicated like the transaction log, is written too)."""
-    consumer = Consumer({"bootstrap.servers": cluster.bootstrap_servers, "group.id": group,
-                         "enable.auto.commit": False})
-    consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
-    values: list[bytes] = []
-    last: Message | None = None
-    try:
-        deadline = time.monotonic() + 30
-        while len(values) < count and time.monotonic() < deadline:
-            message = consumer.poll(1.0)
-            if message is None:
-                continue
-            assert message.error() is None, message.error()
-            values.append(message.value() or b"")
-            last = message
-        assert last is not None, "nothing read in 30s"
-        consumer.commit(message=last, asynchronous=False)
-    finally:
-        consumer.close()
-    return values
-
-
-def _isr(admin: AdminClient, topic: str) -> list[int]:
-    return sorted(admin.list_topics(topic, timeout=10).topics[topic].partitions[0].isrs)
-
-
-def test_three_nodes_keep_acknowledged_writes_through_a_killed_leader_and_take_it_back(tmp_path: Path) -> None:
-    settings = Settings()
-    cluster = KafkaCluster(data_dir=tmp_path, cache_dir=settings.kafka_cache_dir, brokers=3,
-                           kafka_home=settings.kafka_home)
-    started = time.monotonic()
-    cluster.start()
-    pids = [node.pid for node in cluster.nodes]
-    try:
-        print(f"3 nodes up in {time.monotonic() - started:.1f}s")
-        admin = AdminClient({"bootstrap.servers": cluster.bootstrap_servers})
-        assert len(admin.list_topics(timeout=10).brokers) == 3
-        topic = "failover"
-        admin.create_topics([NewTopic(topic, 1, 3)])[topic].result(timeout=30)
-        wait_until(lambda: _isr(admin, topic) == [1, 2, 3], timeout=30, what="three in-sync replicas")
-        config = admin.describe_configs([ConfigResource(ResourceType.TOPIC, topic)])
-        [entries] = [future.result(timeout=30) for future in config.values()]
-        assert entries["min.insync.replicas"].value == "2"  # the cluster's default, as for Kafka's own topics
-        _produce(cluster, topic, b"before")
-
-        leader = cluster.leader(topic)
-        assert leader in (1, 2, 3)
-        cluster.kill_node(leader)
-        killed = time.monotonic()
-        assert len(cluster.running) == 2
-        _produce(cluster, topic, b"after")  # acks=all waits for the new leader; two copies suffice
-        print(f"node {leader} killed; the next write was acknowledged after {time.monotonic() - killed:.1f}s")
-        assert cluster.leader(topic) not in (leader, -1)
-        assert _read(cluster, topic, 2, group="failover-reader") == [b"before", b"after"]
-        offsets = admin.list_topics("__consumer_offsets", timeout=10).topics["__consumer_offsets"]
-        assert {len(partition.replicas) for partition in offsets.partitions.values()} == {3}
-
-        cluster.restart_node(leader)
-        assert len(cluster.running) == 3
-        wait_until(lambda: _isr(admin, topic) == [1, 2, 3], timeout=60, what=f"node {leader} back in the ISR")
-        _produce(cluster, topic, b"again")
-        assert _read(cluster, topic, 3, group="failover-reader-2") == [b"before", b"after", b"again"]
-    finally:
-        cluster.stop()
-    assert [pid for pid in pids if pid is not None and alive(pid)] == []
 
 
 def test_streams_dev_with_three_brokers_replicates_three_times_and_runs_on_without_a_node(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """A read routed to a worker killed with SIGKILL: 503 with Retry-After until the survivor can answer it, then 200.
 
-Two workers share the orders partitions; reads of keys owned by the second are
-sent to the first, which forwards them.  Once the second is killed, the
+Three workers share the orders partitions; reads of keys owned by the last are
+sent to the first, which forwards them.  Once the last is killed, the
 forward is refused: until the group's session timeout moves the partitions,
 every such read answers 503 ``owner_unreachable`` with ``Retry-After`` (never a
 500, a hang or a reset).  Then the survivor restores the moved partitions from
@@ -9,6 +9,8 @@ their changelogs and, meanwhile, answers 503 ``restoring`` (never a 404 for a
 key that exists: every key read here was committed before the kill, so the
 restored read model holds it); reads with ``?after=`` wait for the restore
 within their ``?wait=`` instead.  Afterwards the survivor answers them itself.
+Writes go on all along (202 each), and the final state is exact: every order
+written before and after the kill reads back, and the stats count each once.
 """
 
 from __future__ import annotations
@@ -49,17 +51,21 @@ def checked(response: httpx.Response, key: str) -> str:
 
 def test_reads_of_a_killed_owners_keys_answer_503_with_retry_after_until_its_partitions_move(
         stack_env: dict[str, str], tmp_path: Path) -> None:
+    workers = 3  # two share the killed one's partitions (two of one: tests/integration/orders/test_crash.py)
     env = {**stack_env, "STREAMS_SESSION_TIMEOUT_S": str(SESSION_TIMEOUT_S)}
     topic = f"{env['STREAMS_TOPIC_PREFIX']}orders"
-    survivor = Worker(env=env, data_dir=tmp_path / "a").start()
-    doomed = Worker(env=env, data_dir=tmp_path / "b").start()
+    started = [Worker(env=env, data_dir=tmp_path / f"w{i}").start() for i in range(workers)]
     try:
         def split() -> bool:
-            healths = [w.get("/health").json() for w in (survivor, doomed)]
-            return all(h["ready"] for h in healths) and all(
-                len(orders_partitions(w, topic)) == 2 for w in (survivor, doomed))
+            healths = [w.get("/health").json() for w in started]
+            owned = [orders_partitions(w, topic) for w in started]
+            return all(h["ready"] for h in healths) and set().union(*owned) == {0, 1, 2, 3}
 
-        wait_until(split, timeout=90, what="both workers ready with two orders partitions each")
+        wait_until(split, timeout=90, what=f"{workers} workers ready, the orders partitions assigned")
+        # Faust's assignor may leave a worker without an orders partition (a standby of others): the killed one
+        # owns some, the survivor the reads go to is any other
+        doomed = [w for w in started if orders_partitions(w, topic)][-1]
+        survivor = next(w for w in started if w is not doomed)
         theirs = orders_partitions(doomed, topic)
         partitioner = DefaultPartitioner()
         keys: list[str] = []
@@ -69,9 +75,7 @@ def test_reads_of_a_killed_owners_keys_answer_503_with_retry_after_until_its_par
             if partitioner(key.encode(), [0, 1, 2, 3], [0, 1, 2, 3]) in theirs:
                 keys.append(key)
         for key in keys:
-            data: dict[str, Any] = {"order_id": key, "customer_id": "c", "currency": "EUR", "placed_at": NOW,
-                                    "items": [{"sku": "s", "quantity": 1, "unit_price_minor": 1}], "total_minor": 1}
-            response = httpx.post(f"{survivor.url}/events", json={"type": "OrderPlaced", "data": data}, timeout=30)
+            response = place(survivor, key)
             assert response.status_code == 202, response.text
             receipts[key] = response.json()["after"]
             read = survivor.get(f"/orders/{key}", after=response.json()["after"], wait="15")
@@ -86,7 +90,11 @@ def test_reads_of_a_killed_owners_keys_answer_503_with_retry_after_until_its_par
         if not theirs & orders_partitions(survivor, topic):  # not moved yet: the owner is dead, not replaced
             assert set(first_round) == {"503 owner_unreachable"}, first_round
 
+        written: list[str] = []  # orders written while the killed worker's partitions move
+
         def all_answered() -> bool:
+            written.append(f"later-{uuid.uuid4().hex[:8]}")
+            counts.update([f"{place(survivor, written[-1]).status_code} POST"])
             answers = [checked(survivor.get(f"/orders/{key}"), key) for key in keys]
             counts.update(answers)
             key = keys[sum(counts.values()) % len(keys)]  # one read after its write too: it waits across a restore
@@ -95,7 +103,19 @@ def test_reads_of_a_killed_owners_keys_answer_503_with_retry_after_until_its_par
 
         wait_until(all_answered, timeout=SESSION_TIMEOUT_S + 90, interval=0.1,
                    what="the survivor answering every key of the killed worker")
-        print(f"reads of the killed worker's keys on the survivor, by answer: {dict(counts)}")
+        print(f"{workers} workers, one killed: reads of its keys and writes on the survivor, by answer: "
+              f"{dict(counts)}")
+        assert counts["202 POST"] == len(written), counts  # every write taken, whoever owned its partition
+        wait_caught_up(env)
+        for key in [*keys, *written]:  # the final state: every order once, on whichever worker owns it now
+            assert checked(survivor.get(f"/orders/{key}"), key) == "200"
+        assert survivor.get("/stats").json()["orders_by_status"]["placed"] == len(keys) + len(written)
     finally:
-        doomed.stop()
-        survivor.stop()
+        for worker in reversed(started):
+            worker.stop()
+
+
+def place(worker: Worker, key: str) -> httpx.Response:
+    data: dict[str, Any] = {"order_id": key, "customer_id": "c", "currency": "EUR", "placed_at": NOW,
+                            "items": [{"sku": "s", "quantity": 1, "unit_price_minor": 1}], "total_minor": 1}
+    return httpx.post(f"{worker.url}/events", json={"type": "OrderPlaced", "data": data}, timeout=30)

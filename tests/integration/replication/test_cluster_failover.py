@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, ResourceType
 
 from streams.connection import KafkaConnection
 from streams.devstack.cluster import KafkaCluster
@@ -37,6 +37,7 @@ from streams.position import Position
 from streams.registry.threaded import ThreadedRegistry
 from streams.scan import scan
 from streams.settings import Settings
+from tests.integration.devstack.stack import alive
 from tests.integration.harness import STARTED, Worker, by_status, wait_until
 from tests.integration.orders.builders import body, ingest_for, placed
 
@@ -102,7 +103,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             worker.stop()
         if registry is not None:
             registry.stop()
+        pids = [node.pid for node in cluster.nodes]
         cluster.stop(timeout=5)  # the last node has no quorum left for a controlled shutdown: killed after 5 s
+        assert [pid for pid in pids if pid is not None and alive(pid)] == []  # no node left behind
 
 
 @pytest.fixture
@@ -260,6 +263,18 @@ def kill_leader_while_events_flow(stack: Stack, topic: str, partition: int) -> N
             for name in stack.ours() if name.endswith(".dlq")}
     assert dead, stack.ours()
     assert set(dead.values()) == {0}, dead
+
+
+def test_the_cluster_keeps_its_own_topics_in_three_copies_two_in_sync(stack: Stack) -> None:
+    """Kafka's own topics (the group's offsets) have as many copies as the app's, and topics created without a
+    setting get min.insync.replicas 2: no write is acknowledged on one copy (``internal_topic_config``)."""
+    offsets = stack.admin.list_topics("__consumer_offsets", timeout=10).topics["__consumer_offsets"]
+    assert {len(partition.replicas) for partition in offsets.partitions.values()} == {3}
+    stack.admin.create_topics([NewTopic("defaults", 1)])["defaults"].result(timeout=30)
+    [config] = [f.result(timeout=30) for f in stack.admin.describe_configs(
+        [ConfigResource(ResourceType.TOPIC, "defaults")]).values()]
+    assert config["min.insync.replicas"].value == "2"
+    assert len(stack.admin.list_topics("defaults", timeout=10).topics["defaults"].partitions[0].replicas) == 3
 
 
 def test_the_leader_of_an_orders_partition_killed_mid_stream(stack: Stack, one_worker: Worker) -> None:
