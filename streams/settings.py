@@ -98,9 +98,9 @@ class Settings(BaseSettings):
     breaker_open_s: float = Field(default=1.0, gt=0, description="first wait of an open breaker before a probe")
     breaker_max_open_s: float = Field(default=30.0, gt=0, description="longest wait between probes")
     session_timeout_s: float = Field(
-        default=60.0, ge=6, le=1800,
+        default=10.0, ge=6, le=1800,
         description="how long the group waits for a worker that stopped answering (a kill -9) before moving its "
-                    "partitions",
+                    "partitions (heartbeats run on the consumer's own thread: a busy worker still sends them)",
     )
     heartbeat_interval_s: float | None = Field(
         default=None, gt=0,
