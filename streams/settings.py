@@ -19,7 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 if TYPE_CHECKING:
     from streams.connection import KafkaConnection
 
-__all__ = ["Settings", "explain_invalid", "without_credentials"]
+__all__ = ["Settings", "explain_invalid", "variables", "without_credentials"]
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
@@ -306,6 +306,17 @@ _USERINFO = re.compile(r"(?<=://)[^/?#@\s]*@")
 def without_credentials(text: str) -> str:
     """``text`` with the ``user:password@`` of every URL in it removed, to show a URL setting safely."""
     return _USERINFO.sub("", text)
+
+
+def variables() -> list[tuple[str, str]]:
+    """Each setting as a user sets it: its environment variable (an alias's own name) and what it is for."""
+    found = []
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        variable = (str(alias.choices[0]) if isinstance(alias, AliasChoices) else str(alias)) if alias \
+            else f"STREAMS_{name.upper()}"
+        found.append((variable, field.description or ""))
+    return found
 
 
 def explain_invalid(error: ValidationError) -> str:

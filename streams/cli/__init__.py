@@ -24,19 +24,23 @@ from streams.cli.replay_cmd import replay
 from streams.cli.schemas_cmd import schemas_app
 from streams.cli.worker_cmd import worker
 from streams.errors import StreamsError
-from streams.settings import Settings, explain_invalid, without_credentials
+from streams.settings import Settings, explain_invalid, variables, without_credentials
 
 __all__ = ["app", "main"]
+
+SETTINGS = "Settings come from the environment, the same for every command:\n\n" + "\n\n".join(
+    f"{variable}: {what}" for variable, what in variables())
 
 app = typer.Typer(
     name="streams",
     help="Kafka stream processing: workers, a local dev stack, a schema registry and operator tools.",
+    epilog="Every command reads its settings (STREAMS_*) from the environment: `streams worker --help` lists them.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 app.command("dev")(dev)
-app.command("worker")(worker)
+app.command("worker", epilog=SETTINGS)(worker)
 app.command("registry")(registry)
 app.command("produce")(produce)
 app.command("lag")(lag)

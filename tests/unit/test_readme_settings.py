@@ -5,18 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import AliasChoices
-
-from streams.settings import Settings
+from streams.settings import variables
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-
-
-def _variable(name: str) -> str:
-    alias = Settings.model_fields[name].validation_alias
-    if isinstance(alias, AliasChoices):
-        return str(alias.choices[0])
-    return str(alias) if alias else f"STREAMS_{name.upper()}"
 
 
 def _table() -> list[str]:
@@ -27,4 +18,4 @@ def _table() -> list[str]:
 def test_every_setting_is_in_the_readme_table_once() -> None:
     rows = _table()
     assert len(rows) == len(set(rows)), rows
-    assert sorted(rows) == sorted(_variable(name) for name in Settings.model_fields)
+    assert sorted(rows) == sorted(variable for variable, _ in variables())
