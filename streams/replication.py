@@ -6,20 +6,22 @@ nothing.  Unset, both are decided from the cluster the worker starts on, so the 
 both; set, a value the cluster cannot honour is refused when the worker starts, in one line naming the
 setting, instead of topic creation failing (or writes hanging on ``NOT_ENOUGH_REPLICAS``) later.
 
-``decide_replication`` is the decision, pure; ``cluster_replication`` feeds it the cluster's broker count.
+``decide_replication`` is the decision, pure; ``cluster_replication`` feeds it the cluster's size (``cluster_size``:
+its brokers, those down included).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
 from streams.errors import ConfigError, TransientError
 
-__all__ = ["MIN_INSYNC_CONFIG", "Replication", "ReplicationError", "cluster_replication", "decide_replication",
-           "default_factor"]
+__all__ = ["MIN_INSYNC_CONFIG", "Replication", "ReplicationError", "cluster_replication", "cluster_size",
+           "decide_replication", "default_factor"]
 
 MIN_INSYNC_CONFIG = "min.insync.replicas"
 
@@ -91,13 +93,22 @@ def decide_replication(brokers: int, *, factor: int | None = None, min_insync: i
 
 def cluster_replication(admin: AdminClient, *, factor: int | None = None, min_insync: int | None = None,
                         timeout: float = 10.0) -> Replication:
-    """``decide_replication`` for the cluster ``admin`` reaches (its broker count from the metadata)."""
+    """``decide_replication`` for the cluster ``admin`` reaches (its size from the metadata: ``cluster_size``)."""
     try:
         metadata = admin.list_topics(timeout=timeout)
     except KafkaException as exc:
         raise TransientError(f"cannot reach Kafka to count its brokers: {exc.args[0]}",
                              hint="is the broker running? check STREAMS_BROKER") from exc
-    return decide_replication(len(metadata.brokers), factor=factor, min_insync=min_insync)
+    return decide_replication(cluster_size(metadata), factor=factor, min_insync=min_insync)
+
+
+def cluster_size(metadata: Any) -> int:
+    """The brokers of the cluster, those down included: the live ones the metadata lists, or more when a
+    partition has its copies on more (a topic's replica list keeps a broker that is down).  A worker restarted
+    while one of three brokers is down so decides what it decided before (3 and 2), rather than 1, or refusing
+    a STREAMS_REPLICATION_FACTOR of 3."""
+    copies = (len(partition.replicas) for topic in metadata.topics.values() for partition in topic.partitions.values())
+    return max(len(metadata.brokers), *copies, 0)
 
 
 def _brokers(count: int) -> str:

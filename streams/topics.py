@@ -18,7 +18,7 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from streams.errors import ConfigError, TransientError
-from streams.replication import decide_replication, default_factor
+from streams.replication import cluster_size, decide_replication, default_factor
 
 __all__ = ["DLQ_SUFFIX", "TopicSpec", "dlq_topic", "ensure_topics", "under_replicated"]
 
@@ -65,7 +65,7 @@ def ensure_topics(admin: AdminClient, specs: Iterable[TopicSpec], timeout: float
             )
     # Warned of, never refused: with a broker down the live ones are fewer than the factor, and the topics
     # that exist must still open (the registry, the audit log restarting during an outage).
-    wanted_factor = replication_factor or default_factor(len(metadata.brokers))
+    wanted_factor = replication_factor or default_factor(cluster_size(metadata))
     for line in under_replicated(metadata, wanted, wanted_factor):
         log.warning(line)
     missing = [spec for name, spec in wanted.items() if name not in metadata.topics]

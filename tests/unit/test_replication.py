@@ -8,7 +8,13 @@ import pytest
 from pydantic import ValidationError
 
 from streams.errors import ConfigError, StreamsError, TransientError
-from streams.replication import MIN_INSYNC_CONFIG, ReplicationError, decide_replication
+from streams.replication import (
+    MIN_INSYNC_CONFIG,
+    ReplicationError,
+    cluster_replication,
+    cluster_size,
+    decide_replication,
+)
 from streams.settings import Settings, explain_invalid
 from streams.topics import TopicSpec, ensure_topics, under_replicated
 
@@ -110,3 +116,17 @@ def test_topics_that_exist_open_with_a_broker_down_even_with_the_factor_set(capl
     specs = [TopicSpec("orders", 2), TopicSpec("audit", 2)]
     assert ensure_topics(admin, specs, replication_factor=3) == []  # type: ignore[arg-type]
     assert [r.getMessage()[:14] for r in caplog.records] == ["topic 'audit' "]
+
+
+def test_a_broker_that_is_down_still_counts_in_the_cluster_s_size() -> None:
+    """Two of three brokers alive: the replica lists still name the third, so a restarted worker decides 3 and 2
+    as before, and a factor of 3 set is not refused."""
+    metadata = _metadata(orders=3)
+    metadata.brokers = {1: None, 2: None}
+    assert cluster_size(metadata) == 3
+    admin = SimpleNamespace(list_topics=lambda timeout: metadata)
+    decided = cluster_replication(admin, factor=None)  # type: ignore[arg-type]
+    assert (decided.factor, decided.min_insync) == (3, 2)
+    assert cluster_replication(admin, factor=3).factor == 3  # type: ignore[arg-type]
+    empty = SimpleNamespace(brokers={1: None}, topics={})
+    assert cluster_size(empty) == 1
