@@ -97,7 +97,8 @@ REFUSALS = {
     "an untrusted broker certificate": ("SASL_SSL", {"STREAMS_SSL_CAFILE": "UNTRUSTED"}, ["STREAMS_SSL_CAFILE"]),
     "no client certificate on mutual TLS": ("SSL", {"STREAMS_SSL_CERTFILE": "", "STREAMS_SSL_KEYFILE": ""},
                                             ["STREAMS_SSL_CERTFILE", "STREAMS_SSL_KEYFILE"]),
-    "plaintext on a TLS listener": ("SSL", {"STREAMS_SECURITY_PROTOCOL": "PLAINTEXT"},
+    "plaintext on a TLS listener": ("SSL", {"STREAMS_SECURITY_PROTOCOL": "PLAINTEXT", "STREAMS_SSL_CAFILE": "",
+                                            "STREAMS_SSL_CERTFILE": "", "STREAMS_SSL_KEYFILE": ""},
                                     ["STREAMS_SECURITY_PROTOCOL"]),
 }
 
