@@ -24,7 +24,7 @@ from typing import Any
 from confluent_kafka.admin import AdminClient
 
 from bench.pipeline import cpu_seconds, local_stack, run_worker
-from bench.protocol_cost import checker
+from bench.protocol_cost import checker, read_models_env
 from streams.devstack.cluster import KafkaCluster
 
 FACTORS = {3: {"STREAMS_REPLICATION_FACTOR": "3", "STREAMS_MIN_INSYNC_REPLICAS": "2"},
@@ -61,9 +61,7 @@ def main() -> None:
     results: list[dict[int, dict[str, Any]]] = []
     with local_stack(root, brokers=3) as (cluster, registry):
         admin = AdminClient({"bootstrap.servers": cluster.bootstrap_servers})
-        base = {"STREAMS_BROKER": cluster.url, "STREAMS_SCHEMA_REGISTRY_URL": registry.url,
-                "STREAMS_TOPIC_PARTITIONS": "4", "STREAMS_LOG_LEVEL": "warning",
-                "STREAMS_APP_FACTORY": "bench.ours_without_fanout:create_app"}
+        base = read_models_env(cluster.url, registry.url)
         for r in range(1, args.rounds + 1):
             runs = {}
             for factor in ((3, 1) if r % 2 else (1, 3)):

@@ -20,7 +20,7 @@ from pathlib import Path
 from confluent_kafka.admin import AdminClient
 
 from bench.pipeline import local_stack, run_worker
-from bench.protocol_cost import checker
+from bench.protocol_cost import checker, read_models_env
 
 JOINED = "(Re-)joining group"
 HEARTBEAT_TROUBLE = ("Heartbeat session expired", "Heartbeat failed", "Heartbeat send request failed")
@@ -35,10 +35,8 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="bench-session-"))
     with local_stack(root) as (broker, registry):
         admin = AdminClient({"bootstrap.servers": broker.bootstrap_servers})
-        base = {"STREAMS_BROKER": broker.url, "STREAMS_SCHEMA_REGISTRY_URL": registry.url,
-                "STREAMS_TOPIC_PARTITIONS": "4", "STREAMS_LOG_LEVEL": "info",
-                "STREAMS_SESSION_TIMEOUT_S": f"{args.session_timeout:g}",
-                "STREAMS_APP_FACTORY": "bench.ours_without_fanout:create_app"}
+        base = read_models_env(broker.url, registry.url, STREAMS_LOG_LEVEL="info",  # its joins are logged at info
+                               STREAMS_SESSION_TIMEOUT_S=f"{args.session_timeout:g}")
         for r in range(1, args.rounds + 1):
             data_dir = root / f"worker-{r}"
             run = run_worker(base, data_dir, args.events, f"bench-session-{r}", admin, load_gets=True,

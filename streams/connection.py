@@ -15,6 +15,7 @@ themselves would retry until a timeout.  The password is never part of a message
 from __future__ import annotations
 
 import logging
+import re
 import ssl
 import time
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ _QUIET = logging.getLogger("streams.connection.librdkafka")
 _QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False
 
+_THREAD = re.compile(r"^\[thrd:[^\]]*\]: ")
 _SASL_HINT = "check STREAMS_SASL_USERNAME, STREAMS_SASL_PASSWORD and STREAMS_SASL_MECHANISM"
 _FILES_HINT = ("check STREAMS_SSL_CAFILE, STREAMS_SSL_CERTFILE and STREAMS_SSL_KEYFILE: PEM files, the key without "
                "a pass phrase")
@@ -211,4 +213,5 @@ class _Said:
         self.lines = lines
 
     def log(self, level: int, fmt: str, *args: object) -> None:
-        self.lines.append(str(args[-1]) if args else fmt)  # ("%s [%s] %s", facility, client, message): the message
+        # ("%s [%s] %s", facility, client, "[thrd:...]: message"): the message, as the error callback says it
+        self.lines.append(_THREAD.sub("", str(args[-1])) if args else fmt)

@@ -97,7 +97,6 @@ class KafkaStore:
         self._thread: threading.Thread | None = None
         self._consumer: Consumer | None = None
         self._offsets: Consumer | None = None
-        self._offsets_config: dict[str, Any] = {}
         self._offsets_lock = threading.Lock()
         self._producer: Producer | None = None
 
@@ -118,14 +117,9 @@ class KafkaStore:
         except TransientError as exc:
             raise TransientError(f"cannot reach Kafka at {self.kafka} to open {self.topic}",
                                  hint="is the broker running? check STREAMS_BROKER") from exc
-        consumer_config = {**self._base, "enable.auto.commit": False, "isolation.level": "read_committed",
-                           "enable.partition.eof": False}
-        self._consumer = Consumer({**consumer_config, "group.id": f"streams-registry-{id(self)}",
-                                   "auto.offset.reset": "earliest"})
+        self._consumer = self._reader(f"streams-registry-{id(self)}", {"auto.offset.reset": "earliest"})
         self._consumer.assign([TopicPartition(self.topic, 0, OFFSET_BEGINNING)])
-        # A second client for end-offset queries: the reader thread owns the first one.
-        self._offsets_config = {**consumer_config, "group.id": f"streams-registry-offsets-{id(self)}"}
-        self._offsets = Consumer(self._offsets_config)
+        self._offsets = self._offsets_client()  # the reader thread owns the first one
         self._thread = threading.Thread(target=self._run, name="registry-store", daemon=True)
         self._thread.start()
         self.catch_up()
@@ -188,12 +182,21 @@ class KafkaStore:
                     self._renew_offsets()
                 time.sleep(0.2)
 
+    def _reader(self, group: str, extra: dict[str, Any] | None = None) -> Consumer:
+        """A consumer of the topic's committed records (it never commits: ``group`` only names it)."""
+        return Consumer({**self._base, "enable.auto.commit": False, "isolation.level": "read_committed",
+                         "enable.partition.eof": False, "group.id": group, **(extra or {})})
+
+    def _offsets_client(self) -> Consumer:
+        """A client for end-offset queries only."""
+        return self._reader(f"streams-registry-offsets-{id(self)}")
+
     def _renew_offsets(self) -> None:
         """A new end-offset client.  The old one asks the partition's leader it last knew: a client with no
         assignment never refreshes that, so with its leader's node dead (kill -9) it would time out until the
         node came back; a new client looks the leader up."""
         with self._offsets_lock:
-            old, self._offsets = self._offsets, Consumer(self._offsets_config)
+            old, self._offsets = self._offsets, self._offsets_client()
         if old is not None:
             old.close()
 

@@ -17,6 +17,7 @@ from streams.devstack.worker import WorkerProcess
 from streams.errors import TransientError
 from streams.lag import LagSampler
 from streams.registry import ThreadedRegistry
+from streams.settings import Settings
 
 __all__ = ["ROOT", "STARTED", "Restartable", "Worker", "by_status", "caught_up", "metric", "streams_cli",
            "wait_caught_up", "wait_until"]
@@ -68,7 +69,7 @@ def caught_up(env: dict[str, str]) -> bool:
     may be older than the records the test just wrote.)  The partitions are those the group has committed on and
     those its members are assigned: ask while a worker of the group runs.
     """
-    sampler = LagSampler(KafkaConnection(env["STREAMS_BROKER"].removeprefix("kafka://")))
+    sampler = LagSampler(Settings(broker=env["STREAMS_BROKER"]).kafka)  # every node of a cluster's URL list
     try:
         groups = sampler.sample([env["STREAMS_APP_ID"]], seconds=False)
     except TransientError:  # the broker busy (a coordinator moving, a broker back from the dead): not yet

@@ -205,3 +205,11 @@ def test_a_tls_file_librdkafka_cannot_read_is_a_config_error(tmp_path: Path) -> 
         KafkaConnection("127.0.0.1:1", "SSL", ssl_cafile=garbage).ssl_context()  # aiokafka's (the worker's)
     for raised in (librdkafka, python):
         assert "STREAMS_SSL_CAFILE" in raised.value.one_line()
+
+
+def test_a_logged_cause_is_said_without_librdkafka_s_thread_prefix() -> None:
+    from streams.connection import _Said
+
+    lines: list[KafkaError | str] = []
+    _Said(lines).log(3, "%s [%s] %s", "FAIL", "rdkafka#producer-1", "[thrd:ssl://a:9092/bootstrap]: a:9092: boom")
+    assert lines == ["a:9092: boom"]

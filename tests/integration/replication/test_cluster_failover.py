@@ -1,13 +1,13 @@
 """One worker on a three-node cluster: the leader of an ``orders`` partition, then the leader of a read-model
 changelog partition, killed with kill -9 while order events flow.
 
-Each event is sent with acks=all through the CLI's producer (``streams produce``'s ``OrderIngest``) at a steady
-rate from a thread; a node is killed a few seconds in and started again once the worker has moved on.  Then:
-every event acknowledged (none lost to the failover), each counted exactly once in the read models (every order
-readable, the customers' counts and the stats moved by exactly what was sent), no dead letter, and the same
-worker process all along (it resumed by itself).  The time to resume runs from the kill until the group's
-committed offset on the partition passes the first event sent to it after the kill: that event, and everything
-it wrote (its changelog records included), durable.  It is printed (``pytest -s``).
+Each event is sent with acks=all through the CLI's producer (``streams produce``'s ``OrderIngest``) at a steady rate
+from a thread, held after the first 80 until a node is killed; the node is started again once the worker has moved
+on. Then: every event acknowledged (none lost to the failover), each counted exactly once in the read models (every
+order readable, the customers' counts and the stats moved by exactly what was sent), no dead letter, and the same
+worker process all along (it resumed by itself). The time to resume runs from the kill until the group's committed
+offset on the partition passes the first event sent to it after the kill: that event, and everything it wrote (its
+changelog records included), durable. It is printed (``pytest -s``).
 
 The worker's topics get three copies, two in sync required (``streams.replication``): with one node down every
 write still has its two copies, once the partitions it led have new leaders (the controller fences a node that
@@ -29,7 +29,6 @@ import pytest
 from aiokafka.partitioner import DefaultPartitioner
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, ResourceType
 
-from streams.connection import KafkaConnection
 from streams.devstack.cluster import KafkaCluster
 from streams.errors import TransientError
 from streams.lag import LagSampler
@@ -38,7 +37,7 @@ from streams.registry.threaded import ThreadedRegistry
 from streams.scan import scan
 from streams.settings import Settings
 from tests.integration.devstack.stack import alive
-from tests.integration.harness import STARTED, Worker, by_status, wait_until
+from tests.integration.harness import STARTED, Worker, by_status, caught_up, wait_until
 from tests.integration.orders.builders import body, ingest_for, placed
 
 pytestmark = pytest.mark.integration
@@ -46,7 +45,7 @@ pytestmark = pytest.mark.integration
 PARTITIONS = 4
 EVENTS = 300  # per kill: 7.5 s of events at RATE, the kill 2 s in
 RATE = 40.0  # events/s
-KILL_AFTER = 80  # events sent before the kill
+KILL_AFTER = 80  # events sent before the kill (the flow waits at its gate until the node is killed)
 CUSTOMERS = 5
 
 
@@ -93,7 +92,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         # One order through everything first, so that each schema the worker writes is registered (and cached)
         # before any kill: what the two first tests measure is the worker's failover, not the registry's.
         Flow(env, 1, RATE).start().join()
-        wait_until(lambda: caught_up(stack) and by_status(worker).get("placed") == 1, timeout=60,
+        wait_until(lambda: caught_up(stack.env) and by_status(worker).get("placed") == 1, timeout=60,
                    what="the first order applied")
         print(f"\n3 nodes up in {cluster_up - started:.1f}s, the registry, the worker and a first order in "
               f"{time.monotonic() - cluster_up:.1f}s more")
@@ -118,14 +117,18 @@ def one_worker(stack: Stack, _forget_started_workers: None) -> Worker:
 @dataclass
 class Flow:
     """``count`` OrderPlaced events at ``rate`` per second from a thread, acks=all, without waiting for each
-    acknowledgement (so the rate holds while a partition has no leader): each kept with the time it was sent
-    and the future of its position."""
+    acknowledgement (so the rate holds while a partition has no leader): each kept with the future of its
+    position.  With ``hold_after``, the thread stops after that many events until the test opens ``gate`` (a
+    node killed meanwhile): every event after them is sent after the kill, however slow the machine.  The rate
+    only spreads the events over the failover; nothing is asserted about time."""
 
     env: dict[str, str]
     count: int
     rate: float
+    hold_after: int | None = None
+    gate: threading.Event = field(default_factory=threading.Event)
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
-    sent: list[tuple[float, str, Future[Position]]] = field(default_factory=list)
+    sent: list[tuple[str, Future[Position]]] = field(default_factory=list)
     failure: list[BaseException] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -142,8 +145,11 @@ class Flow:
             with ingest_for(self.env) as ingest:  # closing it waits for every acknowledgement (or its failure)
                 started = time.monotonic()
                 for i in range(self.count):
+                    if i == self.hold_after:
+                        assert self.gate.wait(timeout=120), "the test never opened the gate"
+                        started = time.monotonic() - i / self.rate  # the rate goes on from here
                     prepared = ingest.prepare(body("OrderPlaced", placed(self.order_id(i), self.customer(i))))
-                    self.sent.append((time.monotonic(), self.order_id(i), ingest.enqueue(prepared)))
+                    self.sent.append((self.order_id(i), ingest.enqueue(prepared)))
                     time.sleep(max(0.0, started + (i + 1) / self.rate - time.monotonic()))
         except BaseException as exc:  # said by join()
             self.failure.append(exc)
@@ -157,26 +163,25 @@ class Flow:
         self.thread.join(timeout=self.count / self.rate + 60)
         assert not self.thread.is_alive(), "the producer did not finish"
         assert not self.failure, self.failure
-        return [future.result(timeout=0) for _, _, future in self.sent]
+        return [future.result(timeout=0) for _, future in self.sent]
 
-    def first_after(self, moment: float, partition: int) -> str:
-        """The order id of the first event sent at or after ``moment`` to ``partition`` (Kafka's murmur2 of
-        the key, as the producer partitions)."""
+    def first_after_gate(self, partition: int) -> str:
+        """The order id of the first event past the gate bound to ``partition`` (Kafka's murmur2 of the key, as
+        the producer partitions); "" while none is sent yet."""
         partitioner = DefaultPartitioner()
-        for at, order_id, _ in list(self.sent):
-            if at >= moment and partitioner(order_id.encode(), list(range(PARTITIONS)),
-                                            list(range(PARTITIONS))) == partition:
+        for order_id, _ in list(self.sent)[self.hold_after or 0:]:
+            if partitioner(order_id.encode(), list(range(PARTITIONS)), list(range(PARTITIONS))) == partition:
                 return order_id
         return ""
 
     def position(self, order_id: str) -> Position:
-        [future] = [future for _, sent_id, future in self.sent if sent_id == order_id]
+        [future] = [future for sent_id, future in self.sent if sent_id == order_id]
         return future.result(timeout=60)
 
 
 def committed(stack: Stack, topic: str, partition: int) -> int:
     """The group's committed offset on ``topic``'s ``partition`` now (-1: none, or the cluster did not answer)."""
-    sampler = LagSampler(KafkaConnection(stack.cluster.running_bootstrap_servers))
+    sampler = LagSampler(stack.cluster.connection)
     try:
         [group] = sampler.sample([stack.group], seconds=False)
     except TransientError:  # a coordinator moving: not known now
@@ -184,18 +189,6 @@ def committed(stack: Stack, topic: str, partition: int) -> int:
     finally:
         sampler.close()
     return next((p.committed or -1 for p in group.partitions if (p.topic, p.partition) == (topic, partition)), -1)
-
-
-def caught_up(stack: Stack) -> bool:
-    """Every record written so far applied and all it wrote durable (``harness.caught_up``, on every node)."""
-    sampler = LagSampler(KafkaConnection(stack.cluster.running_bootstrap_servers))
-    try:
-        partitions = [p for g in sampler.sample([stack.group], seconds=False) for p in g.partitions]
-    except TransientError:
-        return False
-    finally:
-        sampler.close()
-    return bool(partitions) and all(p.lag == 0 for p in partitions)
 
 
 def fully_replicated(stack: Stack) -> bool:
@@ -217,16 +210,18 @@ def kill_leader_while_events_flow(stack: Stack, topic: str, partition: int) -> N
     worker = stack.worker
     assert worker.process is not None
     pid = worker.process.pid
-    wait_until(lambda: caught_up(stack) and by_status(worker), timeout=60, what="the worker idle")
+    wait_until(lambda: caught_up(stack.env) and by_status(worker), timeout=60, what="the worker idle")
     before = by_status(worker).get("placed", 0)
-    flow = Flow(stack.env, EVENTS, RATE).start()
-    wait_until(lambda: len(flow.sent) >= KILL_AFTER, timeout=30, interval=0.05, what=f"{KILL_AFTER} events sent")
+    flow = Flow(stack.env, EVENTS, RATE, hold_after=KILL_AFTER).start()
+    wait_until(lambda: len(flow.sent) >= KILL_AFTER, timeout=30, interval=0.05,
+               what=f"{KILL_AFTER} events sent, the flow held at the gate")
     leader = stack.cluster.leader(topic, partition)
     assert leader in (1, 2, 3), leader
     stack.cluster.kill_node(leader)
     killed = time.monotonic()
+    flow.gate.set()  # the rest of the events flow from now: all after the kill
     try:
-        next_id = wait_until(lambda: flow.first_after(killed, partition), timeout=30, interval=0.05,
+        next_id = wait_until(lambda: flow.first_after_gate(partition), timeout=30, interval=0.05,
                              what=f"an event sent to partition {partition} after the kill")
         position = flow.position(next_id)  # acknowledged once the partition has a leader again
         assert position.partition == partition, position
@@ -242,7 +237,7 @@ def kill_leader_while_events_flow(stack: Stack, topic: str, partition: int) -> N
     finally:  # the next test starts with three nodes, whatever happened here
         stack.cluster.restart_node(leader)
     wait_until(lambda: fully_replicated(stack), timeout=60, what=f"node {leader} back in sync on every partition")
-    wait_until(lambda: caught_up(stack), timeout=90, what="the worker caught up")
+    wait_until(lambda: caught_up(stack.env), timeout=90, what="the worker caught up")
     print(f"{len(positions)} events acknowledged; node {leader} back in sync {time.monotonic() - killed:.1f}s "
           f"after the kill")
 

@@ -12,8 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from streams import headers as h
+from streams.connection import KafkaConnection
 from streams.devstack.ports import free_port
 from streams.devstack.processes import ChildProcess
+from streams.recordpath.records import header
+from streams.scan import scan
 from tests.integration.harness import Worker, streams_cli, wait_until
 from tests.integration.orders.builders import placed
 from tests.integration.security.conftest import SecureBroker
@@ -84,7 +88,12 @@ def test_the_cli_works_through_mutual_tls(secure_broker: SecureBroker, tmp_path:
         env["STREAMS_SCHEMA_REGISTRY_URL"] = url
         produced = streams_cli(env, "produce", "OrderPlaced", "--data", json.dumps(placed("o-tls")))
         assert produced.returncode == 0, produced.stderr
-        assert '"partition"' in produced.stdout or "partition" in produced.stdout
+        receipt = json.loads(produced.stdout)
+        mutual_tls = KafkaConnection(secure_broker.ssl, "SSL", ssl_cafile=secure_broker.ca,
+                                     ssl_certfile=secure_broker.client_cert, ssl_keyfile=secure_broker.client_key)
+        [record] = [r for r in scan(mutual_tls, f"{env['STREAMS_TOPIC_PREFIX']}orders")
+                    if (r.partition, r.offset) == (receipt["partition"], receipt["offset"])]
+        assert header(record.headers, h.EVENT_ID) == receipt["event_id"].encode()  # written, and read back, over TLS
     finally:
         registry.stop()
 
