@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
-from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, ResourceType
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient, ConfigEntry, ConfigResource, NewTopic, ResourceType
 
 from streams.devstack.cluster import KafkaCluster
 from streams.errors import TransientError
@@ -260,14 +261,26 @@ def kill_leader_while_events_flow(stack: Stack, topic: str, partition: int) -> N
     assert set(dead.values()) == {0}, dead
 
 
+def described(admin: AdminClient, topic: str) -> dict[str, ConfigEntry] | None:
+    """``topic``'s configs, or None while the node the admin client asks has not yet learnt of the topic (each node
+    takes the new topic from the controller in its own time: UNKNOWN_TOPIC_OR_PART was seen once in CI)."""
+    [future] = admin.describe_configs([ConfigResource(ResourceType.TOPIC, topic)]).values()
+    try:
+        configs: dict[str, ConfigEntry] = future.result(timeout=30)
+    except KafkaException as error:
+        if error.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
+            raise
+        return None
+    return configs
+
+
 def test_the_cluster_keeps_its_own_topics_in_three_copies_two_in_sync(stack: Stack) -> None:
     """Kafka's own topics (the group's offsets) have as many copies as the app's, and topics created without a
     setting get min.insync.replicas 2: no write is acknowledged on one copy (``internal_topic_config``)."""
     offsets = stack.admin.list_topics("__consumer_offsets", timeout=10).topics["__consumer_offsets"]
     assert {len(partition.replicas) for partition in offsets.partitions.values()} == {3}
     stack.admin.create_topics([NewTopic("defaults", 1)])["defaults"].result(timeout=30)
-    [config] = [f.result(timeout=30) for f in stack.admin.describe_configs(
-        [ConfigResource(ResourceType.TOPIC, "defaults")]).values()]
+    config = wait_until(lambda: described(stack.admin, "defaults"), what="the new topic's configs on the node asked")
     assert config["min.insync.replicas"].value == "2"
     assert len(stack.admin.list_topics("defaults", timeout=10).topics["defaults"].partitions[0].replicas) == 3
 
