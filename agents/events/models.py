@@ -23,12 +23,15 @@ __all__ = [
     "OrderCancelled",
     "OrderCompleted",
     "OrderEvent",
+    "OrderFailed",
     "OrderItem",
     "OrderPlaced",
     "OrderShipped",
     "PaymentAuthorized",
     "PaymentFailed",
     "PaymentRefunded",
+    "ShipmentCreated",
+    "ShipmentFailed",
 ]
 
 AVRO_INT_MAX = 2**31 - 1
@@ -50,7 +53,7 @@ Reason = Annotated[str, Field(min_length=1, max_length=1000)]
 
 
 class OrderEvent(BaseModel):
-    """Fields every order event has; the base of the ten event models."""
+    """Fields every order event has; the base of the thirteen event models."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -130,3 +133,20 @@ class PaymentRefunded(OrderEvent):
 class InventoryReleased(OrderEvent):
     reservation_id: Id
     released_at: UtcMillis
+
+
+class ShipmentCreated(OrderEvent):
+    shipment_id: Id
+    carrier: Id
+    tracking_number: Id
+    created_at: UtcMillis
+
+
+class ShipmentFailed(OrderEvent):
+    reason: Reason
+    failed_at: UtcMillis
+
+
+class OrderFailed(OrderEvent):
+    reason: Reason
+    failed_at: UtcMillis

@@ -1,4 +1,4 @@
-"""The ten order event types: Avro name -> pydantic model and .avsc file.
+"""The thirteen order event types: Avro name -> pydantic model and .avsc file.
 
 ``EVENT_TYPES`` answers both the short name (``OrderPlaced``, what clients and
 headers use) and the Avro full name (``com.acme.orders.OrderPlaced``, what the
@@ -52,6 +52,7 @@ class EventType:
 _TYPES = tuple(EventType(model) for model in (
     m.OrderPlaced, m.PaymentAuthorized, m.PaymentFailed, m.InventoryReserved, m.InventoryReservationFailed,
     m.OrderShipped, m.OrderCompleted, m.OrderCancelled, m.PaymentRefunded, m.InventoryReleased,
+    m.ShipmentCreated, m.ShipmentFailed, m.OrderFailed,
 ))
 
 EVENT_TYPES: Mapping[str, EventType] = MappingProxyType(

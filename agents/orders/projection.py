@@ -47,6 +47,9 @@ EVENT_TIME_FIELDS: dict[str, str] = {
     "OrderCancelled": "cancelled_at",
     "PaymentRefunded": "refunded_at",
     "InventoryReleased": "released_at",
+    "ShipmentCreated": "created_at",
+    "ShipmentFailed": "failed_at",
+    "OrderFailed": "failed_at",
 }
 """The field of each event type that says when the fact happened."""
 

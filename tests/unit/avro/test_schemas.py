@@ -14,7 +14,7 @@ RECORD = '{"type":"record","name":"%s","namespace":"t","fields":[{"name":"a","ty
 
 def test_loads_every_top_level_file_by_short_and_full_name() -> None:
     schemas = load_schemas(SCHEMAS)
-    assert len(schemas) == 10
+    assert len(schemas) == 13
     assert schemas["OrderPlaced"].full_name == "com.acme.orders.OrderPlaced"
     assert "channel" in schemas["OrderPlaced"].text  # the current schema, not history/OrderPlaced.v1.avsc
     assert set(schemas_by_full_name(SCHEMAS)) == {s.full_name for s in schemas.values()}

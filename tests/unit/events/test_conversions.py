@@ -29,7 +29,7 @@ IDS = st.text(min_size=1, max_size=40).filter(str.strip)
 ZONES = st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=8))])
 TIMES = st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2999, 1, 1), timezones=ZONES)
 FIELDS: dict[str, st.SearchStrategy[Any]] = {
-    "order_id": IDS, "customer_id": IDS, "payment_id": IDS, "reservation_id": IDS, "carrier": IDS,
+    "order_id": IDS, "customer_id": IDS, "payment_id": IDS, "reservation_id": IDS, "shipment_id": IDS, "carrier": IDS,
     "tracking_number": IDS, "reason": IDS, "currency": st.from_regex(r"\A[A-Z]{3}\Z"),
     "amount_minor": st.integers(0, MAX_MINOR), "channel": st.none() | st.sampled_from(["web", "app", "store"]),
 }
