@@ -126,10 +126,10 @@ def _evolve(view: OrderView | None, event: Any, meta: EventMeta, status: str) ->
         new["reserved"] = True
     elif kind == "InventoryReleased":
         new["released"] = True
-    elif kind == "OrderShipped":
+    elif kind in ("OrderShipped", "ShipmentCreated"):
         new["tracking_number"] = event.tracking_number
         new["carrier"] = event.carrier
-    elif kind in ("PaymentFailed", "InventoryReservationFailed", "OrderCancelled"):
+    elif kind in ("PaymentFailed", "InventoryReservationFailed", "ShipmentFailed", "OrderCancelled", "OrderFailed"):
         new["reason"] = event.reason
     new["updated_at"] = _iso(event_time(event, kind))
     new["applied"] = {"topic": meta.position.topic, "partition": meta.position.partition,

@@ -6,12 +6,17 @@ from typing import Any
 from agents.events import (
     MODELS,
     InventoryReleased,
+    InventoryReservationFailed,
     InventoryReserved,
     OrderCancelled,
     OrderCompleted,
+    OrderFailed,
     OrderShipped,
     PaymentAuthorized,
+    PaymentFailed,
     PaymentRefunded,
+    ShipmentCreated,
+    ShipmentFailed,
 )
 from agents.orders.projection import EVENT_TIME_FIELDS, EventMeta, OrderOutcome, apply_order
 from agents.orders.view import OrderView
@@ -67,6 +72,95 @@ def test_cancellation_with_compensations() -> None:
     assert refund.stats[0]["revenue_minor"] == -1250
     release = outcomes[5]
     assert {(d["sku"], d["released"]) for d in release.skus} == {("sku-a", 2), ("sku-b", 1)}
+
+
+def paid_and_reserved() -> list[Any]:
+    return [placed(),
+            PaymentAuthorized(order_id="o-1", payment_id="p", amount_minor=1250, currency="EUR", authorized_at=NOW),
+            InventoryReserved(order_id="o-1", reservation_id="r", reserved_at=NOW)]
+
+
+def test_the_saga_ships_with_shipment_created_as_with_order_shipped() -> None:
+    view, outcomes = run([
+        *paid_and_reserved(),
+        ShipmentCreated(order_id="o-1", shipment_id="s-1", carrier="ups", tracking_number="1Z",
+                        created_at=NOW + timedelta(seconds=5)),
+        OrderCompleted(order_id="o-1", completed_at=NOW + timedelta(seconds=6)),
+    ])
+    assert [o.kind for o in outcomes] == ["applied"] * 5
+    assert view is not None
+    assert (view["status"], view["carrier"], view["tracking_number"]) == ("completed", "ups", "1Z")
+    shipped = view["history"][3]
+    assert (shipped["event_type"], shipped["from_status"], shipped["to_status"]) == (
+        "ShipmentCreated", "reserved", "shipped")
+    (stat,) = outcomes[3].stats
+    assert (stat["from_status"], stat["to_status"], stat["revenue_minor"]) == ("reserved", "shipped", 0)
+
+
+def test_a_failed_shipment_is_undone_then_the_order_fails() -> None:
+    view, outcomes = run([
+        *paid_and_reserved(),
+        ShipmentFailed(order_id="o-1", reason="address unknown", failed_at=NOW),
+        InventoryReleased(order_id="o-1", reservation_id="r", released_at=NOW),
+        PaymentRefunded(order_id="o-1", payment_id="p", amount_minor=1250, currency="EUR", refunded_at=NOW),
+        OrderFailed(order_id="o-1", reason="shipping: address unknown", failed_at=NOW + timedelta(seconds=9)),
+    ])
+    assert [o.kind for o in outcomes] == ["applied"] * 7
+    assert view is not None
+    assert [e["to_status"] for e in view["history"][3:]] == ["shipment_failed"] * 3 + ["failed"]
+    assert (view["status"], view["reason"], view["released"], view["refunded_minor"]) == (
+        "failed", "shipping: address unknown", True, 1250)
+    assert view["tracking_number"] is None
+    assert view["updated_at"] == "2026-11-22T10:30:09Z"  # the failure's own failed_at
+    assert outcomes[3].view is not None
+    assert outcomes[3].view["reason"] == "address unknown"
+    release, refund, failed = outcomes[4:]
+    assert {(d["sku"], d["released"]) for d in release.skus} == {("sku-a", 2), ("sku-b", 1)}
+    assert refund.stats[0]["revenue_minor"] == -1250
+    assert refund.customers[0]["value_minor"] == -1250
+    (stat,) = failed.stats
+    assert (stat["from_status"], stat["to_status"]) == ("shipment_failed", "failed")
+
+
+def test_a_failed_reservation_is_refunded_then_the_order_fails() -> None:
+    view, outcomes = run([
+        *paid_and_reserved()[:2],
+        InventoryReservationFailed(order_id="o-1", reason="sku-b out of stock", failed_at=NOW),
+        PaymentRefunded(order_id="o-1", payment_id="p", amount_minor=1250, currency="EUR", refunded_at=NOW),
+        OrderFailed(order_id="o-1", reason="inventory: sku-b out of stock", failed_at=NOW),
+    ])
+    assert [o.kind for o in outcomes] == ["applied"] * 5
+    assert view is not None
+    assert [e["to_status"] for e in view["history"]] == [
+        "placed", "paid", "reservation_failed", "reservation_failed", "failed"]
+    assert (view["status"], view["reason"], view["refunded_minor"], view["released"]) == (
+        "failed", "inventory: sku-b out of stock", 1250, False)
+
+
+def test_a_declined_payment_fails_the_order_and_a_late_refund_is_still_recorded() -> None:
+    """A payment authorized after the saga gave up is refused by the lifecycle; its refund is recorded."""
+    view, outcomes = run([
+        placed(),
+        PaymentFailed(order_id="o-1", reason="card declined", failed_at=NOW),
+        OrderFailed(order_id="o-1", reason="payment: card declined", failed_at=NOW),
+        PaymentAuthorized(order_id="o-1", payment_id="p", amount_minor=1250, currency="EUR", authorized_at=NOW),
+        PaymentRefunded(order_id="o-1", payment_id="p", amount_minor=1250, currency="EUR", refunded_at=NOW),
+    ])
+    assert [o.kind for o in outcomes] == ["applied", "applied", "applied", "rejected", "applied"]
+    assert outcomes[3].reason == "PaymentAuthorized not allowed in status failed"
+    assert view is not None
+    assert (view["status"], view["paid_minor"], view["refunded_minor"]) == ("failed", 0, 1250)
+
+
+def test_shipping_replies_are_refused_outside_reserved() -> None:
+    created = ShipmentCreated(order_id="o-1", shipment_id="s", carrier="ups", tracking_number="1Z", created_at=NOW)
+    failed = ShipmentFailed(order_id="o-1", reason="no carrier", failed_at=NOW)
+    paid_view, _ = run(paid_and_reserved()[:2])
+    for event in (created, failed):
+        outcome = apply_order(paid_view, event, meta(event, 9))
+        assert outcome.kind == "rejected"
+        assert outcome.view is paid_view
+        assert f"{type(event).__name__} not allowed in status paid" in (outcome.reason or "")
 
 
 def test_same_event_id_elsewhere_is_a_duplicate_and_sends_nothing() -> None:
