@@ -14,14 +14,26 @@ from agents.consumers.readmodel_agents import register_readmodel_agents
 from agents.decoding import OrderEventDecoder
 from agents.demo import create_demo
 from agents.events import default_schemas_dir
-from agents.fanout import RULES
+from agents.fanout import RULES, SAGA_INBOX, SAGA_RULE
 from agents.ingest import OrderIngest
 from agents.openapi import openapi_document
+from agents.saga import register_saga
+from agents.services.agents import register_services
+from agents.settings import OrderSettings
 from agents.tables import declare_tables, read_models
-from agents.topics import CUSTOMER_DELTAS, SKU_DELTAS, STATS_DELTAS, internal, orders_topic, topic_name, topic_specs
+from agents.topics import (
+    CUSTOMER_DELTAS,
+    SKU_DELTAS,
+    STATS_DELTAS,
+    internal,
+    orders_topic,
+    saga_inbox,
+    topic_name,
+    topic_specs,
+)
 from agents.views import register_views
 from streams.app import StreamsApp, build_app
-from streams.avro import load_schemas
+from streams.avro import AvroSchema, load_schemas
 from streams.envelope import producer_for
 from streams.freshness import Watermarks, seed_watermarks
 from streams.producer import DurableProducer
@@ -41,8 +53,11 @@ from streams.web import (
 __all__ = ["create_app", "create_demo", "create_fanout", "create_ingest", "read_models"]
 
 
-def create_app(settings: Settings, *, rules: Sequence[Rule] = RULES) -> StreamsApp:
-    """``rules``: the fan-out rules (``agents.fanout.RULES``; the benchmark also runs without any)."""
+def create_app(settings: Settings, *, rules: Sequence[Rule] = RULES,
+               domain: OrderSettings | None = None) -> StreamsApp:
+    """``rules``: the fan-out rules (``agents.fanout.RULES``; the benchmark also runs without any); ``domain``: the
+    saga's and the simulated services' settings (default: from the environment)."""
+    domain = domain or OrderSettings()
     app = build_app(settings)
     app.declare_topics(topic_specs(settings))
     partitions = settings.topic_partitions
@@ -57,9 +72,15 @@ def create_app(settings: Settings, *, rules: Sequence[Rule] = RULES) -> StreamsA
     tables = declare_tables(app)
     marks = Watermarks()
     decoder = OrderEventDecoder(settings)
+    processing = ProcessingPolicy.from_settings(settings)
     register_order_agent(app, source=orders_topic(settings), tables=tables, deltas=deltas, decoder=decoder,
-                         fanout=create_fanout(settings, decoder, rules), marks=marks,
-                         policy=ProcessingPolicy.from_settings(settings))
+                         fanout=create_fanout(settings, decoder, [*rules, SAGA_RULE] if domain.saga else rules),
+                         marks=marks, policy=processing)
+    if domain.saga:
+        register_saga(app, domain, decoder=decoder, commands=load_commands(settings), processing=processing,
+                      marks=marks)
+    if domain.simulated_services:
+        register_services(app, settings, domain, decoder)
     inboxes = register_readmodel_agents(app, deltas=deltas, tables=tables, marks=marks)
     seed_watermarks(app, marks, *(model_seed(model) for model in tables.all()))
     install_error_middleware(app)
@@ -87,9 +108,14 @@ def model_seed(model: Generational) -> Callable[[str, int, int], None]:
 
 def create_fanout(settings: Settings, decoder: OrderEventDecoder, rules: Sequence[Rule] = RULES) -> Fanout:
     """The fan-out rules (those of ``agents.fanout``), checked against the event and command schemas."""
-    commands = load_schemas((settings.schemas_dir or default_schemas_dir()) / "commands")
-    return Fanout(rules, events=decoder.catalog.schemas, commands=commands, codec=decoder.codec,
-                  topic=lambda target: topic_name(settings, target), producer=settings.producer_name)
+    return Fanout(rules, events=decoder.catalog.schemas, commands=load_commands(settings), codec=decoder.codec,
+                  topic=lambda target: saga_inbox(settings) if target == SAGA_INBOX else topic_name(settings, target),
+                  producer=settings.producer_name)
+
+
+def load_commands(settings: Settings) -> dict[str, AvroSchema]:
+    """The command schemas (``schemas/commands``), by short name."""
+    return load_schemas((settings.schemas_dir or default_schemas_dir()) / "commands")
 
 
 def create_ingest(settings: Settings, source: str) -> OrderIngest:

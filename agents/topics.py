@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from agents.fanout import RULES
+from agents.fanout import RULES, SAGA_INBOX
+from agents.services.topics import service_topic_specs
 from streams.recordpath.agent import control_topic
 from streams.settings import Settings
 from streams.topics import TopicSpec, dlq_topic
 
-__all__ = ["CUSTOMER_DELTAS", "ORDERS", "SKU_DELTAS", "STATS_DELTAS", "internal", "orders_topic", "topic_name",
-           "topic_specs"]
+__all__ = ["CUSTOMER_DELTAS", "ORDERS", "SAGA_INBOX", "SKU_DELTAS", "STATS_DELTAS", "internal", "orders_topic",
+           "saga_inbox", "topic_name", "topic_specs"]
 
 ORDERS = "orders"
 
@@ -31,6 +32,11 @@ def internal(settings: Settings, name: str) -> str:
     return f"{settings.topic_prefix}{settings.app_id}-{name}"
 
 
+def saga_inbox(settings: Settings) -> str:
+    """Every order event (the fan-out rule ``saga``) and the saga's timers and retries (``agents.saga.inbox``)."""
+    return internal(settings, SAGA_INBOX)
+
+
 def topic_specs(settings: Settings) -> list[TopicSpec]:
     n = settings.topic_partitions
     orders = orders_topic(settings)
@@ -41,4 +47,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(control_topic(orders), n),
         *(TopicSpec(topic_name(settings, target), n) for target in targets),
         *(TopicSpec(internal(settings, name), n) for name in (CUSTOMER_DELTAS, SKU_DELTAS, STATS_DELTAS)),
+        *(TopicSpec(topic, n) for topic in (saga_inbox(settings), dlq_topic(saga_inbox(settings)),
+                                           control_topic(saga_inbox(settings)))),
+        *service_topic_specs(settings),
     ]

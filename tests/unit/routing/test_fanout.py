@@ -18,7 +18,24 @@ from tests.support import NOW, MemoryRegistry, placed
 SCHEMAS = Path(__file__).resolve().parents[3] / "schemas"
 CATALOG = EventCatalog.load(SCHEMAS)
 COMMANDS = load_schemas(SCHEMAS / "commands")
-ALL = ["p.payments", "p.inventory", "p.notifications", "p.fraud-review", "p.analytics"]
+ALL = ["p.notifications", "p.fraud-review", "p.analytics"]
+
+
+def authorize_payment(placed: Mapping[str, Any]) -> dict[str, Any]:
+    return {"order_id": placed["order_id"], "customer_id": placed["customer_id"],
+            "amount_minor": placed["total_minor"], "currency": placed["currency"]}
+
+
+def reserve_inventory(placed: Mapping[str, Any]) -> dict[str, Any]:
+    return {"order_id": placed["order_id"],
+            "lines": [{"sku": item["sku"], "quantity": item["quantity"]} for item in placed["items"]]}
+
+
+COMMAND_RULES = (  # the domain sends its commands from the saga; the platform can still make them by fan-out
+    Rule("payments", source="OrderPlaced", target="payments", command="AuthorizePayment", transform=authorize_payment),
+    Rule("inventory", source="OrderPlaced", target="inventory", command="ReserveInventory",
+         transform=reserve_inventory),
+)
 
 
 def fanout(rules: Any = RULES, codec: AvroCodec | None = None) -> Fanout:
@@ -61,7 +78,7 @@ def test_a_large_order_goes_everywhere_including_fraud_review() -> None:
 @pytest.mark.parametrize(("total", "reviewed"), [(100_000, False), (100_001, True), (99_999, False)])
 def test_fraud_review_is_only_for_orders_over_the_threshold(total: int, reviewed: bool) -> None:
     assert ("p.fraud-review" in topics(fanout(), "OrderPlaced", order(total))) is reviewed
-    assert len(topics(fanout(), "OrderPlaced", order(total))) == 4 + reviewed
+    assert len(topics(fanout(), "OrderPlaced", order(total))) == 2 + reviewed
 
 
 def test_other_events_go_to_analytics_only() -> None:
@@ -104,8 +121,7 @@ async def test_outputs_keep_the_key_and_derive_the_envelope_deterministically_pe
         assert envelope.causation_id == source.envelope.event_id
         assert envelope.occurred_at == source.envelope.occurred_at
         assert envelope.producer == "test"
-    assert [e.event_type for e in envelopes] == ["AuthorizePayment", "ReserveInventory", "OrderPlaced",
-                                                 "OrderPlaced", "OrderPlaced"]
+    assert [e.event_type for e in envelopes] == ["OrderPlaced"] * 3
     ids = [e.event_id for e in envelopes]
     assert len(set(ids)) == len(ids)
     assert source.envelope.event_id not in ids
@@ -127,7 +143,8 @@ async def test_another_source_event_gets_other_output_ids() -> None:
 async def test_commands_are_encoded_from_the_order_through_the_registry() -> None:
     registry = MemoryRegistry()
     codec = AvroCodec(registry)
-    outputs = {o.rule: o for o in await Source(codec, "OrderPlaced", order(150_000)).outputs(fanout(codec=codec))}
+    router = fanout(COMMAND_RULES, codec=codec)
+    outputs = {o.rule: o for o in await Source(codec, "OrderPlaced", order(150_000)).outputs(router)}
 
     payment = codec.decode(outputs["payments"].value, COMMANDS["AuthorizePayment"])
     assert payment.writer_name == "com.acme.orders.AuthorizePayment"
@@ -177,5 +194,5 @@ def test_a_rule_that_cannot_work_is_refused_at_start_up_by_name(rule: Rule, erro
 
 
 def test_a_rule_name_used_twice_is_refused() -> None:
-    with pytest.raises(ConfigError, match="'payments' is defined twice"):
-        fanout([*RULES, Rule("payments", source="OrderPlaced", target="payments-again")])
+    with pytest.raises(ConfigError, match="'analytics' is defined twice"):
+        fanout([*RULES, Rule("analytics", source="OrderPlaced", target="analytics-again")])
