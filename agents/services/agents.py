@@ -53,7 +53,7 @@ from streams.replay import Generational
 from streams.settings import Settings
 from streams.tracing import ATTR
 
-__all__ = ["CommandDecoder", "Received", "Service", "agent_name", "apply", "register_services", "services"]
+__all__ = ["CommandDecoder", "Received", "Service", "Step", "agent_name", "apply", "register_services", "services"]
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +192,39 @@ class Prepared:
         return {ATTR.EVENT_TYPE: self.received.command.name, ATTR.OUTCOME: self.outcome}
 
 
+class Step:
+    """An agent's ``handle``: the command's rows read from the table (``get``), the pure handler run, the reply
+    encoded with the catalog's schema (``schema_of``) and enveloped; no side effects (``commit`` writes)."""
+
+    def __init__(self, service: Service[Any], *, get: Callable[[str], Any], codec: AvroCodec,
+                 schema_of: Callable[[str], AvroSchema], orders: str, producer: str, silent: bool = False,
+                 latency_s: float = 0.0, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.service = service
+        self.get = get
+        self.codec = codec
+        self.schema_of = schema_of
+        self.orders = orders
+        self.producer = producer
+        self.silent = silent
+        self.latency_s = latency_s
+        self.clock = clock
+
+    async def __call__(self, record: RawRecord, received: Received) -> Prepared:
+        if self.latency_s > 0:
+            await asyncio.sleep(self.latency_s)  # a simulation knob (module docstring)
+        if self.silent:
+            return Prepared(received, "silent", {}, None)
+        command = received.command
+        changed, reply = apply(self.service, command, self.get, self.clock())
+        value = await self.codec.encode_async(self.orders, self.schema_of(reply.event_type), reply.fields)
+        envelope = Envelope(event_id=derived_event_id(command.command_id, "reply"), event_type=reply.event_type,
+                            correlation_id=received.envelope.correlation_id, causation_id=command.command_id,
+                            occurred_at=reply.occurred_at, producer=self.producer)
+        outcome = "duplicate" if reply.repeated else reply.outcome
+        headers: list[tuple[str, bytes | None]] = list(envelope.to_headers())
+        return Prepared(received, outcome, changed, (command.order_id.encode(), value, headers))
+
+
 def register_services(app: StreamsApp, settings: Settings, order_settings: OrderSettings,
                       decoder: OrderEventDecoder) -> None:
     """The three simulated services as agents of ``app`` (``agents.app.create_app`` calls this when
@@ -217,27 +250,13 @@ def _register(app: StreamsApp, service: Service[Any], *, settings: Settings, cod
     name = agent_name(service.name)
     source = service_topic(settings, service.name)
     orders = orders_topic(settings)
-    producer = f"{settings.producer_name}/{service.name}"
     partitions = settings.topic_partitions
     table = app.Table(f"{name}-state", default=None, key_type=str, partitions=partitions,
                       help=f"what the simulated {service.name} service keeps, and the reply it gave each command")
     model = Generational(name, source, current=table, generation=0, partitions=partitions)
     events = app.metrics.events
-
-    async def handle(record: RawRecord, received: Received) -> Prepared:
-        if latency_s > 0:
-            await asyncio.sleep(latency_s)  # a simulation knob (module docstring)
-        if silent:
-            return Prepared(received, "silent", {}, None)
-        command = received.command
-        changed, reply = apply(service, command, table.get, datetime.now(UTC))
-        value = await codec.encode_async(orders, catalog_schema(reply.event_type), reply.fields)
-        envelope = Envelope(event_id=derived_event_id(command.command_id, "reply"), event_type=reply.event_type,
-                            correlation_id=received.envelope.correlation_id, causation_id=command.command_id,
-                            occurred_at=reply.occurred_at, producer=producer)
-        outcome = "duplicate" if reply.repeated else reply.outcome
-        headers: list[tuple[str, bytes | None]] = list(envelope.to_headers())
-        return Prepared(received, outcome, changed, (command.order_id.encode(), value, headers))
+    handle = Step(service, get=table.get, codec=codec, schema_of=catalog_schema, orders=orders,
+                  producer=f"{settings.producer_name}/{service.name}", silent=silent, latency_s=latency_s)
 
     def commit(record: RawRecord, prepared: Prepared) -> None:
         for key, value in prepared.rows.items():

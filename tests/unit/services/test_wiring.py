@@ -5,21 +5,23 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from agents.events import EventCatalog
-from agents.services.agents import CommandDecoder, Service, apply, services
+from agents.services.agents import CommandDecoder, Service, Step, apply, services
 from agents.services.base import Command
 from agents.services.topics import service_topic, service_topic_specs
 from agents.settings import OrderSettings
 from agents.topics import topic_name
 from streams.avro import AvroCodec, AvroSchema, load_schema, load_schemas
-from streams.envelope import Envelope
+from streams.envelope import Envelope, derived_event_id
 from streams.errors import DecodeError, ValidationError
 from streams.recordpath.agent import control_topic
 from streams.settings import Settings
@@ -165,3 +167,59 @@ def test_each_service_topic_comes_with_its_dead_letters_and_their_control_topic(
     assert [service_topic(settings, s) for s in ("payments", "inventory", "shipping")] == [
         topic_name(settings, s) for s in ("payments", "inventory", "shipping")]
 
+
+
+def _step(codec: AvroCodec, table: dict[str, Any], **knobs: Any) -> Step:
+    return Step(SERVICES["payments"], get=table.get, codec=codec, schema_of=CATALOG.schema, orders="p.orders",
+                producer="orders-app/payments", clock=lambda: NOW, **knobs)
+
+
+async def test_the_reply_goes_to_orders_keyed_by_order_with_the_envelope_of_the_contract(codec: AvroCodec) -> None:
+    table: dict[str, Any] = {}
+    command_id, raw = encoded(codec, "AuthorizePayment", AUTHORIZE)
+    received = await CommandDecoder(codec, COMMANDS, SERVICES["payments"]).decode(raw)
+    prepared = await _step(codec, table)(raw, received)
+    assert prepared.outcome == "authorized"
+    assert prepared.reply is not None
+    key, value, headers = prepared.reply
+    assert key == b"o-1"
+    envelope = Envelope.from_headers(headers)
+    assert envelope == Envelope(event_id=derived_event_id(command_id, "reply"), event_type="PaymentAuthorized",
+                                correlation_id="corr-1", causation_id=command_id, occurred_at=NOW,
+                                producer="orders-app/payments")
+    assert codec.decode(value, CATALOG.readers).record["payment_id"].startswith("pay-")
+    table.update(prepared.rows)
+
+    later = Step(SERVICES["payments"], get=table.get, codec=codec, schema_of=CATALOG.schema, orders="p.orders",
+                 producer="orders-app/payments", clock=lambda: NOW + timedelta(minutes=3))
+    again = await later(raw, received)
+    assert (again.outcome, again.rows) == ("duplicate", {})
+    assert again.reply == prepared.reply  # the same record: event id, bytes, time
+
+
+async def test_a_silent_service_answers_nothing_and_records_nothing(codec: AvroCodec) -> None:
+    table: dict[str, Any] = {}
+    _, raw = encoded(codec, "AuthorizePayment", AUTHORIZE)
+    received = await CommandDecoder(codec, COMMANDS, SERVICES["payments"]).decode(raw)
+    prepared = await _step(codec, table, silent=True)(raw, received)
+    assert (prepared.outcome, prepared.rows, prepared.reply) == ("silent", {}, None)
+    assert (await _step(codec, table)(raw, received)).outcome == "authorized"  # turned back on: it answers
+
+
+async def test_latency_delays_the_answer(codec: AvroCodec) -> None:
+    _, raw = encoded(codec, "AuthorizePayment", AUTHORIZE)
+    received = await CommandDecoder(codec, COMMANDS, SERVICES["payments"]).decode(raw)
+    started = time.perf_counter()
+    prepared = await _step(codec, {}, latency_s=0.2)(raw, received)
+    assert time.perf_counter() - started >= 0.2
+    assert prepared.outcome == "authorized"
+
+
+def test_the_services_take_their_knobs_from_the_order_settings() -> None:
+    quiet = OrderSettings(sim_silent="shipping, payments", sim_latency_ms=250)
+    assert quiet.silent == {"payments", "shipping"}
+    assert [s.name for s in services(quiet)] == ["payments", "inventory", "shipping"]
+    assert {s.name: s.commands for s in services(quiet)} == {
+        "payments": ("AuthorizePayment", "RefundPayment"), "inventory": ("ReserveInventory", "ReleaseInventory"),
+        "shipping": ("CreateShipment",)}
+    assert set(COMMANDS) >= {c for s in services(quiet) for c in s.commands}
