@@ -16,7 +16,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from streams.devstack.kafka import KafkaBroker
 from streams.settings import Settings
-from tests.integration.harness import Restartable
+from tests.integration.harness import Restartable, worker_env
 
 pytestmark = pytest.mark.integration
 
@@ -109,18 +109,7 @@ def registry_env(stack_env: dict[str, str], own_registry: Restartable) -> dict[s
 @pytest.fixture
 def stack_env(kafka_broker: KafkaBroker, registry: Any) -> dict[str, str]:
     """Settings for a worker of this test only: its own topic prefix and app id."""
-    tag = uuid.uuid4().hex[:8]
-    return {
-        "STREAMS_BROKER": kafka_broker.url,
-        "STREAMS_SCHEMA_REGISTRY_URL": registry.url,
-        "STREAMS_TOPIC_PREFIX": f"t{tag}.",
-        "STREAMS_APP_ID": f"orders-{tag}",
-        "STREAMS_TOPIC_PARTITIONS": "4",
-        "STREAMS_LOG_LEVEL": "info",
-        # The suites of the read models judge them by the events they produce; an order saga would add its own
-        # (OrderFailed when nobody answers its commands).  The saga's suites turn it on.
-        "STREAMS_SAGA": "false",
-    }
+    return worker_env(kafka_broker.url, registry.url)
 
 
 @pytest.fixture

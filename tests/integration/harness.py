@@ -20,7 +20,7 @@ from streams.registry import ThreadedRegistry
 from streams.settings import Settings
 
 __all__ = ["ROOT", "STARTED", "Restartable", "Worker", "by_status", "caught_up", "metric", "streams_cli",
-           "wait_caught_up", "wait_until"]
+           "wait_caught_up", "wait_until", "worker_env"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,6 +35,23 @@ class Worker(WorkerProcess):
         STARTED.append(self)
         super().start(timeout=timeout, ready_path=ready_path)
         return self
+
+
+def worker_env(broker_url: str, registry_url: str, **settings: str) -> dict[str, str]:
+    """Settings for workers of one test (or module) only: its own topic prefix and app id; ``settings`` on top."""
+    tag = uuid.uuid4().hex[:8]
+    return {
+        "STREAMS_BROKER": broker_url,
+        "STREAMS_SCHEMA_REGISTRY_URL": registry_url,
+        "STREAMS_TOPIC_PREFIX": f"t{tag}.",
+        "STREAMS_APP_ID": f"orders-{tag}",
+        "STREAMS_TOPIC_PARTITIONS": "4",
+        "STREAMS_LOG_LEVEL": "info",
+        # The suites of the read models judge them by the events they produce; an order saga would add its own
+        # (OrderFailed when nobody answers its commands).  The saga's suites turn it on.
+        "STREAMS_SAGA": "false",
+        **settings,
+    }
 
 
 def by_status(worker: WorkerProcess) -> dict[str, int]:

@@ -1,0 +1,145 @@
+"""The order saga on the real broker, the test playing the payment, inventory and shipping services: every path of
+the diagram, a cancellation mid-saga, duplicate and late replies, timeouts, a stuck compensation and its retry."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from agents.saga.state import record_id
+from tests.integration.harness import Worker, metric
+from tests.integration.saga.saga_story import Story
+
+pytestmark = pytest.mark.integration
+
+
+def story(workers: dict[str, Worker], name: str) -> Story:
+    worker = workers[name]
+    return Story(worker, worker.env)
+
+
+def test_a_placed_order_is_paid_reserved_shipped_and_completed(saga_workers: dict[str, Worker]) -> None:
+    s = story(saga_workers, "answered")
+    placed = s.place()
+    s.wait_sent("AuthorizePayment")
+    paid = s.reply("PaymentAuthorized")
+    s.wait_sent("ReserveInventory")
+    reserved = s.reply("InventoryReserved")
+    s.wait_sent("CreateShipment")
+    s.reply("ShipmentCreated")
+    saga = s.wait_saga("completed")
+    s.wait_order("completed")  # the saga's OrderCompleted, applied by the orders agent
+    pay, reserve, ship = s.commands()  # as a service reads them: Confluent's deserializer, envelope headers
+    assert pay.fields == {"order_id": s.order_id, "customer_id": "cust", "amount_minor": 300, "currency": "EUR"}
+    assert (pay.command_id, pay.causation_id, pay.key) == (record_id(s.order_id, "AuthorizePayment"), placed,
+                                                           s.order_id)
+    assert reserve.fields == {"order_id": s.order_id, "lines": [{"sku": "sku", "quantity": 3}], "warehouse": "main"}
+    assert (reserve.causation_id, reserve.key) == (paid, "main")  # inventory commands: keyed by warehouse
+    assert (ship.name, ship.causation_id, ship.key) == ("CreateShipment", reserved, s.order_id)
+    assert s.sent() == ["AuthorizePayment", "ReserveInventory", "CreateShipment"]
+    assert [(e["kind"], e["type"]) for e in saga["history"]] == [
+        ("reply", "OrderPlaced"), ("command", "AuthorizePayment"), ("reply", "PaymentAuthorized"),
+        ("command", "ReserveInventory"), ("reply", "InventoryReserved"), ("command", "CreateShipment"),
+        ("reply", "ShipmentCreated"), ("event", "OrderCompleted")]
+    assert (saga["step"], saga["deadline"], saga["_meta"]["read_model"]) == (None, None, "sagas")
+
+
+@pytest.mark.parametrize(("replies", "undo", "order_status"), [
+    (("PaymentFailed",), [], "failed"),
+    (("PaymentAuthorized", "InventoryReservationFailed"), ["RefundPayment"], "failed"),
+    (("PaymentAuthorized", "InventoryReserved", "ShipmentFailed"), ["ReleaseInventory", "RefundPayment"], "failed"),
+], ids=["payment-fails", "reservation-fails", "shipment-fails"])
+def test_a_failed_step_undoes_the_earlier_ones_last_first_then_fails_the_order(
+        saga_workers: dict[str, Worker], replies: tuple[str, ...], undo: list[str], order_status: str) -> None:
+    s = story(saga_workers, "answered")
+    s.place()
+    for reply, command in zip(replies, ("AuthorizePayment", "ReserveInventory", "CreateShipment"), strict=False):
+        s.wait_sent(command)
+        s.reply(reply)
+    for compensation in undo:
+        s.wait_sent(compensation)
+        s.reply({"RefundPayment": "PaymentRefunded", "ReleaseInventory": "InventoryReleased"}[compensation])
+    saga = s.wait_saga("compensated" if undo else "failed")
+    s.wait_order(order_status)
+    assert saga["compensations"] == [{"RefundPayment": "refund", "ReleaseInventory": "release"}[c] for c in undo]
+    assert s.sent()[len(replies):] == undo  # the saga's order: last done, first undone
+
+
+def test_a_cancellation_mid_saga_refunds_and_a_late_reservation_is_released(
+        saga_workers: dict[str, Worker]) -> None:
+    s = story(saga_workers, "answered")
+    s.place()
+    s.wait_sent("AuthorizePayment")
+    s.reply("PaymentAuthorized")
+    s.wait_sent("ReserveInventory")
+    s.reply("OrderCancelled")  # the reservation is in flight
+    s.wait_sent("RefundPayment")
+    s.reply("InventoryReserved")  # it answers after all: undone after the refund
+    s.reply("PaymentRefunded")
+    s.wait_sent("ReleaseInventory")
+    s.reply("InventoryReleased")
+    saga = s.wait_saga("compensated")
+    assert saga["cancelled"]
+    assert saga["compensations"] == ["refund", "release"]
+    assert "OrderFailed" not in saga["emitted"]
+    s.wait_order("cancelled")
+    view = s.worker.get(f"/orders/{s.order_id}").json()
+    assert (view["reserved"], view["released"], view["paid_minor"], view["refunded_minor"]) == (True, True, 300, 300)
+
+
+def test_duplicate_replies_move_the_saga_once(saga_workers: dict[str, Worker]) -> None:
+    s = story(saga_workers, "answered")
+    s.place()
+    s.wait_sent("AuthorizePayment")
+    paid = s.reply("PaymentAuthorized")
+    s.reply("PaymentAuthorized", event_id=paid)  # the same event again: the orders agent drops it
+    s.wait_sent("ReserveInventory")
+    s.reply("PaymentAuthorized")  # the same outcome under a new id: the saga's duplicate
+    s.reply("InventoryReserved")
+    s.wait_sent("CreateShipment")
+    assert s.sent() == ["AuthorizePayment", "ReserveInventory", "CreateShipment"]
+    text = s.worker.get("/metrics").text
+    assert metric(text, "streams_saga_replies_total", kind="duplicate", type="PaymentAuthorized") >= 1
+
+
+def test_silent_services_time_out_a_late_payment_is_refunded_and_a_stuck_refund_is_retried(
+        saga_workers: dict[str, Worker]) -> None:
+    """On the worker whose steps time out in about a second, nothing is answered until a timeout made its move:
+    the test never races a deadline."""
+    s = story(saga_workers, "silent")
+    s.place()
+    s.wait_sent("AuthorizePayment", times=2)
+    first, again = (c for c in s.commands() if c.name == "AuthorizePayment")
+    assert again.command_id == first.command_id  # the same command: a service that got both pays once
+    saga = s.wait_saga("failed")
+    assert "did not answer after 2 attempts" in saga["reason"]
+    s.wait_order("failed")
+
+    s.reply("PaymentAuthorized")  # too late: it happened all the same, so it is refunded
+    s.wait_sent("RefundPayment", times=2)  # and the payment service is silent again
+    saga = s.wait_saga("stuck")
+    assert (saga["step"], saga["deadline"]) == ("refund", None)
+    assert [e["kind"] for e in saga["history"] if e["type"] == "PaymentAuthorized"] == ["late"]
+    url = f"{s.worker.url}/sagas/{s.order_id}/retry"
+    retried = httpx.post(url, timeout=30)
+    assert retried.status_code == 202, retried.text
+    assert retried.json()["step"] == "refund"
+    s.wait_sent("RefundPayment", times=3)
+    s.reply("PaymentRefunded")  # taken whether the retried step is waiting or stuck again
+    saga = s.wait_saga("compensated")
+    assert saga["emitted"] == ["OrderFailed"]  # written once
+    view = s.worker.get(f"/orders/{s.order_id}").json()
+    assert (view["status"], view["paid_minor"], view["refunded_minor"]) == ("failed", 300, 300)
+    refused = httpx.post(url, timeout=30)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"]["code"] == "conflict"
+    text = s.worker.get("/metrics").text
+    assert metric(text, "streams_sagas_total", event="timed_out", step="payment") >= 2
+    assert metric(text, "streams_sagas_total", event="stuck", step="refund") >= 1
+    assert metric(text, "streams_saga_replies_total", kind="late", type="PaymentAuthorized") >= 1
+
+
+def test_an_unknown_saga_is_a_404_json_error(saga_workers: dict[str, Worker]) -> None:
+    response = saga_workers["answered"].get("/sagas/no-such-order")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
