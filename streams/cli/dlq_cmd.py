@@ -34,6 +34,7 @@ from streams.recordpath.agent import control_topic
 from streams.recordpath.processing import release_request
 from streams.scan import scan
 from streams.settings import Settings
+from streams.tables import table_name, table_rows
 from streams.topics import DLQ_SUFFIX, dlq_topic
 from streams.tracing import CLI_SERVICE, start_tracing
 
@@ -96,16 +97,13 @@ def list_(as_json: bool = _JSON) -> None:
 
 def _parked(settings: Settings) -> list[dict[str, Any]]:
     """Parked keys of this app's agents, from their tables' changelogs (the latest value of each key)."""
-    topics = settings.kafka.admin().list_topics(timeout=15).topics
-    prefix = f"{settings.app_id}-"
-    rows: dict[tuple[str, bytes], Any] = {}
-    for name in sorted(topics):
-        if name.startswith(prefix) and name.endswith("-parked-changelog"):
-            for record in scan(settings.kafka, name):
-                if record.key is not None:
-                    rows[(name, record.key)] = json.loads(record.value) if record.value else None
-    return [{"table": name.removeprefix(prefix).removesuffix("-changelog"), "key": key.decode(errors="replace"),
-             **value} for (name, key), value in rows.items() if value is not None]
+    rows = []
+    for topic in sorted(settings.kafka.admin().list_topics(timeout=15).topics):
+        table = table_name(settings.app_id, topic)
+        if table is not None and table.endswith("-parked"):
+            rows += [{"table": table, "key": str(key), **value}
+                     for key, value in table_rows(settings.kafka, topic).items()]
+    return rows
 
 
 @dlq_app.command("show")

@@ -12,7 +12,6 @@ from a seeded generator (the seed is in the failure message).
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import uuid
@@ -26,7 +25,7 @@ from streams import headers as h
 from streams.connection import KafkaConnection
 from streams.devstack.kafka import KafkaBroker
 from streams.recordpath.records import header
-from streams.scan import scan
+from streams.tables import changelog_topic, table_rows
 from tests.integration.harness import Worker, caught_up, metric, wait_until, worker_env
 from tests.integration.orders.builders import NOW, RawProducer, body, ingest_for, read
 
@@ -105,10 +104,8 @@ def check(env: dict[str, str], worker: Worker, tag: str, orders: list[dict[str, 
             assert view["status"] == "failed", said
             assert refunded == paid, said  # whatever was paid, refunded once
             assert view["reserved"] == view["released"], said  # whatever was reserved, released
-    warehouse = {}  # the simulated warehouse's own rows, as its table's changelog last says them
-    for record in scan(KafkaConnection(env["STREAMS_BROKER"].removeprefix("kafka://")),
-                       f"{env['STREAMS_APP_ID']}-sim-inventory-state-changelog"):
-        warehouse[json.loads(record.key or b"null")] = json.loads(record.value) if record.value else None
+    warehouse = table_rows(KafkaConnection(env["STREAMS_BROKER"].removeprefix("kafka://")),  # its own rows
+                           changelog_topic(env["STREAMS_APP_ID"], "sim-inventory-state"))
     for i in range(SKUS):
         sku = f"{tag}-sku-{i}"
         stock = worker.get(f"/inventory/{sku}").json()
