@@ -1,5 +1,5 @@
 # One-command set-up on a machine with Python 3.11+, Java 17+ and Maven (no Docker needed).
-#   make run    install, then broker + schema registry + worker in the foreground (Ctrl-C stops all)
+#   make run    install, then broker + schema registry + worker (with the simulated services) in the foreground
 #   make test   install, then lint, type-check and the whole test suite on a real broker
 PY      ?= python3
 VENV    ?= .venv
@@ -17,8 +17,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# The simulated payment, inventory and shipping services run in the worker unless the caller says otherwise
+# (STREAMS_SIMULATED_SERVICES=false make run: real services answer on payments, inventory and shipping).
 run: install
-	$(BIN)/streams dev
+	STREAMS_SIMULATED_SERVICES=$${STREAMS_SIMULATED_SERVICES:-true} $(BIN)/streams dev
 
 lint: install
 	$(BIN)/ruff check streams agents tests bench

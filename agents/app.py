@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from agents.consumers.order_agent import register_order_agent
 from agents.consumers.readmodel_agents import register_readmodel_agents
+from agents.dashboard import SAGA_CARD
 from agents.decoding import OrderEventDecoder
 from agents.demo import create_demo
 from agents.events import default_schemas_dir
@@ -49,8 +50,9 @@ from streams.web import (
     register_metrics_route,
     register_openapi,
 )
+from streams.web.cards import register_card
 
-__all__ = ["create_app", "create_demo", "create_fanout", "create_ingest", "read_models"]
+__all__ = ["create_app", "create_demo", "create_fanout", "create_ingest", "domain_settings", "read_models"]
 
 
 def create_app(settings: Settings, *, rules: Sequence[Rule] = RULES,
@@ -79,6 +81,7 @@ def create_app(settings: Settings, *, rules: Sequence[Rule] = RULES,
     if domain.saga:
         register_saga(app, domain, decoder=decoder, commands=load_commands(settings), processing=processing,
                       marks=marks)
+        register_card(app, SAGA_CARD)
     if domain.simulated_services:
         register_services(app, settings, domain, decoder)
     inboxes = register_readmodel_agents(app, deltas=deltas, tables=tables, marks=marks)
@@ -96,6 +99,12 @@ def create_app(settings: Settings, *, rules: Sequence[Rule] = RULES,
     register_views(app, tables, marks, {"orders": source, **deltas}, inboxes, make_ingest=make_ingest)
     register_openapi(app, openapi_document())
     return app
+
+
+def domain_settings() -> type[OrderSettings]:
+    """The domain's settings class, for ``streams worker --help`` (``streams.cli``), which lists its variables
+    after the platform's without the platform importing the domain."""
+    return OrderSettings
 
 
 def model_seed(model: Generational) -> Callable[[str, int, int], None]:

@@ -55,6 +55,7 @@ from streams.replication import Replication, cluster_replication
 from streams.settings import Settings
 from streams.topics import TopicSpec, ensure_topics
 from streams.tracing import WORKER_SERVICE, RecordSpans, Tracing, start_tracing
+from streams.web.cards import Card
 from streams.web.metrics import Metrics
 
 __all__ = ["ReplicatedTopic", "StreamsApp", "build_app"]
@@ -82,6 +83,7 @@ class StreamsApp(FaustHooks):
         self.batcher: RepartitionBatcher | None = None
         self.acks = InOrderAcks()  # what Faust is told is acknowledged, per partition in offset order
         self.breakers: dict[str, CircuitBreaker] = {}  # per guarded agent, for /health
+        self.cards: list[Card] = []  # what the domain adds to the dashboard (streams.web.cards.register_card)
         self.metrics.recovery_emptied.set_function(lambda: float(self.recovery.emptied))
         self.metrics.recovery_unfinished.set_function(lambda: float(self.recovery.skipped))
         self.on_rebalance_complete.connect(_settle_heap)  # type: ignore[arg-type]  # mode types handlers oddly

@@ -308,13 +308,18 @@ def without_credentials(text: str) -> str:
     return _USERINFO.sub("", text)
 
 
-def variables() -> list[tuple[str, str]]:
-    """Each setting as a user sets it: its environment variable (an alias's own name) and what it is for."""
+def variables(model: type[BaseSettings] | None = None) -> list[tuple[str, str]]:
+    """Each setting as a user sets it: its environment variable (an alias's own name) and what it is for.
+
+    ``model``: another settings class read from the environment (the domain's, which the app factory's module
+    offers); default: the platform's ``Settings``."""
+    model = model or Settings
+    prefix = str(model.model_config.get("env_prefix", "")).upper()
     found = []
-    for name, field in Settings.model_fields.items():
+    for name, field in model.model_fields.items():
         alias = field.validation_alias
         variable = (str(alias.choices[0]) if isinstance(alias, AliasChoices) else str(alias)) if alias \
-            else f"STREAMS_{name.upper()}"
+            else f"{prefix}{name.upper()}"
         found.append((variable, field.description or ""))
     return found
 

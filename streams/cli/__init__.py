@@ -9,10 +9,13 @@ a URL's ``user:password@`` is dropped, a token shows as ``<hidden>``.
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import Any
 
 import pydantic
 import typer
+from typer.core import TyperCommand
 
 from streams.cli.demo_cmd import demo
 from streams.cli.dev_cmd import dev
@@ -24,12 +27,40 @@ from streams.cli.replay_cmd import replay
 from streams.cli.schemas_cmd import schemas_app
 from streams.cli.worker_cmd import worker
 from streams.errors import StreamsError
+from streams.loader import load_callable
 from streams.settings import Settings, explain_invalid, variables, without_credentials
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "settings_help"]
 
-SETTINGS = "Settings come from the environment, the same for every command:\n\n" + "\n\n".join(
-    f"{variable}: {what}" for variable, what in variables())
+DOMAIN_SETTINGS = "domain_settings"
+"""What the app factory's module may offer beside the factory: a function returning the settings class of the
+domain (read from the environment like the platform's), whose variables ``streams worker --help`` lists too."""
+
+
+def settings_help() -> str:
+    """The settings ``streams worker --help`` lists: the platform's, then those of the app factory's domain (its
+    module's ``domain_settings()``, when it has one and imports: help never fails for it)."""
+    text = "Settings come from the environment, the same for every command:\n\n" + "\n\n".join(
+        f"{variable}: {what}" for variable, what in variables())
+    factory = os.environ.get("STREAMS_APP_FACTORY") or str(Settings.model_fields["app_factory"].default)
+    module = factory.partition(":")[0]
+    try:
+        domain = load_callable(f"{module}:{DOMAIN_SETTINGS}")()
+        rows = variables(domain)
+    except (StreamsError, ImportError, TypeError, AttributeError):
+        return text
+    return text + f"\n\nSettings of the app ({module}):\n\n" + "\n\n".join(
+        f"{variable}: {what}" for variable, what in rows)
+
+
+class _WithSettings(TyperCommand):
+    """A command whose help ends with every setting, the domain's included, found when the help is asked for (not
+    when any ``streams`` command starts: that would import the domain every time)."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:  # typer's own copy of click's types
+        self.epilog = settings_help()
+        super().format_help(ctx, formatter)
+
 
 app = typer.Typer(
     name="streams",
@@ -40,7 +71,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("dev")(dev)
-app.command("worker", epilog=SETTINGS)(worker)
+app.command("worker", cls=_WithSettings)(worker)
 app.command("registry")(registry)
 app.command("produce")(produce)
 app.command("lag")(lag)

@@ -27,7 +27,8 @@ from opentelemetry.util.types import Attributes
 
 __all__ = ["QUIET_ROUTES", "RootSampler", "sampler"]
 
-QUIET_ROUTES = frozenset({"GET /metrics", "GET /health", "GET /api/lag", "GET /dashboard", "GET /openapi.json"})
+QUIET_ROUTES = frozenset({"GET /metrics", "GET /health", "GET /api/lag", "GET /api/cards", "GET /dashboard",
+                          "GET /openapi.json"})
 """Server spans (``<method> <route>``, as the aiohttp instrumentation names them) that never start a trace."""
 
 

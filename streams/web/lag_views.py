@@ -1,7 +1,8 @@
 """GET /api/lag (consumer lag as JSON) and GET /dashboard (the same for people), with the monitor behind them.
 
 /api/lag also says, per agent, its circuit breaker and what an open one waits for (as /health does), so the
-dashboard shows an agent held by a dependency that is down.
+dashboard shows an agent held by a dependency that is down.  GET /api/cards answers the cards the domain
+registered (``streams.web.cards``), which the dashboard shows below the lag.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from streams.dlq.tally import DeadLetterTally
 from streams.lag.isolated import IsolatedSampler
 from streams.lag.metrics import LagGauges
 from streams.lag.monitor import LagMonitor
+from streams.web.cards import read_card
 from streams.web.health import health_state
 
 if TYPE_CHECKING:  # streams.app imports streams.web for its metrics
@@ -48,10 +50,15 @@ def register_lag(app: StreamsApp) -> LagMonitor:
         async def get(self, request: Request) -> Response:
             return self.json({**monitor.snapshot(), "breakers": health_state(app)["breakers"]})
 
+    @app.page("/api/cards")
+    class CardsApi(View):
+        async def get(self, request: Request) -> Response:
+            return self.json({"cards": [read_card(card, app.metrics.registry) for card in app.cards]})
+
     @app.page("/dashboard")
     class Dashboard(View):
         async def get(self, request: Request) -> Response:
             return self.html(page)
 
-    del LagApi, Dashboard
+    del LagApi, CardsApi, Dashboard
     return monitor

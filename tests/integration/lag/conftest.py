@@ -2,7 +2,9 @@
 
 The stopped group ``legacy-<tag>`` (named in STREAMS_LAG_GROUPS) has, on its
 two-partition topic, lag 20 on partition 0 and none on partition 1; one
-garbage record in ``orders`` gives the worker a dead letter to count.
+garbage record in ``orders`` gives the worker a dead letter to count.  The
+worker runs the order saga with the simulated services (payments declined above
+1,000.00), for the dashboard's saga card.
 """
 
 from __future__ import annotations
@@ -34,6 +36,12 @@ class LaggingStack:
 
     def lag_api(self) -> dict[str, Any]:
         response = self.worker.get("/api/lag")
+        assert response.status_code == 200
+        body: dict[str, Any] = response.json()
+        return body
+
+    def cards_api(self) -> dict[str, Any]:
+        response = self.worker.get("/api/cards")
         assert response.status_code == 200
         body: dict[str, Any] = response.json()
         return body
@@ -72,7 +80,8 @@ def lagging(kafka_broker: KafkaBroker, registry: Any, admin: AdminClient,
     committer.close()
     env = {"STREAMS_BROKER": kafka_broker.url, "STREAMS_SCHEMA_REGISTRY_URL": registry.url,
            "STREAMS_TOPIC_PREFIX": prefix, "STREAMS_APP_ID": f"orders-{tag}", "STREAMS_TOPIC_PARTITIONS": "2",
-           "STREAMS_LAG_INTERVAL_S": "1", "STREAMS_LAG_WINDOW": "3", "STREAMS_LAG_GROUPS": group}
+           "STREAMS_LAG_INTERVAL_S": "1", "STREAMS_LAG_WINDOW": "3", "STREAMS_LAG_GROUPS": group,
+           "STREAMS_SIMULATED_SERVICES": "true", "STREAMS_SIM_PAYMENT_LIMIT_MINOR": "100000"}
     worker = Worker(env=env, data_dir=Path(tmp_path_factory.mktemp("lagworker"))).start()
     try:
         producer.produce(f"{prefix}orders", key=b"poison-1", value=b"\x07 not avro")

@@ -1,21 +1,26 @@
-"""GET /dashboard in Debian's headless Chromium: the numbers it renders are those of GET /api/lag.
+"""GET /dashboard in Debian's headless Chromium: the numbers it renders are those of GET /api/lag and /api/cards.
 
-The page is rendered by its own JavaScript (fetching /api/lag), the DOM
-dumped and compared row by row with the JSON of the same sample; a
-screenshot is kept in ``.artifacts/dashboard.png``.
+The page is rendered by its own JavaScript (fetching /api/lag and /api/cards), the DOM
+dumped and compared row by row with the JSON of the same sample, and the saga card
+(two orders placed: one completed, one declined) stat by stat; a screenshot is kept
+in ``.artifacts/dashboard.png``.
 """
 
 from __future__ import annotations
 
 import subprocess
+import uuid
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from tests.integration.harness import ROOT
+from tests.integration.harness import ROOT, wait_until
 from tests.integration.lag.conftest import LaggingStack, system_tool
+from tests.integration.orders.builders import body as event_body
+from tests.integration.orders.builders import placed
 
 pytestmark = pytest.mark.integration
 
@@ -53,9 +58,24 @@ def rendered(browser: str, profile: Path, url: str) -> Hooks:
     return hooks
 
 
+def saga_card(lagging: LaggingStack) -> dict[str, Any]:
+    [card] = [c for c in lagging.cards_api()["cards"] if c["title"] == "Order sagas"]
+    return {stat["label"]: stat["value"] for stat in card["stats"]}
+
+
 def test_the_dashboard_renders_the_numbers_of_api_lag(lagging: LaggingStack, tmp_path: Path) -> None:
     browser = system_tool("chromium")
     url = f"{lagging.worker.url}/dashboard"
+    tag = uuid.uuid4().hex[:8]
+    for order_id, price in ((f"ok-{tag}", 100), (f"declined-{tag}", 500_000)):  # the limit is 100,000
+        order = event_body("OrderPlaced", placed(order_id, price=price))
+        response = httpx.post(f"{lagging.worker.url}/events", json=order, timeout=30)
+        assert response.status_code == 202, response.text
+    wait_until(lambda: (saga_card(lagging)["Completed"], saga_card(lagging)["Failed"]) == (1, 1), timeout=60,
+               what="one saga completed and one failed")
+    sagas = saga_card(lagging)
+    assert (sagas["Started"], sagas["Compensated"], sagas["Waiting now"]) == (2, 0, 0)
+    assert sagas["Duration p99"] is not None
     for _ in range(5):  # compare with the very sample the page rendered
         hooks = rendered(browser, tmp_path / "profile", url)
         body = lagging.lag_api()
@@ -78,6 +98,10 @@ def test_the_dashboard_renders_the_numbers_of_api_lag(lagging: LaggingStack, tmp
     assert (stopped["status"], int(stopped["total-lag"])) == ("STOPPED", 20)
     letters = {(r["topic"], r["reason"]): int(r["count"]) for r in hooks.found.get("dlq-row", [])}
     assert letters == {(d["topic"], d["reason"]): d["count"] for d in body["dead_letters"]}
+    assert hooks.root["cards-loaded"] == "true"
+    shown = {r["label"]: (float(r["value"]) if r["value"] else None) for r in hooks.found.get("card-stat", [])
+             if r["card"] == "Order sagas"}
+    assert shown == pytest.approx(sagas)  # the sagas ended: the card's numbers no longer move
 
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "dashboard.png"

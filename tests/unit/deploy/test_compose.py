@@ -18,6 +18,7 @@ import pytest
 import yaml
 from markdown_it import MarkdownIt
 
+from agents.settings import OrderSettings
 from streams.devstack.kafka import internal_topic_config
 from streams.settings import Settings
 
@@ -28,6 +29,7 @@ WORKERS = ("worker-1", "worker-2")
 SECURITY = ("STREAMS_SECURITY_PROTOCOL", "STREAMS_SASL_MECHANISM", "STREAMS_SASL_USERNAME", "STREAMS_SASL_PASSWORD",
             "STREAMS_SSL_CAFILE", "STREAMS_SSL_CERTFILE", "STREAMS_SSL_KEYFILE")
 REPLICATION = ("STREAMS_REPLICATION_FACTOR", "STREAMS_MIN_INSYNC_REPLICAS")
+DOMAIN = tuple(f"STREAMS_{name.upper()}" for name in OrderSettings.model_fields)  # the saga's, the services'
 _VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?:(?P<op>:?-)(?P<default>[^}]*))?\}")
 
 
@@ -123,10 +125,12 @@ def test_registry_port_matches_the_default_registry_url(compose: dict) -> None: 
 @pytest.mark.parametrize("name", WORKERS)
 def test_workers_use_settings_that_exist_and_parse(compose: dict, name: str) -> None:  # type: ignore[type-arg]
     worker = compose["services"][name]
-    fields = {f"STREAMS_{field.upper()}" for field in Settings.model_fields}
+    fields = {f"STREAMS_{field.upper()}" for field in Settings.model_fields} | set(DOMAIN)
     assert set(worker["environment"]) <= fields, f"unknown settings in {name}: {set(worker['environment']) - fields}"
     env: dict[str, Any] = environment(worker, {})
-    settings = Settings(**{key.removeprefix("STREAMS_").lower(): value for key, value in env.items()})
+    settings = Settings(**{key.removeprefix("STREAMS_").lower(): value for key, value in env.items()
+                           if key not in DOMAIN})
+    OrderSettings(**{key.removeprefix("STREAMS_").lower(): value for key, value in env.items() if key in DOMAIN})
     assert f"{settings.web_port}:{settings.web_port}" in worker["ports"]
     assert urlsplit(settings.schema_registry_url).hostname == "schema-registry"
     internal_listener = compose["services"]["kafka"]["environment"]["KAFKA_ADVERTISED_LISTENERS"]
@@ -307,3 +311,20 @@ def test_workers_pass_security_and_replication_on(compose: dict, name: str) -> N
     unset = environment(worker, {})
     assert [key for key in SECURITY + REPLICATION if key in unset] == ["STREAMS_SECURITY_PROTOCOL"]
     assert unset["STREAMS_SECURITY_PROTOCOL"] == "PLAINTEXT"
+
+
+@pytest.mark.parametrize("name", WORKERS)
+def test_workers_run_the_simulated_services_and_pass_the_saga_settings_on(
+        compose: dict, name: str) -> None:  # type: ignore[type-arg]
+    """Every setting of the order domain is listed; set where `docker compose` runs, it reaches the worker as it
+    is; unset, it is left out (its default holds), except the simulated services, on unless turned off there."""
+    worker = compose["services"][name]
+    assert set(DOMAIN) <= set(worker["environment"])
+    environ = {key: f"value of {key}" for key in DOMAIN}
+    env = environment(worker, environ)
+    assert {key: env.get(key) for key in DOMAIN} == environ
+    unset = environment(worker, {})
+    assert {key: unset[key] for key in DOMAIN if key in unset} == {"STREAMS_SIMULATED_SERVICES": "true"}
+    assert OrderSettings(simulated_services=unset["STREAMS_SIMULATED_SERVICES"]).simulated_services
+    off = environment(worker, {"STREAMS_SIMULATED_SERVICES": "false"})
+    assert not OrderSettings(simulated_services=off["STREAMS_SIMULATED_SERVICES"]).simulated_services

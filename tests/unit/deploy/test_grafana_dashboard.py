@@ -1,6 +1,7 @@
 """The provisioned Grafana dashboard, checked by reading it (no Grafana or Prometheus here).
 
-Every metric a query names must be one the workers export: a typo would leave a panel silently empty.
+Every metric a query names must be one the workers export: a typo would leave a panel silently empty.  The order
+saga's are read from its own metrics object (what a worker with the saga on registers), not listed here.
 """
 
 import json
@@ -10,6 +11,9 @@ from typing import Any
 
 import pytest
 import yaml
+from prometheus_client import CollectorRegistry
+
+from agents.saga.metrics import SagaMetrics
 
 ROOT = Path(__file__).resolve().parents[3]
 DASHBOARD = ROOT / "deploy/grafana/dashboards/streams.json"
@@ -46,6 +50,18 @@ EXPORTED_METRICS = frozenset({
 PER_PARTITION_LAG = ("streams_consumer_lag_messages", "streams_consumer_lag_seconds",
                      "streams_consumer_partition_status")
 METRIC = re.compile(r"streams_[a-z_]+")
+_SAMPLES = {"counter": ("_total",), "gauge": ("",), "histogram": ("_bucket", "_sum", "_count")}
+
+
+def exported(registry: CollectorRegistry) -> frozenset[str]:
+    """The series names a registry's metric families are scraped under (even those with no samples yet)."""
+    return frozenset(family.name + suffix for family in registry.collect() for suffix in _SAMPLES[family.type])
+
+
+def saga_metrics() -> frozenset[str]:
+    registry = CollectorRegistry()
+    SagaMetrics(registry, running=lambda: 0.0)
+    return exported(registry)
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +152,26 @@ def test_every_metric_named_is_exported(dashboard: dict[str, Any]) -> None:
         queries.append(query["query"] if isinstance(query, dict) else query)
     used = {name for query in queries for name in METRIC.findall(query)}
     assert used, "no streams metric found in any query"
-    assert used <= EXPORTED_METRICS, f"not exported by the workers: {sorted(used - EXPORTED_METRICS)}"
+    known = EXPORTED_METRICS | saga_metrics()
+    assert used <= known, f"not exported by the workers: {sorted(used - known)}"
+
+
+def test_the_saga_row_shows_what_happened_to_sagas(dashboard: dict[str, Any]) -> None:
+    """A row of its own: outcomes and timeouts by step, late and duplicate replies, p50 and p99 of the duration,
+    sagas waiting; every saga metric is shown somewhere."""
+    rows = [p for p in dashboard["panels"] if p["type"] == "row"]
+    assert [row["title"] for row in rows] == ["Order saga"]
+    saga = [p for p in dashboard["panels"] if p["gridPos"]["y"] > rows[0]["gridPos"]["y"]]
+    exprs = " ".join(target["expr"] for panel in saga for target in panel["targets"])
+    assert {re.sub(r"_(bucket|total)$", "", name) for name in METRIC.findall(exprs)} == {
+        "streams_sagas", "streams_saga_replies", "streams_saga_duration_seconds", "streams_sagas_waiting"}
+    assert 'event=~"started|completed|compensated|failed"' in exprs
+    assert 'event="timed_out"' in exprs
+    assert 'kind=~"late|duplicate"' in exprs
+    assert "histogram_quantile(0.5," in exprs
+    assert "histogram_quantile(0.99," in exprs
+    assert saga_metrics() == {"streams_sagas_total", "streams_saga_replies_total", "streams_sagas_waiting",
+                              *(f"streams_saga_duration_seconds_{s}" for s in ("bucket", "sum", "count"))}
 
 
 def test_group_variable_lists_the_lagging_groups(dashboard: dict[str, Any]) -> None:
