@@ -20,7 +20,7 @@ from agents.ingest import OrderIngest
 from agents.openapi import openapi_document
 from agents.saga import register_saga
 from agents.services.agents import register_services
-from agents.settings import OrderSettings
+from agents.settings import OrderSettings, order_settings
 from agents.tables import declare_tables, read_models
 from agents.topics import (
     CUSTOMER_DELTAS,
@@ -59,7 +59,7 @@ def create_app(settings: Settings, *, rules: Sequence[Rule] = RULES,
                domain: OrderSettings | None = None) -> StreamsApp:
     """``rules``: the fan-out rules (``agents.fanout.RULES``; the benchmark also runs without any); ``domain``: the
     saga's and the simulated services' settings (default: from the environment)."""
-    domain = domain or OrderSettings()
+    domain = domain or order_settings()
     app = build_app(settings)
     app.declare_topics(topic_specs(settings))
     partitions = settings.topic_partitions

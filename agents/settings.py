@@ -7,10 +7,13 @@ explicitly.
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["SERVICES", "OrderSettings"]
+from streams.errors import ConfigError
+from streams.settings import explain_invalid
+
+__all__ = ["SERVICES", "OrderSettings", "order_settings"]
 
 SERVICES = ("payments", "inventory", "shipping")
 """The services the saga sends commands to, by the topic each listens on."""
@@ -63,3 +66,12 @@ class OrderSettings(BaseSettings):
     @property
     def silent(self) -> frozenset[str]:
         return frozenset(name for name in self.sim_silent.split(",") if name)
+
+
+def order_settings() -> OrderSettings:
+    """The domain's settings from the environment; a bad value is a ``ConfigError`` naming the variable, in one line
+    (as the platform's settings say theirs), not a traceback."""
+    try:
+        return OrderSettings()
+    except ValidationError as exc:
+        raise ConfigError(explain_invalid(exc, OrderSettings)) from None

@@ -324,8 +324,10 @@ def variables(model: type[BaseSettings] | None = None) -> list[tuple[str, str]]:
     return found
 
 
-def explain_invalid(error: ValidationError) -> str:
+def explain_invalid(error: ValidationError, model: type[BaseSettings] | None = None) -> str:
     """One line for settings the environment got wrong: each variable, what is wrong, and a good value.
+
+    ``model``: the settings class that refused them (default: the platform's; the domain's settings use it too).
 
     The variable is named as the user set it (``STREAMS_WEB_PORT``, not ``web_port``; ``KAFKA_HOME``, an
     alias, as such); the good value is the field's first example, else its default.  No secret is echoed:
@@ -334,7 +336,7 @@ def explain_invalid(error: ValidationError) -> str:
     parts = []
     for item in error.errors(include_url=False):
         loc = str(item["loc"][0]) if item["loc"] else "?"
-        name, field = _field(loc)
+        name, field = _field(loc, model or Settings)
         variable = loc if name != loc else f"STREAMS_{name.upper()}"  # an alias is the variable's own name
         what = item["msg"].removeprefix("Value error, ")
         what = what if what[1:2].isupper() else what[:1].lower() + what[1:]  # a sentence's word, not a NAME
@@ -347,11 +349,11 @@ def explain_invalid(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def _field(loc: str) -> tuple[str, FieldInfo | None]:
+def _field(loc: str, model: type[BaseSettings]) -> tuple[str, FieldInfo | None]:
     """The field an error location names: its own name, or one of its validation aliases."""
-    if loc in Settings.model_fields:
-        return loc, Settings.model_fields[loc]
-    for name, field in Settings.model_fields.items():
+    if loc in model.model_fields:
+        return loc, model.model_fields[loc]
+    for name, field in model.model_fields.items():
         alias = field.validation_alias
         choices = alias.choices if isinstance(alias, AliasChoices) else [alias]
         if loc in choices:
