@@ -25,6 +25,7 @@ from streams.cli.produce_cmd import produce
 from streams.cli.registry_cmd import registry
 from streams.cli.replay_cmd import replay
 from streams.cli.schemas_cmd import schemas_app
+from streams.cli.tables_cmd import tables_app
 from streams.cli.worker_cmd import worker
 from streams.errors import StreamsError
 from streams.loader import load_callable
@@ -79,6 +80,7 @@ app.command("demo")(demo)
 app.command("replay")(replay)
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(tables_app, name="tables")
 
 
 def main() -> None:

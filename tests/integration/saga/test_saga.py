@@ -3,11 +3,13 @@ the diagram, a cancellation mid-saga, duplicate and late replies, timeouts, a st
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
 from agents.saga.state import record_id
-from tests.integration.harness import Worker, metric
+from tests.integration.harness import Worker, metric, streams_cli, wait_until
 from tests.integration.saga.saga_story import Story
 
 pytestmark = pytest.mark.integration
@@ -87,19 +89,25 @@ def test_a_cancellation_mid_saga_refunds_and_a_late_reservation_is_released(
     assert (view["reserved"], view["released"], view["paid_minor"], view["refunded_minor"]) == (True, True, 300, 300)
 
 
-def test_duplicate_replies_move_the_saga_once(saga_workers: dict[str, Worker]) -> None:
+def test_duplicate_and_out_of_order_replies_move_the_saga_once(saga_workers: dict[str, Worker]) -> None:
     s = story(saga_workers, "answered")
     s.place()
     s.wait_sent("AuthorizePayment")
+    s.reply("InventoryReserved")  # an answer to a command not sent yet: recorded as unexpected, nothing more
+    wait_until(lambda: any(e["kind"] == "unexpected" for e in (s.saga() or {"history": []})["history"]),
+               what="the out-of-order reply recorded")
     paid = s.reply("PaymentAuthorized")
     s.reply("PaymentAuthorized", event_id=paid)  # the same event again: the orders agent drops it
     s.wait_sent("ReserveInventory")
     s.reply("PaymentAuthorized")  # the same outcome under a new id: the saga's duplicate
     s.reply("InventoryReserved")
     s.wait_sent("CreateShipment")
+    s.reply("ShipmentCreated")
+    s.wait_saga("completed")
     assert s.sent() == ["AuthorizePayment", "ReserveInventory", "CreateShipment"]
     text = s.worker.get("/metrics").text
     assert metric(text, "streams_saga_replies_total", kind="duplicate", type="PaymentAuthorized") >= 1
+    assert metric(text, "streams_saga_replies_total", kind="unexpected", type="InventoryReserved") >= 1
 
 
 def test_silent_services_time_out_a_late_payment_is_refunded_and_a_stuck_refund_is_retried(
@@ -119,6 +127,14 @@ def test_silent_services_time_out_a_late_payment_is_refunded_and_a_stuck_refund_
     s.wait_sent("RefundPayment", times=2)  # and the payment service is silent again
     saga = s.wait_saga("stuck")
     assert (saga["step"], saga["deadline"]) == ("refund", None)
+
+    def listed_stuck() -> list[str]:  # what an operator lists: the changelog, a moment behind the worker's store
+        listed = streams_cli(s.env, "tables", "show", "sagas", "--where", "status=stuck", "--json")
+        assert listed.returncode == 0, listed.stderr
+        return [row["value"]["step"] for row in map(json.loads, listed.stdout.splitlines())
+                if row["key"] == s.order_id]
+
+    wait_until(lambda: listed_stuck() == ["refund"], timeout=30, what="the stuck saga listed")
     assert [e["kind"] for e in saga["history"] if e["type"] == "PaymentAuthorized"] == ["late"]
     url = f"{s.worker.url}/sagas/{s.order_id}/retry"
     retried = httpx.post(url, timeout=30)
