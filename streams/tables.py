@@ -31,7 +31,7 @@ def table_name(app_id: str, topic: str) -> str | None:
     prefix = f"{app_id}-"
     if not topic.startswith(prefix) or not topic.endswith(CHANGELOG_SUFFIX):
         return None
-    return topic.removeprefix(prefix).removesuffix(CHANGELOG_SUFFIX)
+    return topic[len(prefix):-len(CHANGELOG_SUFFIX)] or None  # "<app>-changelog" names no table
 
 
 def table_rows(kafka: KafkaConnection, topic: str) -> dict[Any, Any]:
