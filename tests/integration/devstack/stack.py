@@ -58,7 +58,8 @@ def start_dev(tmp_path: Path, attempts: int = 3, args: tuple[str, ...] = ()) -> 
     web, broker, registry = free_port(), free_port(), free_port()
     env = {**os.environ, "STREAMS_BROKER": f"kafka://127.0.0.1:{broker}", "STREAMS_WEB_PORT": str(web),
            "STREAMS_SCHEMA_REGISTRY_URL": f"http://127.0.0.1:{registry}", "STREAMS_DATA_DIR": str(tmp_path),
-           "STREAMS_SESSION_TIMEOUT_S": "10"}
+           "STREAMS_SESSION_TIMEOUT_S": "10",
+           "STREAMS_SAGA": "false"}  # read models judged by the events the test sends (harness.worker_env)
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "streams.cli", "dev", *args], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)

@@ -36,6 +36,7 @@ def worker(kafka_broker: Any, registry: Any, tmp_path_factory: pytest.TempPathFa
     env = {"STREAMS_BROKER": kafka_broker.url, "STREAMS_SCHEMA_REGISTRY_URL": registry.url,
            "STREAMS_TOPIC_PREFIX": f"f{tag}.", "STREAMS_APP_ID": f"fuzz-{tag}",
            "STREAMS_TOPIC_PARTITIONS": str(PARTITIONS),
+           "STREAMS_SAGA": "false",
            "STREAMS_READ_WAIT_TIMEOUT_S": "0.05"}  # an ?after= past the end answers its 504 without holding the fuzz
     w = Worker(env=env, data_dir=tmp_path_factory.mktemp("worker")).start()
     try:

@@ -86,7 +86,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         tag = uuid.uuid4().hex[:8]
         env = {"STREAMS_BROKER": cluster.url, "STREAMS_SCHEMA_REGISTRY_URL": registry.url,
                "STREAMS_TOPIC_PREFIX": f"t{tag}.", "STREAMS_APP_ID": f"orders-{tag}",
-               "STREAMS_TOPIC_PARTITIONS": str(PARTITIONS), "STREAMS_LOG_LEVEL": "info"}
+               "STREAMS_TOPIC_PARTITIONS": str(PARTITIONS), "STREAMS_LOG_LEVEL": "info",
+               "STREAMS_SAGA": "false"}  # the flow's read models come from its events only
         cluster_up = time.monotonic()
         worker = Worker(env=env, data_dir=root / "w").start()
         stack = Stack(cluster, env, worker, AdminClient({"bootstrap.servers": cluster.bootstrap_servers}))
