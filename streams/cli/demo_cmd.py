@@ -2,7 +2,9 @@
 
 The stories come from the app factory's module (``<module>:create_demo`` next
 to ``create_app``), produced through its ``create_ingest``.  Run it against
-``make run`` (``streams dev``) or the docker compose stack.
+``make run`` (``streams dev``) or the docker compose stack.  Stories the worker
+finishes itself are watched, with a progress line, until they end or the
+scenario's bound passes (``streams.demo.DemoRunner.watch``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from rich.table import Table
 
 from streams import headers as h
 from streams.cli.options import reached
-from streams.demo import DemoRunner, Outcome, Scenario
+from streams.demo import DemoRunner, Outcome, Scenario, WatchOutcome, WatchReport
 from streams.errors import StreamsError
 from streams.loader import beside_factory
 from streams.recordpath.records import header
@@ -41,13 +43,26 @@ def demo(
     console = Console(stderr=True, soft_wrap=True)
     ingest = beside_factory(settings, "create_ingest")(settings, "demo")
     runner = DemoRunner(ingest, url, reached(settings), wait_s=wait)
+    report = WatchReport([], [])
     try:
         runner.wait_ready()
+        for note in scenario.notes:
+            console.print(note)
+        held = sum(step.gate is not None for step in scenario.steps)
         with Progress(TextColumn("producing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console) as progress:
-            task = progress.add_task("produce", total=len(scenario.steps))
+            task = progress.add_task("produce", total=len(scenario.steps) - held)
             positions = runner.produce(scenario, advance=lambda: progress.advance(task))
-        console.print(f"produced {len(positions)} events of {orders} orders to {ingest.topic}")
+        console.print(f"produced {len(scenario.steps) - held} events of {orders} orders to {ingest.topic}"
+                      + (f" ({held} more held back until what they wait for happened)" if held else ""))
+        if scenario.watches:
+            console.print(f"watching {len(scenario.watches)} stories the worker finishes itself "
+                          f"(at most {scenario.watch_s:.0f}s)")
+            with Progress(TextColumn("waiting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          TextColumn("{task.description}"), console=console) as progress:
+                task = progress.add_task("", total=len(scenario.watches))
+                report = runner.watch(scenario, positions, progress=lambda ended, total, summary: progress.update(
+                    task, completed=ended, description=f"still open: {summary}" if summary else ""))
         poisoned = runner.poison(scenario.poison_key) if poison else None
         if poisoned is not None:
             console.print(f"sent one record that is not Avro (key {scenario.poison_key}) to "
@@ -57,8 +72,13 @@ def demo(
     finally:
         runner.close()
         ingest.close()
+    if report.outcomes:
+        Console().print(_watch_table(scenario.watch_title, report.outcomes))
     Console().print(_table(outcomes))
-    checks, problems = len(outcomes), sum(not o.ok for o in outcomes)
+    checks = len(outcomes) + len(report.outcomes)
+    problems = sum(not o.ok for o in outcomes) + sum(not o.ok for o in report.outcomes)
+    for line in report.stopped:
+        console.print(f"[red]{line}[/]")
     if poisoned is not None:
         checks += 1
         if dead is None:
@@ -88,6 +108,22 @@ def _table(outcomes: list[Outcome]) -> Table:
     for outcome in outcomes:
         table.add_row(outcome.check.label, _fields(outcome.check.expect),
                       outcome.error or _fields(outcome.got), "[green]ok[/]" if outcome.ok else "[red]FAILED[/]")
+    return table
+
+
+def _watch_table(title: str, outcomes: list[WatchOutcome]) -> Table:
+    table = Table(title=title)
+    for column in ("story", "expected", "seen", "took", ""):
+        table.add_column(column)
+    for outcome in outcomes:
+        watch = outcome.watch
+        expected = "; ".join([_fields(watch.expect), *(f"{r.label}: {_fields(r.expect)}" for r in watch.then)])
+        seen = "; ".join([_fields(outcome.got) or "(nothing)",
+                          *(f"{r.label}: {_fields(got)}" for r, got in zip(watch.then, outcome.reads, strict=False))])
+        if outcome.error:
+            seen = f"{outcome.error}; {seen}"
+        took = f"{outcome.seconds:.1f}s" if outcome.seconds is not None else "-"
+        table.add_row(watch.label, expected, seen, took, "[green]ok[/]" if outcome.ok else "[red]FAILED[/]")
     return table
 
 
