@@ -238,7 +238,8 @@ class DemoRunner:
               interval: float = 0.5, stall_s: float = 3.0) -> WatchReport:
         """Poll every watch until its story ended, producing gated steps as their gates open (their positions go
         into ``positions``); bounded by ``scenario.watch_s``.  Gives up early when every watched path answered 404
-        for ``scenario.missing_after_s``, or when every story still open has been stalled for ``stall_s``.
+        for ``scenario.missing_after_s``, or when every story still open (of those found) has been stalled for
+        ``stall_s``.
         ``progress(ended, total, summary)`` after each round (``summary``: the open stories by ``field``)."""
         started = time.monotonic()
         last: dict[int, dict[str, Any]] = {}
@@ -269,8 +270,9 @@ class DemoRunner:
                 stopped.append(f"none of {len(watches)} stories was found after {scenario.missing_after_s:.0f}s: "
                                + "; ".join(sorted({watches[n].missing for n in open_})))
                 break
-            stalls = {_stall(watches[n], last.get(n)) for n in open_}
-            if open_ and None not in stalls:
+            # Stories not found yet are left out: one held back until a stalled one moves would never be.
+            stalls = {_stall(watches[n], last[n]) for n in open_ if n in last}
+            if stalls and None not in stalls:
                 stalled_since = stalled_since or now
                 if now - stalled_since >= stall_s:
                     stopped.extend(sorted(str(line) for line in stalls))
@@ -344,5 +346,5 @@ def _summary(watches: tuple[DemoWatch, ...], open_: list[int], last: dict[int, d
     return ", ".join(f"{value} {count}" for value, count in sorted(counts.items()))
 
 
-def _stall(watch: DemoWatch, body: dict[str, Any] | None) -> str | None:
-    return watch.stalled(body) if body is not None and watch.stalled is not None else None
+def _stall(watch: DemoWatch, body: dict[str, Any]) -> str | None:
+    return watch.stalled(body) if watch.stalled is not None else None

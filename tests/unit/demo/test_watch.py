@@ -136,3 +136,16 @@ def test_a_story_that_does_not_stall_is_waited_for_until_the_bound() -> None:
     report = runner(worker, FakeIngest()).watch(told, [], interval=0.01, stall_s=0.05)
     assert report.stopped == ["1 of 1 stories had not ended after 0s"]
     assert worker.calls["/sagas/a"] > 3
+
+
+def test_a_story_held_back_behind_a_stalled_one_does_not_keep_the_watch_waiting() -> None:
+    worker = FakeWorker({"/sagas/a": {"status": "running", "step": "payment"}})
+    held = DemoStep({"type": "OrderPlaced", "order": "b"}, DemoGate("/sagas/a", "step", frozenset({"shipment"})))
+    told = scenario(saga_watch("a", {}, lambda saga: "nobody answers"), saga_watch("b", {}),
+                    steps=(DemoStep({"type": "OrderPlaced", "order": "a"}), held), watch_s=30)
+    ingest = FakeIngest()
+    run = runner(worker, ingest)
+    report = run.watch(told, run.produce(told), interval=0.01, stall_s=0.1)
+    assert report.stopped == ["nobody answers"]
+    assert [o.error for o in report.outcomes] == ["not ended: status=running", "not found"]
+    assert len(ingest.sent) == 1  # b never went
