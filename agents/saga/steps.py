@@ -59,6 +59,7 @@ from agents.saga.state import (
 __all__ = ["SagaPolicy", "advance"]
 
 _MAX_REASON = 1000  # what OrderFailed's reason may hold
+_OWN_EVENTS = ("OrderCompleted", "OrderFailed")
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,8 @@ def advance(state: SagaState | None, message: SagaInput, now: datetime, policy: 
         if message.event_type == "OrderPlaced":
             return _start(message, now, policy)
         return Decision(None, notes=[("orphan", message.event_type)])
+    if message.event_type in _OWN_EVENTS:  # the saga's own OrderCompleted/OrderFailed coming back: not a reply
+        return Decision(None)
     if any(entry["id"] == message.event_id for entry in state["history"]):
         return Decision(None, notes=[("duplicate", message.event_type)])
     if message.event_type == "OrderPlaced":  # the same order placed again under another event id

@@ -322,3 +322,11 @@ def test_the_input_state_is_never_changed() -> None:
     snapshot = repr(before)
     advance(before, event("PaymentAuthorized"), T0, POLICY)
     assert repr(before) == snapshot
+
+
+def test_the_sagas_own_event_coming_back_is_not_counted_as_a_duplicate() -> None:
+    saga = placed_saga()
+    for reply in ("PaymentAuthorized", "InventoryReserved", "ShipmentCreated"):
+        saga.feed(event(reply))
+    [completed] = saga.decisions[-1].events
+    assert saga.feed(event("OrderCompleted", completed.event_id)) == Decision(None)
