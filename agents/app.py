@@ -78,12 +78,12 @@ def create_app(settings: Settings, *, rules: Sequence[Rule] = RULES,
     register_order_agent(app, source=orders_topic(settings), tables=tables, deltas=deltas, decoder=decoder,
                          fanout=create_fanout(settings, decoder, [*rules, SAGA_RULE] if domain.saga else rules),
                          marks=marks, policy=processing)
+    commands = load_commands(settings)
     if domain.saga:
-        register_saga(app, domain, decoder=decoder, commands=load_commands(settings), processing=processing,
-                      marks=marks)
+        register_saga(app, domain, decoder=decoder, commands=commands, processing=processing, marks=marks)
         register_card(app, SAGA_CARD)
     if domain.simulated_services:
-        register_services(app, settings, domain, decoder)
+        register_services(app, settings, domain, decoder, commands)
     inboxes = register_readmodel_agents(app, deltas=deltas, tables=tables, marks=marks)
     seed_watermarks(app, marks, *(model_seed(model) for model in tables.all()))
     install_error_middleware(app)

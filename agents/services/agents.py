@@ -33,7 +33,6 @@ from typing import Any, Generic, TypeVar
 from prometheus_client import Counter
 
 from agents.decoding import OrderEventDecoder
-from agents.events import default_schemas_dir
 from agents.services import inventory, payments, shipping
 from agents.services.base import Command, Replies, Reply, reply_row
 from agents.services.inventory import Warehouse, warehouse_of
@@ -42,7 +41,7 @@ from agents.settings import OrderSettings
 from agents.topics import orders_topic
 from streams import headers as h
 from streams.app import StreamsApp
-from streams.avro import AvroCodec, AvroSchema, load_schemas
+from streams.avro import AvroCodec, AvroSchema
 from streams.envelope import BadHeaderError, Envelope, derived_event_id
 from streams.errors import ValidationError
 from streams.freshness import Watermarks
@@ -226,11 +225,10 @@ class Step:
 
 
 def register_services(app: StreamsApp, settings: Settings, order_settings: OrderSettings,
-                      decoder: OrderEventDecoder) -> None:
+                      decoder: OrderEventDecoder, commands: Mapping[str, AvroSchema]) -> None:
     """The three simulated services as agents of ``app`` (``agents.app.create_app`` calls this when
     STREAMS_SIMULATED_SERVICES is true), with their topics, tables and the ``streams_sim_commands`` counter."""
     app.declare_topics(service_topic_specs(settings))
-    commands = load_schemas((settings.schemas_dir or default_schemas_dir()) / "commands")
     counter = Counter("streams_sim_commands", "Commands the simulated services handled, by service, command and "
                       "outcome (duplicate: a command seen before, answered again with the same reply; silent: "
                       "consumed by a service set never to answer)", ["service", "command", "outcome"],
