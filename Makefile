@@ -32,8 +32,10 @@ unit: install
 integration: install
 	$(BIN)/pytest tests/integration -q
 
+# Two processes (pytest-xdist), each file whole on one of them, each process with its own broker and registry:
+# most of the suite waits on Kafka (rebalances, session timeouts, kills), not on the CPU.
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 bench: install
 	$(BIN)/python -m bench.pipeline

@@ -168,18 +168,21 @@ class KafkaStore:
     def end_offset(self) -> int:
         """The topic's end offset (last stable offset); retried while a just-created topic has no leader yet."""
         assert self._offsets is not None
-        deadline = time.monotonic() + self.timeout
+        started = time.monotonic()
+        deadline, renewed = started + self.timeout, started
         while True:
             try:
                 with self._offsets_lock:
                     _, high = self._offsets.get_watermark_offsets(self._tp, timeout=5)
                 return int(high)
             except KafkaException as exc:
-                if not _settling(exc.args[0]) or time.monotonic() > deadline:
+                now = time.monotonic()
+                if not _settling(exc.args[0]) or now > deadline:
                     raise TransientError(f"cannot read the end of {self.topic}: {exc.args[0].str()}",
                                          hint="is the broker running? check STREAMS_BROKER") from exc
-                if exc.args[0].code() in (KafkaError._TIMED_OUT, KafkaError._TRANSPORT):
-                    self._renew_offsets()
+                if exc.args[0].code() in (KafkaError._TIMED_OUT, KafkaError._TRANSPORT) or now - renewed > 2:
+                    self._renew_offsets()  # a dead leader, or one that moved: a new client looks it up
+                    renewed = now
                 time.sleep(0.2)
 
     def _reader(self, group: str, extra: dict[str, Any] | None = None) -> Consumer:

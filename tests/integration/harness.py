@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,9 @@ def by_status(worker: WorkerProcess) -> dict[str, int]:
     return dict(response.json()["orders_by_status"])
 
 
-def wait_until(predicate: Any, timeout: float = 30.0, interval: float = 0.2, what: str = "condition") -> Any:
+def wait_until(predicate: Any, timeout: float = 30.0, interval: float = 0.2,
+               what: str | Callable[[], str] = "condition") -> Any:
+    """``predicate()`` once it is truthy; ``what`` (or what it returns, when the wait fails) names the wait."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -72,7 +75,8 @@ def wait_until(predicate: Any, timeout: float = 30.0, interval: float = 0.2, wha
         if last:
             return last
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+    raise AssertionError(f"timed out after {timeout}s waiting for {what if isinstance(what, str) else what()} "
+                         f"(last: {last!r})")
 
 
 def caught_up(env: dict[str, str]) -> bool:

@@ -306,13 +306,17 @@ def test_the_registry_registers_a_schema_while_the_leader_of_its_topic_is_down(s
     schema = {"type": "record", "name": "Failover", "fields": [{"name": "id", "type": "string"}]}
     url = f"{stack.env['STREAMS_SCHEMA_REGISTRY_URL']}/subjects/{subject}/versions"
 
+    answers: list[str] = []
+
     def registered() -> bool:
         response = httpx.post(url, json={"schema": json.dumps(schema)}, timeout=40)
         assert response.status_code in (200, 503), response.text  # 503: the new leader not elected yet
+        answers.append(response.text)
         return response.status_code == 200
 
     try:
-        wait_until(registered, timeout=90, interval=0.5, what=f"{subject} registered with node {leader} down")
+        wait_until(registered, timeout=90, interval=0.5,
+                   what=lambda: f"{subject} registered with node {leader} down; answers: {answers[-3:]}")
         print(f"\nkill -9 of node {leader}, leader of _schemas:0: a new schema registered after "
               f"{time.monotonic() - killed:.1f}s")
     finally:

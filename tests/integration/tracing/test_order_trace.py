@@ -1,4 +1,5 @@
-"""Tracing on the real broker: one order's trace from POST /events to every read model, exported over OTLP/HTTP.
+"""Tracing on the real broker: one order's trace from POST /events to every read model and the saga's first
+command, exported over OTLP/HTTP.
 
 The worker exports to a receiver in the test (``streams.devstack.otlp``: the real wire
 format, decoded with opentelemetry-proto).  Spans arrive in batches a few times a
@@ -46,7 +47,7 @@ def receiver() -> Iterator[OtlpReceiver]:
 @pytest.fixture
 def traced_env(stack_env: dict[str, str], receiver: OtlpReceiver) -> dict[str, str]:
     return {**stack_env, "STREAMS_OTLP_ENDPOINT": receiver.url, "OTEL_BSP_SCHEDULE_DELAY": "100",
-            "STREAMS_SERVICE_NAME": "orders-worker-under-test"}
+            "STREAMS_SERVICE_NAME": "orders-worker-under-test", "STREAMS_SAGA": "true"}
 
 
 @pytest.fixture
@@ -68,7 +69,7 @@ def child(receiver: OtlpReceiver, parent: Received, name: str) -> Received:
                f"{name} under {parent.name}")
 
 
-def test_one_order_is_one_trace_from_the_request_through_fan_out_to_the_read_models_it_changes(
+def test_one_order_is_one_trace_from_the_request_to_the_read_models_it_changes_and_the_sagas_command(
         traced_worker: Worker, traced_env: dict[str, str], receiver: OtlpReceiver) -> None:
     prefix = traced_env["STREAMS_TOPIC_PREFIX"]
     order = f"o-{uuid.uuid4().hex[:8]}"
@@ -81,11 +82,14 @@ def test_one_order_is_one_trace_from_the_request_through_fan_out_to_the_read_mod
     receipt = response.json()
     wait_caught_up(traced_env)
 
+    inbox = f"{prefix}{traced_env['STREAMS_APP_ID']}-saga-inbox"
+
     def complete() -> bool:
         names = [s.name for s in receiver.trace(trace_id)]
-        return all(f"{model}-projection apply" in names for model in CHANGED)
+        return (all(f"{model}-projection apply" in names for model in CHANGED)
+                and f"{prefix}payments send" in names)
 
-    wait_until(complete, timeout=60, what="the order's spans in the customers and stats read models")
+    wait_until(complete, timeout=60, what="the order's spans in the read models and the saga's payment command")
     spans = receiver.trace(trace_id)
     assert {s.service for s in spans} == {"orders-worker-under-test"}
     # scrapes and probes, served before the request and so exported no later than its spans, start no trace
@@ -111,7 +115,7 @@ def test_one_order_is_one_trace_from_the_request_through_fan_out_to_the_read_mod
 
     fanned = sorted(s.name.removeprefix(prefix) for s in spans if s.parent_id == process.span_id
                     and s.kind == PRODUCER)
-    assert fanned == ["analytics send", "inventory send", "notifications send", "payments send"]
+    assert fanned == ["analytics send", "notifications send", f"{inbox.removeprefix(prefix)} send"]
     for span in (s for s in spans if s.parent_id == process.span_id and s.kind == PRODUCER):
         assert "messaging.kafka.offset" in span.attributes  # ended by the broker's acknowledgement
 
@@ -124,10 +128,14 @@ def test_one_order_is_one_trace_from_the_request_through_fan_out_to_the_read_mod
         assert batch.trace_id == link_trace != trace_id  # its own trace, linked
         assert (trace_id, process.span_id) in batch.links
 
-    # a payments consumer continues the trace from the fan-out record's own send span
+    # the saga takes the order from its inbox and sends the payment command, in the same trace
+    saga = child(receiver, child(receiver, process, f"{inbox} send"), f"{inbox} process")
+    assert saga.kind == CONSUMER
+    assert child(receiver, saga, "handle").attributes["streams.outcome"] == "running"
+    payment_send = child(receiver, saga, f"{prefix}payments send")
+    # and a payments service continues the trace from that command's own send span
     payments = [r for r in read(traced_env, "payments") if r.key == order.encode()]
     assert len(payments) == 1
-    payment_send = one([s for s in spans if s.name == f"{prefix}payments send"], "payments send")
     assert dict(payments[0].headers)[h.TRACEPARENT] == f"00-{trace_id}-{payment_send.span_id}-01".encode()
 
 
