@@ -15,10 +15,10 @@ from agents.dashboard import SAGA_CARD
 from agents.decoding import OrderEventDecoder
 from agents.demo import create_demo
 from agents.events import default_schemas_dir
-from agents.fanout import RULES, SAGA_INBOX, SAGA_RULE
+from agents.fanout import RULES, SAGA_INBOX
 from agents.ingest import OrderIngest
 from agents.openapi import openapi_document
-from agents.saga import register_saga
+from agents.saga import INBOX_RULES, register_saga
 from agents.services.agents import register_services
 from agents.settings import OrderSettings, order_settings
 from agents.tables import declare_tables, read_models
@@ -76,7 +76,7 @@ def create_app(settings: Settings, *, rules: Sequence[Rule] = RULES,
     decoder = OrderEventDecoder(settings)
     processing = ProcessingPolicy.from_settings(settings)
     register_order_agent(app, source=orders_topic(settings), tables=tables, deltas=deltas, decoder=decoder,
-                         fanout=create_fanout(settings, decoder, [*rules, SAGA_RULE] if domain.saga else rules),
+                         fanout=create_fanout(settings, decoder, [*rules, *INBOX_RULES] if domain.saga else rules),
                          marks=marks, policy=processing)
     commands = load_commands(settings)
     if domain.saga:

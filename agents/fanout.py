@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from streams.routing import ANY_EVENT, Rule
 
-__all__ = ["FRAUD_REVIEW_OVER_MINOR", "RULES", "SAGA_INBOX", "SAGA_RULE"]
+__all__ = ["FRAUD_REVIEW_OVER_MINOR", "RULES", "SAGA_INBOX"]
 
-SAGA_INBOX = "saga-inbox"  # the rule's target; the topic is internal (``agents.topics.saga_inbox``)
+SAGA_INBOX = "saga-inbox"  # the target of the saga's rules (``agents.saga.inbox.INBOX_RULES``); the topic is internal
 
 FRAUD_REVIEW_OVER_MINOR = 100_000
 
@@ -31,7 +31,3 @@ RULES: tuple[Rule, ...] = (
          pattern={"total_minor": [{"numeric": [">", FRAUD_REVIEW_OVER_MINOR]}]}),
     Rule("analytics", source=ANY_EVENT, target="analytics", rejected=True),
 )
-
-SAGA_RULE = Rule("saga", source=ANY_EVENT, target=SAGA_INBOX, rejected=True)
-"""Every order event to the saga's inbox (``agents.saga``), those the lifecycle refused too: a reply that comes after
-its step gave up is refused by the order lifecycle, and the saga still has to undo what it did."""

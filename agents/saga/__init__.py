@@ -12,7 +12,7 @@ from functools import cache
 
 from agents.decoding import OrderEventDecoder
 from agents.saga.agent import SAGA_AGENT, SagaTables, register_saga_agent
-from agents.saga.inbox import SagaInbox
+from agents.saga.inbox import INBOX_RULES, SagaInbox
 from agents.saga.steps import SagaPolicy, advance
 from agents.saga.timers import register_saga_timers
 from agents.saga.views import register_saga_views
@@ -25,7 +25,7 @@ from streams.producer import DurableProducer
 from streams.recordpath.agent import RawSchema
 from streams.recordpath.processing import ProcessingPolicy
 
-__all__ = ["SAGA_AGENT", "SagaPolicy", "SagaTables", "advance", "register_saga"]
+__all__ = ["INBOX_RULES", "SAGA_AGENT", "SagaPolicy", "SagaTables", "advance", "register_saga"]
 
 
 def register_saga(app: StreamsApp, domain: OrderSettings, *, decoder: OrderEventDecoder,

@@ -2,8 +2,8 @@
 
 The inbox is an internal topic keyed by order id, co-partitioned with ``orders``.  It holds three kinds of record:
 
-* a copy of each order event (the fan-out rule ``saga``: every event, those the order lifecycle refused too, since
-  a late reply is refused by the lifecycle and still needs the saga); its causation id names the event itself;
+* a copy of each order event the saga acts on (``INBOX_RULES``: fan-out rules, one per type in ``INPUTS``, for
+  events the order lifecycle refused too, since a late reply is refused by the lifecycle and still needs the saga);
 * ``SagaTimer``: a step's deadline passed (``agents.saga.timers``), JSON ``{"step", "attempt"}``;
 * ``SagaRetry``: an operator asked a stuck saga to try again (``POST /sagas/{order_id}/retry``), JSON ``{}``.
 
@@ -17,17 +17,23 @@ import json
 from typing import Any
 
 from agents.decoding import OrderEventDecoder
-from agents.saga.state import FORWARD, Reply, Retry, SagaInput, Timer
+from agents.fanout import SAGA_INBOX
+from agents.saga.state import FORWARD, INPUTS, Reply, Retry, SagaInput, Timer
 from streams import headers as h
 from streams.envelope import Envelope
 from streams.errors import DecodeError, ValidationError
 from streams.recordpath.records import RawRecord, header
+from streams.routing import Rule
 
-__all__ = ["RETRY", "TIMER", "SagaInbox", "signal"]
+__all__ = ["INBOX_RULES", "RETRY", "TIMER", "SagaInbox", "signal"]
 
 TIMER = "SagaTimer"
 RETRY = "SagaRetry"
 _STEPS = (*FORWARD, "refund", "release")
+
+INBOX_RULES: tuple[Rule, ...] = tuple(Rule(f"saga-{name}", source=name, target=SAGA_INBOX, rejected=True)
+                                      for name in INPUTS)
+"""The fan-out rules that fill the inbox: each event type the saga acts on, refused or not."""
 
 
 def signal(kind: str, order_id: str, event_id: str, producer: str, body: dict[str, Any]) -> tuple[

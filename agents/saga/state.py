@@ -14,8 +14,8 @@ from typing import Any, Literal, TypedDict
 from streams.envelope import derived_event_id
 
 __all__ = [
-    "COMMANDS", "COMPENSATION", "FORWARD", "REPLIES", "Command", "Decision", "Emitted", "HistoryEntry", "Reply",
-    "Retry", "SagaInput", "SagaState", "Status", "Step", "Timer", "iso", "record_id",
+    "COMMANDS", "COMPENSATION", "FORWARD", "INPUTS", "REPLIES", "Command", "Decision", "Emitted", "HistoryEntry",
+    "Reply", "Retry", "SagaInput", "SagaState", "Status", "Step", "Timer", "iso", "record_id",
 ]
 
 Status = Literal["running", "completed", "failed", "compensated", "stuck"]
@@ -47,6 +47,9 @@ REPLIES: Mapping[str, tuple[Step, bool]] = {
     "InventoryReleased": ("release", True),
 }
 """Each reply event: the step it answers, and whether it says the step succeeded."""
+
+INPUTS: tuple[str, ...] = ("OrderPlaced", "OrderCancelled", *REPLIES)
+"""The order events the saga acts on: what its inbox takes from ``orders`` (``agents.saga.inbox.INBOX_RULES``)."""
 
 
 class HistoryEntry(TypedDict):
