@@ -33,7 +33,7 @@ def internal(settings: Settings, name: str) -> str:
 
 
 def saga_inbox(settings: Settings) -> str:
-    """Every order event (the fan-out rule ``saga``) and the saga's timers and retries (``agents.saga.inbox``)."""
+    """The order events the saga acts on, its timers and its retries (``agents.saga.inbox``)."""
     return internal(settings, SAGA_INBOX)
 
 

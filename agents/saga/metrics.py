@@ -11,7 +11,7 @@ from agents.saga.state import Decision
 
 __all__ = ["SagaMetrics"]
 
-_SAGA_EVENTS = frozenset({"started", "completed", "compensated", "failed", "timed_out", "retried", "gave_up", "stuck",
+_SAGA_EVENTS = frozenset({"started", "completed", "compensated", "failed", "timed_out", "retried", "stuck",
                           "cancelled"})
 """Notes of ``advance`` counted in ``streams_sagas_total`` by step; every other note is about a reply or a signal
 (duplicate, late, unexpected, orphan, stale_timer, cancel_too_late, retry_ignored)."""

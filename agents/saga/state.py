@@ -54,7 +54,7 @@ INPUTS: tuple[str, ...] = ("OrderPlaced", "OrderCancelled", *REPLIES)
 
 class HistoryEntry(TypedDict):
     at: str  # ISO 8601 UTC, when the saga handled it
-    kind: str  # command, reply, timeout, late, duplicate, cancel, retry, event
+    kind: str  # command, reply, timeout, late, reopened, unexpected, cancel, retry, event
     type: str  # the command's, event's or timer's type
     id: str  # the command id, the event id, or the timer's id
     causation_id: str | None
@@ -73,7 +73,7 @@ class SagaState(TypedDict):
     cancelled: bool
     reason: str | None  # why the saga failed or compensated
     failed_step: Step | None  # the forward step that failed, timed out or was cancelled
-    order: dict[str, Any]  # what the commands need: customer_id, total_minor, currency, lines
+    order: dict[str, Any]  # what the commands need: customer_id, total_minor, currency, lines, warehouse
     done: dict[str, dict[str, Any]]  # forward steps that succeeded, with what undoing them needs
     undo: list[Step]  # compensations still to run, the next first
     compensations: list[Step]  # compensations run

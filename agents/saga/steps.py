@@ -15,17 +15,19 @@ The rules, each tested on its own (tests/unit/saga):
   up to ``max_attempts`` sends; then a forward step counts as failed, and a compensation that never answers leaves
   the saga ``stuck`` (an operator's ``Retry`` sends it again).  A timer of another step or attempt is stale: ignored.
 * **Compensations** undo the forward steps that succeeded, last first, one at a time, each with its own timeout.
-  A saga that compensated something ends ``compensated``; one with nothing to undo ends ``failed``.  Unless the order
-  was cancelled, the saga then writes OrderFailed (once).
+  A saga that compensated something, or was cancelled, ends ``compensated``; one with nothing to undo ends
+  ``failed``.  Unless the order was cancelled, the saga then writes OrderFailed (once).  A saga counts as ended once,
+  at its first end, even if a late success opens it again.
 * **Cancellation** (OrderCancelled) while the saga runs abandons the step in flight and compensates what was done;
   after the saga ended it changes nothing (counted as too late).
-* **Duplicates.** An event id the saga has handled, or a success it has already recorded under another id, changes
-  nothing (counted).
+* **Duplicates.** An event id the saga has handled, or a reply it has already taken under another id (a success it
+  recorded, a failure it acted on), changes nothing (counted).
 * **Late replies.** A success for a step the saga stopped waiting for (it timed out, or the order was cancelled
   while the command was in flight) happened all the same: the saga undoes it (a late payment is refunded, a late
-  reservation released).  A late failure changes nothing.  A late shipment cannot be undone by a command: it is
-  recorded and counted, for a person to act on.  A reply to a command the saga never sent is recorded as
-  unexpected and changes nothing.
+  reservation released).  A late failure changes nothing.  A late shipment cannot be undone (the goods left, and
+  no command cancels a shipment): the saga drops the compensations it has not sent yet and stops ``stuck``, its
+  reason saying so, for a person to act on.  A reply to a command the saga never sent is recorded as unexpected and
+  changes nothing.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from agents.saga.state import (
     COMMANDS,
     COMPENSATION,
     FORWARD,
+    INPUTS,
     REPLIES,
     Command,
     Decision,
@@ -59,7 +62,6 @@ from agents.saga.state import (
 __all__ = ["SagaPolicy", "advance"]
 
 _MAX_REASON = 1000  # what OrderFailed's reason may hold
-_OWN_EVENTS = ("OrderCompleted", "OrderFailed")
 
 
 @dataclass(frozen=True)
@@ -82,21 +84,19 @@ def advance(state: SagaState | None, message: SagaInput, now: datetime, policy: 
         return _on_timer(state, message, now, policy)
     if isinstance(message, Retry):
         return _on_retry(state, message, now, policy)
+    if message.event_type not in INPUTS:  # an event the saga has no part in (its own OrderCompleted, OrderShipped...)
+        return Decision(None)
     if state is None:
         if message.event_type == "OrderPlaced":
             return _start(message, now, policy)
         return Decision(None, notes=[("orphan", message.event_type)])
-    if message.event_type in _OWN_EVENTS:  # the saga's own OrderCompleted/OrderFailed coming back: not a reply
-        return Decision(None)
     if any(entry["id"] == message.event_id for entry in state["history"]):
         return Decision(None, notes=[("duplicate", message.event_type)])
     if message.event_type == "OrderPlaced":  # the same order placed again under another event id
         return Decision(None, notes=[("duplicate", message.event_type)])
     if message.event_type == "OrderCancelled":
         return _on_cancel(state, message, now, policy)
-    if message.event_type in REPLIES:
-        return _on_reply(state, message, now, policy)
-    return Decision(None)  # the saga's own OrderCompleted/OrderFailed coming back, or an event it has no part in
+    return _on_reply(state, message, now, policy)
 
 
 class _Run:
@@ -104,6 +104,9 @@ class _Run:
 
     def __init__(self, state: SagaState, now: datetime, policy: SagaPolicy, cause: str) -> None:
         self.state = state
+        # a saga is counted as ended once, at its first end: one a late success opened again is not counted again
+        self.ended = (state["status"] in ("completed", "failed", "compensated")
+                      or any(entry["kind"] == "reopened" for entry in state["history"]))
         self.now = now
         self.policy = policy
         self.cause = cause
@@ -165,7 +168,9 @@ class _Run:
         state["status"] = status  # type: ignore[typeddict-item]  # one of Status, by the callers
         state["step"], state["deadline"] = None, None
         state["ended_at"] = iso(self.now)
-        self.notes.append((status, state["failed_step"] or "shipment"))
+        if not self.ended:
+            self.ended = True
+            self.notes.append((status, state["failed_step"] or "shipment"))
 
     def emit(self, name: str, fields: dict[str, Any]) -> None:
         state = self.state
@@ -184,7 +189,7 @@ def _start(placed: Reply, now: datetime, policy: SagaPolicy) -> Decision:
         order_id=fields["order_id"], correlation_id=placed.correlation_id, status="running", step=None, attempt=0,
         deadline=None, compensating=False, cancelled=False, reason=None, failed_step=None,
         order={"customer_id": fields["customer_id"], "total_minor": int(fields["total_minor"]),
-               "currency": fields["currency"], "lines": lines},
+               "currency": fields["currency"], "lines": lines, "warehouse": policy.warehouse},
         done={}, undo=[], compensations=[], emitted=[], started_at=iso(now), ended_at=None, history=[],
     )
     run = _Run(state, now, policy, placed.event_id)
@@ -209,7 +214,7 @@ def _on_reply(state: SagaState, reply: Reply, now: datetime, policy: SagaPolicy)
         else:
             run.fail(step, f"{reply.event_type}: {reply.fields.get('reason', 'no reason given')}")
         return run.decision()
-    if step in state["done"] or step in state["compensations"]:
+    if step in state["done"] or step in state["compensations"] or _taken(state, reply.event_type):
         return Decision(None, notes=[("duplicate", reply.event_type)])  # the same outcome under another event id
     if not _sent(state, step):  # nobody was asked: not this saga's to act on
         run.log("unexpected", reply.event_type, reply.event_id, step=step)
@@ -218,13 +223,21 @@ def _on_reply(state: SagaState, reply: Reply, now: datetime, policy: SagaPolicy)
     run.log("late", reply.event_type, reply.event_id, step=step)
     run.notes.append(("late", reply.event_type))
     undo = COMPENSATION.get(step)
-    if ok and step in FORWARD:
+    if ok and step == "shipment":  # the goods left: nothing undoes that, and what is still to undo waits for a person
+        run.state["undo"], run.state["compensating"] = [], False
+        run.state["status"], run.state["step"], run.state["deadline"] = "stuck", None, None
+        run.state["done"][step] = _effect(step, reply.fields)
+        run.state["reason"] = (f"{reply.event_type} came after the saga gave up on the shipment ({state['reason']}); "
+                               "no command cancels a shipment: a person decides what the customer gets")[:_MAX_REASON]
+        run.notes.append(("stuck", step))
+    elif ok and step in FORWARD:
         run.state["done"][step] = _effect(step, reply.fields)
         if undo is not None:  # it happened after all: undo it, before the compensations still to run
             run.state["compensating"] = True
             run.state["undo"].insert(0, undo)
             if state["status"] in ("failed", "compensated"):
                 run.state["status"], run.state["ended_at"] = "running", None
+                run.log("reopened", reply.event_type, reply.event_id, step=step)
                 run.compensate_next()
     return run.decision()
 
@@ -279,6 +292,11 @@ def _on_retry(state: SagaState | None, retry: Retry, now: datetime, policy: Saga
     return run.decision()
 
 
+def _taken(state: SagaState, event_type: str) -> bool:
+    """Whether the saga already acted on a reply of this type (another event id: the same outcome told twice)."""
+    return any(entry["kind"] == "reply" and entry["type"] == event_type for entry in state["history"])
+
+
 def _sent(state: SagaState, step: Step) -> bool:
     return any(entry["kind"] == "command" and entry["step"] == step for entry in state["history"])
 
@@ -299,7 +317,7 @@ def _command_fields(state: SagaState, step: Step, policy: SagaPolicy) -> dict[st
         return {"order_id": order_id, "customer_id": order["customer_id"], "amount_minor": order["total_minor"],
                 "currency": order["currency"]}
     if step == "inventory":
-        return {"order_id": order_id, "lines": order["lines"], "warehouse": policy.warehouse}
+        return {"order_id": order_id, "lines": order["lines"], "warehouse": _warehouse(state, policy)}
     if step == "shipment":
         return {"order_id": order_id, "customer_id": order["customer_id"], "lines": order["lines"]}
     if step == "refund":
@@ -307,4 +325,10 @@ def _command_fields(state: SagaState, step: Step, policy: SagaPolicy) -> dict[st
         return {"order_id": order_id, "payment_id": paid["payment_id"], "amount_minor": paid["amount_minor"],
                 "currency": paid["currency"], "reason": state["reason"] or "compensation"}
     return {"order_id": order_id, "reservation_id": done["inventory"]["reservation_id"], "lines": order["lines"],
-            "warehouse": policy.warehouse}
+            "warehouse": _warehouse(state, policy)}
+
+
+def _warehouse(state: SagaState, policy: SagaPolicy) -> str:
+    """The warehouse the saga chose when it started: a resend or a release goes where the reservation was made,
+    whatever the setting says now (a saga started before the setting was kept has none: the setting's)."""
+    return str(state["order"].get("warehouse") or policy.warehouse)

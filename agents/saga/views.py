@@ -59,6 +59,8 @@ def register_saga_views(app: StreamsApp, tables: SagaTables, inbox: Any,
             if state["status"] != "stuck":
                 raise ConflictError(f"the saga of order {order_id!r} is {state['status']}, not stuck: nothing to "
                                       "retry")
+            if state["step"] is None:  # a late shipment: no command to send again, a person decides
+                raise ConflictError(f"the saga of order {order_id!r} has no step to retry: {state['reason']}")
             event_id = record_id(order_id, f"{RETRY}/{len(state['history'])}")
             key, value, headers = signal(RETRY, order_id, event_id, name, {})
             position = await producer().send(model.topic, key, value, headers)

@@ -100,6 +100,15 @@ class Story:
         wait_until(lambda: self.sent().count(name) >= times, timeout=timeout,
                    what=f"{name} x{times} for {self.order_id} (sent: {self.sent()})")
 
+    def wait_commands(self, name: str, times: int, timeout: float = 60) -> list[Command]:
+        """Until the services' topics hold ``name`` ``times`` times for this order (what the saga's history says it
+        sent may still be on its way to Kafka); those commands."""
+        def found() -> list[Command]:
+            named = [c for c in self.commands() if c.name == name]
+            return named if len(named) >= times else []
+
+        return list(wait_until(found, timeout=timeout, what=f"{name} x{times} in the topics for {self.order_id}"))
+
     def saga(self) -> dict[str, Any] | None:
         response = self.worker.get(f"/sagas/{self.order_id}")
         if response.status_code in (404, 503):

@@ -117,7 +117,7 @@ def test_silent_services_time_out_a_late_payment_is_refunded_and_a_stuck_refund_
     s = story(saga_workers, "silent")
     s.place()
     s.wait_sent("AuthorizePayment", times=2)
-    first, again = (c for c in s.commands() if c.name == "AuthorizePayment")
+    first, again = s.wait_commands("AuthorizePayment", 2)
     assert again.command_id == first.command_id  # the same command: a service that got both pays once
     saga = s.wait_saga("failed")
     assert "did not answer after 2 attempts" in saga["reason"]
