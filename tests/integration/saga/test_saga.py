@@ -89,6 +89,30 @@ def test_a_cancellation_mid_saga_refunds_and_a_late_reservation_is_released(
     assert (view["reserved"], view["released"], view["paid_minor"], view["refunded_minor"]) == (True, True, 300, 300)
 
 
+def test_a_shipment_that_answers_after_a_cancellation_stops_the_compensations_for_a_person(
+        saga_workers: dict[str, Worker]) -> None:
+    s = story(saga_workers, "answered")
+    s.place()
+    s.wait_sent("AuthorizePayment")
+    s.reply("PaymentAuthorized")
+    s.wait_sent("ReserveInventory")
+    s.reply("InventoryReserved")
+    s.wait_sent("CreateShipment")
+    s.reply("OrderCancelled")  # the shipment is in flight
+    s.wait_sent("ReleaseInventory")
+    s.reply("ShipmentCreated")  # the goods left after all: nothing cancels a shipment
+    saga = s.wait_saga("stuck")
+    assert (saga["step"], saga["undo"]) == (None, [])
+    assert "no command cancels a shipment" in saga["reason"]
+    s.reply("InventoryReleased")  # the release already sent answers; the refund is never sent
+    wait_until(lambda: (s.saga() or {}).get("history", [{}])[-1].get("type") == "InventoryReleased",
+               what="the release's answer in the saga's history")
+    assert s.sent() == ["AuthorizePayment", "ReserveInventory", "CreateShipment", "ReleaseInventory"]
+    refused = httpx.post(f"{s.worker.url}/sagas/{s.order_id}/retry", timeout=30)
+    assert refused.status_code == 409, refused.text
+    assert "no step to retry" in refused.json()["error"]["message"]
+
+
 def test_duplicate_and_out_of_order_replies_move_the_saga_once(saga_workers: dict[str, Worker]) -> None:
     s = story(saga_workers, "answered")
     s.place()
@@ -135,7 +159,7 @@ def test_silent_services_time_out_a_late_payment_is_refunded_and_a_stuck_refund_
                 if row["key"] == s.order_id]
 
     wait_until(lambda: listed_stuck() == ["refund"], timeout=30, what="the stuck saga listed")
-    assert [e["kind"] for e in saga["history"] if e["type"] == "PaymentAuthorized"] == ["late"]
+    assert [e["kind"] for e in saga["history"] if e["type"] == "PaymentAuthorized"] == ["late", "reopened"]
     url = f"{s.worker.url}/sagas/{s.order_id}/retry"
     retried = httpx.post(url, timeout=30)
     assert retried.status_code == 202, retried.text
