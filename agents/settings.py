@@ -52,7 +52,8 @@ class OrderSettings(BaseSettings):
                                                     "payments,inventory,shipping): their saga steps time out",
                             examples=["shipping"])
     sim_stock: int = Field(default=100, ge=0, description="units of each SKU the simulated warehouse starts with")
-    sim_warehouse: str = Field(default="main", min_length=1, description="the warehouse inventory commands go to")
+    sim_warehouse: str = Field(default="main", min_length=1, pattern=r"^\S+$",
+                               description="the warehouse inventory commands go to (a name without spaces)")
 
     @field_validator("sim_silent")
     @classmethod

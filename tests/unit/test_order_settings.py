@@ -24,6 +24,7 @@ def test_silent_services_are_named_and_checked(monkeypatch: pytest.MonkeyPatch) 
     ("STREAMS_SIM_SILENT", "billing", "STREAMS_SIM_SILENT='billing' is not valid: unknown service(s) billing"),
     ("STREAMS_SAGA_MAX_ATTEMPTS", "0", "STREAMS_SAGA_MAX_ATTEMPTS='0' is not valid"),
     ("STREAMS_SAGA_STEP_TIMEOUT_S", "soon", "STREAMS_SAGA_STEP_TIMEOUT_S='soon' is not valid"),
+    ("STREAMS_SIM_WAREHOUSE", "  ", "STREAMS_SIM_WAREHOUSE='  ' is not valid"),
 ])
 def test_a_bad_value_is_one_line_naming_the_variable(monkeypatch: pytest.MonkeyPatch, variable: str, value: str,
                                                      says: str) -> None:
