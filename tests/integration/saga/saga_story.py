@@ -12,10 +12,12 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from agents.saga.inbox import TIMER, signal
+from agents.saga.state import record_id
 from streams import headers as h
 from streams.recordpath.records import header
 from tests.integration.harness import Worker, wait_until
-from tests.integration.orders.builders import NOW, body, placed, read
+from tests.integration.orders.builders import NOW, RawProducer, body, placed, read
 
 __all__ = ["SERVICES", "Command", "Story"]
 
@@ -69,6 +71,17 @@ class Story:
         data = {"order_id": self.order_id,
                 **{k: v.format(o=self.order_id) if isinstance(v, str) else v for k, v in REPLIES[event_type].items()}}
         return self.post(event_type, data, event_id=event_id)
+
+    def time_out(self, step: str, attempt: int) -> None:
+        """Write the timer record the saga's timer loop writes when ``step``'s deadline of ``attempt`` passed: the
+        test says when a deadline passes, on a worker whose own deadlines are far off."""
+        event_id = record_id(self.order_id, f"{TIMER}/{step}/{attempt}")
+        key, value, headers = signal(TIMER, self.order_id, event_id, "test/saga-timer",
+                                     {"step": step, "attempt": attempt})
+        producer = RawProducer(self.env)
+        producer.send(f"{self.env['STREAMS_TOPIC_PREFIX']}{self.env['STREAMS_APP_ID']}-saga-inbox", key, value,
+                      headers)
+        producer.flush()
 
     def commands(self) -> list[Command]:
         """Every command the saga sent for this order so far, in the order of each service's topic."""

@@ -67,6 +67,34 @@ def test_a_failed_step_undoes_the_earlier_ones_last_first_then_fails_the_order(
     assert s.sent()[len(replies):] == undo  # the saga's order: last done, first undone
 
 
+@pytest.mark.parametrize(("replies", "step", "command", "undo"), [
+    ((), "payment", "AuthorizePayment", []),
+    (("PaymentAuthorized",), "inventory", "ReserveInventory", ["RefundPayment"]),
+    (("PaymentAuthorized", "InventoryReserved"), "shipment", "CreateShipment", ["ReleaseInventory", "RefundPayment"]),
+], ids=["payment", "inventory", "shipment"])
+def test_a_step_that_never_answers_is_sent_again_then_failed_and_undone(
+        saga_workers: dict[str, Worker], replies: tuple[str, ...], step: str, command: str, undo: list[str]) -> None:
+    """On the worker whose own deadlines are ten minutes off, the test writes each timer record itself, as the
+    timer loop would: every attempt's deadline passes when the test says, never racing a reply."""
+    s = story(saga_workers, "answered")
+    s.place()
+    s.wait_sent("AuthorizePayment")
+    for reply, sent_next in zip(replies, ("ReserveInventory", "CreateShipment"), strict=False):
+        s.reply(reply)
+        s.wait_sent(sent_next)
+    for attempt in (1, 2):
+        s.time_out(step, attempt)
+        s.wait_sent(command, times=attempt + 1)  # the same command again
+    s.time_out(step, 3)  # STREAMS_SAGA_MAX_ATTEMPTS' default: the step has failed
+    for compensation, answer in zip(undo, ("InventoryReleased", "PaymentRefunded")[2 - len(undo):], strict=True):
+        s.wait_sent(compensation)
+        s.reply(answer)
+    saga = s.wait_saga("compensated" if undo else "failed")
+    assert (saga["failed_step"], "did not answer after 3 attempts" in saga["reason"]) == (step, True)
+    assert [c.command_id for c in s.wait_commands(command, 3)] == [record_id(s.order_id, command)] * 3
+    s.wait_order("failed")
+
+
 def test_a_cancellation_mid_saga_refunds_and_a_late_reservation_is_released(
         saga_workers: dict[str, Worker]) -> None:
     s = story(saga_workers, "answered")
