@@ -215,7 +215,7 @@ async def test_latency_delays_the_answer(codec: AvroCodec) -> None:
     assert prepared.outcome == "authorized"
 
 
-def test_the_services_take_their_knobs_from_the_order_settings() -> None:
+def test_the_silent_list_is_read_from_the_settings_and_every_service_has_its_commands_schemas() -> None:
     quiet = OrderSettings(sim_silent="shipping, payments", sim_latency_ms=250)
     assert quiet.silent == {"payments", "shipping"}
     assert [s.name for s in services(quiet)] == ["payments", "inventory", "shipping"]
