@@ -7,7 +7,7 @@ returns the app; nothing runs until a worker starts it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from agents.consumers.order_agent import register_order_agent
 from agents.consumers.readmodel_agents import register_readmodel_agents
@@ -75,10 +75,11 @@ def create_app(settings: Settings, *, rules: Sequence[Rule] = RULES,
     marks = Watermarks()
     decoder = OrderEventDecoder(settings)
     processing = ProcessingPolicy.from_settings(settings)
-    register_order_agent(app, source=orders_topic(settings), tables=tables, deltas=deltas, decoder=decoder,
-                         fanout=create_fanout(settings, decoder, [*rules, *INBOX_RULES] if domain.saga else rules),
-                         marks=marks, policy=processing)
     commands = load_commands(settings)
+    register_order_agent(app, source=orders_topic(settings), tables=tables, deltas=deltas, decoder=decoder,
+                         fanout=create_fanout(settings, decoder, [*rules, *INBOX_RULES] if domain.saga else rules,
+                                              commands=commands),
+                         marks=marks, policy=processing)
     if domain.saga:
         register_saga(app, domain, decoder=decoder, commands=commands, processing=processing, marks=marks)
         register_card(app, SAGA_CARD)
@@ -115,9 +116,12 @@ def model_seed(model: Generational) -> Callable[[str, int, int], None]:
     return seed
 
 
-def create_fanout(settings: Settings, decoder: OrderEventDecoder, rules: Sequence[Rule] = RULES) -> Fanout:
-    """The fan-out rules (those of ``agents.fanout``), checked against the event and command schemas."""
-    return Fanout(rules, events=decoder.catalog.schemas, commands=load_commands(settings), codec=decoder.codec,
+def create_fanout(settings: Settings, decoder: OrderEventDecoder, rules: Sequence[Rule] = RULES, *,
+                  commands: Mapping[str, AvroSchema] | None = None) -> Fanout:
+    """The fan-out rules (those of ``agents.fanout``), checked against the event and command schemas (``commands``:
+    those already loaded, or read from ``schemas/commands``)."""
+    return Fanout(rules, events=decoder.catalog.schemas,
+                  commands=load_commands(settings) if commands is None else commands, codec=decoder.codec,
                   topic=lambda target: saga_inbox(settings) if target == SAGA_INBOX else topic_name(settings, target),
                   producer=settings.producer_name)
 

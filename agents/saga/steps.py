@@ -223,22 +223,22 @@ def _on_reply(state: SagaState, reply: Reply, now: datetime, policy: SagaPolicy)
     run.log("late", reply.event_type, reply.event_id, step=step)
     run.notes.append(("late", reply.event_type))
     undo = COMPENSATION.get(step)
-    if ok and step == "shipment":  # the goods left: nothing undoes that, and what is still to undo waits for a person
+    if not ok or step not in FORWARD:
+        return run.decision()
+    run.state["done"][step] = _effect(step, reply.fields)  # it happened after all
+    if undo is None:  # the shipment: the goods left, nothing undoes that, and what is still to undo waits for a person
         run.state["undo"], run.state["compensating"] = [], False
         run.state["status"], run.state["step"], run.state["deadline"] = "stuck", None, None
-        run.state["done"][step] = _effect(step, reply.fields)
         run.state["reason"] = (f"{reply.event_type} came after the saga gave up on the shipment ({state['reason']}); "
                                "no command cancels a shipment: a person decides what the customer gets")[:_MAX_REASON]
         run.notes.append(("stuck", step))
-    elif ok and step in FORWARD:
-        run.state["done"][step] = _effect(step, reply.fields)
-        if undo is not None:  # it happened after all: undo it, before the compensations still to run
-            run.state["compensating"] = True
-            run.state["undo"].insert(0, undo)
-            if state["status"] in ("failed", "compensated"):
-                run.state["status"], run.state["ended_at"] = "running", None
-                run.log("reopened", reply.event_type, reply.event_id, step=step)
-                run.compensate_next()
+    else:  # undo it, before the compensations still to run
+        run.state["compensating"] = True
+        run.state["undo"].insert(0, undo)
+        if state["status"] in ("failed", "compensated"):
+            run.state["status"], run.state["ended_at"] = "running", None
+            run.log("reopened", reply.event_type, reply.event_id, step=step)
+            run.compensate_next()
     return run.decision()
 
 

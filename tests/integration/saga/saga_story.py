@@ -36,6 +36,11 @@ REPLIES: dict[str, dict[str, Any]] = {
 }
 
 
+FORWARD = (("AuthorizePayment", "PaymentAuthorized"), ("ReserveInventory", "InventoryReserved"),
+           ("CreateShipment", "ShipmentCreated"))
+"""Each forward step's command and the reply that says it succeeded, in the saga's order."""
+
+
 @dataclass(frozen=True)
 class Command:
     name: str
@@ -71,6 +76,16 @@ class Story:
         data = {"order_id": self.order_id,
                 **{k: v.format(o=self.order_id) if isinstance(v, str) else v for k, v in REPLIES[event_type].items()}}
         return self.post(event_type, data, event_id=event_id)
+
+    def run_until(self, command: str) -> None:
+        """Place the order and answer each forward step with its success until the saga has sent ``command``."""
+        self.place()
+        for sent, success in FORWARD:
+            self.wait_sent(sent)
+            if sent == command:
+                return
+            self.reply(success)
+        raise AssertionError(f"{command} is not a forward step's command")
 
     def time_out(self, step: str, attempt: int) -> None:
         """Write the timer record the saga's timer loop writes when ``step``'s deadline of ``attempt`` passed: the

@@ -67,21 +67,17 @@ def test_a_failed_step_undoes_the_earlier_ones_last_first_then_fails_the_order(
     assert s.sent()[len(replies):] == undo  # the saga's order: last done, first undone
 
 
-@pytest.mark.parametrize(("replies", "step", "command", "undo"), [
-    ((), "payment", "AuthorizePayment", []),
-    (("PaymentAuthorized",), "inventory", "ReserveInventory", ["RefundPayment"]),
-    (("PaymentAuthorized", "InventoryReserved"), "shipment", "CreateShipment", ["ReleaseInventory", "RefundPayment"]),
+@pytest.mark.parametrize(("step", "command", "undo"), [
+    ("payment", "AuthorizePayment", []),
+    ("inventory", "ReserveInventory", ["RefundPayment"]),
+    ("shipment", "CreateShipment", ["ReleaseInventory", "RefundPayment"]),
 ], ids=["payment", "inventory", "shipment"])
 def test_a_step_that_never_answers_is_sent_again_then_failed_and_undone(
-        saga_workers: dict[str, Worker], replies: tuple[str, ...], step: str, command: str, undo: list[str]) -> None:
+        saga_workers: dict[str, Worker], step: str, command: str, undo: list[str]) -> None:
     """On the worker whose own deadlines are ten minutes off, the test writes each timer record itself, as the
     timer loop would: every attempt's deadline passes when the test says, never racing a reply."""
     s = story(saga_workers, "answered")
-    s.place()
-    s.wait_sent("AuthorizePayment")
-    for reply, sent_next in zip(replies, ("ReserveInventory", "CreateShipment"), strict=False):
-        s.reply(reply)
-        s.wait_sent(sent_next)
+    s.run_until(command)
     for attempt in (1, 2):
         s.time_out(step, attempt)
         s.wait_sent(command, times=attempt + 1)  # the same command again
@@ -98,10 +94,7 @@ def test_a_step_that_never_answers_is_sent_again_then_failed_and_undone(
 def test_a_cancellation_mid_saga_refunds_and_a_late_reservation_is_released(
         saga_workers: dict[str, Worker]) -> None:
     s = story(saga_workers, "answered")
-    s.place()
-    s.wait_sent("AuthorizePayment")
-    s.reply("PaymentAuthorized")
-    s.wait_sent("ReserveInventory")
+    s.run_until("ReserveInventory")
     s.reply("OrderCancelled")  # the reservation is in flight
     s.wait_sent("RefundPayment")
     s.reply("InventoryReserved")  # it answers after all: undone after the refund
@@ -120,12 +113,7 @@ def test_a_cancellation_mid_saga_refunds_and_a_late_reservation_is_released(
 def test_a_shipment_that_answers_after_a_cancellation_stops_the_compensations_for_a_person(
         saga_workers: dict[str, Worker]) -> None:
     s = story(saga_workers, "answered")
-    s.place()
-    s.wait_sent("AuthorizePayment")
-    s.reply("PaymentAuthorized")
-    s.wait_sent("ReserveInventory")
-    s.reply("InventoryReserved")
-    s.wait_sent("CreateShipment")
+    s.run_until("CreateShipment")
     s.reply("OrderCancelled")  # the shipment is in flight
     s.wait_sent("ReleaseInventory")
     s.reply("ShipmentCreated")  # the goods left after all: nothing cancels a shipment
