@@ -44,12 +44,14 @@ from streams.recordpath.acks import InOrderAcks
 from streams.recordpath.batching import RepartitionBatcher
 from streams.recordpath.faust_internals import (
     FaustHooks,
+    MarkerAwareTableManager,
     OutboxTable,
     leave_on_clean_stop,
     serve_protocol_errors_as_json,
 )
 from streams.recordpath.outbox import Outbox, OutboxError
 from streams.recordpath.protocol import Positions
+from streams.recordpath.transactions import EXACTLY_ONCE, Transactions, transactional_id
 from streams.replay.rebuilds import RebuildLog
 from streams.replication import Replication, cluster_replication
 from streams.settings import Settings
@@ -77,6 +79,7 @@ class StreamsApp(FaustHooks):
         self.positions = Positions()  # per source partition: the first offset not yet in the state
         super().__init__(id, positions=self.positions, committed=self._committed_now, **kwargs)
         self.metrics = Metrics()
+        self.metrics.guarantee.labels(streams_settings.processing_guarantee).set(1)
         self.topic_specs: list[TopicSpec] = []
         self.replication: Replication | None = None  # decided on first start, before any topic is created
         self.outbox: Outbox | None = None  # created when the worker starts (it needs the running loop)
@@ -105,7 +108,7 @@ class StreamsApp(FaustHooks):
             return {}
         request = ConsumerGroupTopicPartitions(self.conf.id, [TopicPartition(t, p) for t, p in tps])
         admin = self.admin()  # kept alive until the result is in: a collected client fails its futures
-        futures = admin.list_consumer_group_offsets([request], request_timeout=10)
+        futures = admin.list_consumer_group_offsets([request], request_timeout=10, require_stable=True)
         result = futures[self.conf.id].result(timeout=15)
         return {(tp.topic, tp.partition): tp.offset for tp in result.topic_partitions if tp.offset >= 0}
 
@@ -123,8 +126,19 @@ class StreamsApp(FaustHooks):
                 ensure_topics, self.admin(), specs, replication_factor=replication.factor,
                 min_insync_replicas=replication.min_insync))
         self.recovery.floors = await loop.run_in_executor(None, RebuildLog(self.streams_settings).floors, self.conf.id)
+        exactly_once = settings.processing_guarantee == EXACTLY_ONCE
+        txn_id = transactional_id(self.conf.id, self.conf.consumer_group_instance_id)
         self.outbox = Outbox(self.streams_settings.kafka, client_id=f"{self.conf.id}-outbox", loop=loop,
-                             on_failure=self._outbox_failed, spans=self.spans)
+                             on_failure=self._outbox_failed, spans=self.spans,
+                             config={"transactional.id": txn_id,
+                                     "transaction.timeout.ms": int(settings.transaction_timeout_s * 1000)}
+                             if exactly_once else None)
+        if exactly_once:
+            transactions = Transactions(self.outbox.producer, transactional_id=txn_id,
+                                        timeout_s=settings.transaction_timeout_s, broker=settings.bootstrap_servers,
+                                        observe=self._transaction_ended)
+            await loop.run_in_executor(None, transactions.start)
+            self.outbox.transactions = transactions
         self.batcher = RepartitionBatcher(self.outbox, self.streams_settings.topic_partitions,
                                           max_delay_s=self.streams_settings.repartition_linger_ms / 1000,
                                           spans=self.spans)
@@ -141,6 +155,10 @@ class StreamsApp(FaustHooks):
                           config={"cleanup.policy": "compact"})
                 for table in self.tables.values()]
 
+    def _transaction_ended(self, outcome: str, seconds: float) -> None:
+        self.metrics.transactions.labels(outcome).inc()
+        self.metrics.transaction_seconds.observe(seconds)
+
     def _outbox_failed(self, error: OutboxError) -> None:
         log.critical("stopping: %s (the events it belongs to are not committed; they are processed again "
                      "after the restart)", error.message)
@@ -152,7 +170,13 @@ class StreamsApp(FaustHooks):
         if self.batcher is not None:
             self.batcher.flush()
         if self.outbox is not None:
+            rolled_back = self.outbox.transactions.abort() if self.outbox.transactions is not None else 0
             undelivered = self.outbox.close()
+            if rolled_back:
+                log.warning("%d records written after the last commit were rolled back: the next start restores "
+                            "every table from its changelog and processes their events again", rolled_back)
+                self.tracing.close()
+                return
             if undelivered or self.outbox.failed is not None:
                 log.warning("%d records undelivered at shutdown: the next start restores every table from its "
                             "changelog", undelivered)
@@ -200,6 +224,7 @@ def build_app(settings: Settings, *, app_id: str | None = None) -> StreamsApp:
         broker_credentials=settings.kafka.faust_credentials(),  # SASL and TLS of Faust's aiokafka clients
         store="rocksdb://",
         Table=OutboxTable,
+        TableManager=MarkerAwareTableManager,
         datadir=str(data_dir / "faust"),
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.replication_factor or 1,  # the decided one on first start
@@ -213,7 +238,7 @@ def build_app(settings: Settings, *, app_id: str | None = None) -> StreamsApp:
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=heartbeat_interval_s(settings),
         consumer_group_instance_id=instance_id(settings, app_id),  # static membership (streams.membership)
-        broker_commit_interval=timedelta(seconds=1),
+        broker_commit_interval=timedelta(seconds=settings.commit_interval_s),
         table_standby_replicas=settings.standby_replicas,
         web_host=settings.web_host,
         web_port=settings.web_port,

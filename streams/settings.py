@@ -119,6 +119,23 @@ class Settings(BaseSettings):
         description="warm copies of each read-model table partition kept on other workers (Faust's standby replicas): "
                     "the worker that takes a partition over restores only the tail; 0: none",
     )
+    processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(
+        default="at_least_once",
+        description="at_least_once: after a crash, outputs and dead letters may be written again (readers "
+                    "deduplicate by event id); exactly_once: the table changes, outputs, dead letters and consumed "
+                    "offsets of each commit interval are one Kafka transaction (readers use read_committed)",
+    )
+    commit_interval_s: float = Field(
+        default=1.0, gt=0, le=60,
+        description="how often a worker commits what it has processed (in exactly_once: how long a transaction "
+                    "stays open, and so how long read_committed readers wait for its outputs)",
+    )
+    transaction_timeout_s: float = Field(
+        default=10.0, ge=1, le=900,
+        description="exactly_once: a transaction still open after this long is aborted by Kafka (the worker "
+                    "stopped answering); the outputs of a worker that died are held from read_committed readers "
+                    "until then",
+    )
     lag_interval_s: float = Field(default=5.0, gt=0, description="how often a worker samples consumer lag")
     lag_window: int = Field(default=10, ge=2, description="samples in the window lag statuses are judged on")
     lag_groups: str = Field(default="", description="more consumer groups to watch, comma separated",
@@ -234,6 +251,15 @@ class Settings(BaseSettings):
         if value is not None and session is not None and value >= session:
             raise ValueError(f"must be less than STREAMS_SESSION_TIMEOUT_S ({session:g} s), or the group evicts "
                              "a worker between two heartbeats")
+        return value
+
+    @field_validator("transaction_timeout_s")
+    @classmethod
+    def _check_transaction_timeout(cls, value: float, info: ValidationInfo) -> float:
+        interval = info.data.get("commit_interval_s")
+        if interval is not None and value <= 2 * interval:
+            raise ValueError(f"must be more than twice STREAMS_COMMIT_INTERVAL_S ({interval:g}): a transaction "
+                             "stays open for a commit interval, then has its records delivered and committed")
         return value
 
     @field_validator("otlp_endpoint", mode="before")

@@ -6,6 +6,7 @@ import faust
 import typer
 
 from streams.loader import load_factory
+from streams.recordpath.transactions import EXACTLY_ONCE, probe, transactional_id
 from streams.replication import Replication, cluster_replication
 from streams.settings import Settings, without_credentials
 from streams.tracing import worker_logging_config
@@ -29,12 +30,15 @@ def worker(
     settings = settings.model_copy(update={"replication_factor": replication.factor,
                                            "min_insync_replicas": replication.min_insync})
     app = load_factory(settings.app_factory)(settings)
+    if settings.processing_guarantee == EXACTLY_ONCE:  # a cluster that cannot run transactions: one line, now
+        probe(settings.kafka, transactional_id(app.conf.id, app.conf.consumer_group_instance_id),
+              settings.transaction_timeout_s)
     tracing = getattr(app, "tracing", None)
     traced = tracing is not None and tracing.enabled
     typer.echo(f"worker {settings.app_id}: broker {without_credentials(settings.broker)} "
                f"({settings.kafka.describe()}), "
                f"http://{settings.web_host}:{settings.web_port}/health, {replication.describe()}, "
-               + _membership(app)
+               + _membership(app) + f", {settings.processing_guarantee}"
                + (f", {tracing.describe()}" if tracing is not None else ""))
     runner = faust.Worker(app, loglevel=settings.log_level, quiet=True,
                           logging_config=worker_logging_config() if traced else None)

@@ -34,7 +34,8 @@ class DeadLetterTally:
         """Read what arrived since the last call; the counts, largest first."""
         if self._consumer is None:
             self._consumer = Consumer(self.kafka.config({
-                "group.id": "streams-dlq-tally", "enable.auto.commit": False, "enable.partition.eof": True,
+                "group.id": "streams-dlq-tally", "enable.auto.commit": False, "isolation.level": "read_committed",
+                "enable.partition.eof": True,
                 "log_level": 0, "fetch.max.bytes": 4 << 20,
             }))
         try:

@@ -6,6 +6,11 @@ committed offsets (``list_consumer_group_offsets``), the log-end offsets
 the record *at* the committed offset, read directly with an unsubscribed
 consumer: lag in seconds is how long ago the oldest unconsumed record was
 written, not an interpolation.
+
+The consumer reads ``read_committed``, and a partition whose offsets past the
+committed one hold no record it can read (only the commit markers of
+transactions, or aborted records: a topic written by an exactly-once worker
+ends with a marker) has no lag: nothing waits to be consumed there.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaException, TopicPartition
+from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin._listoffsets import OffsetSpec
 
 from streams.connection import KafkaConnection
@@ -61,7 +66,7 @@ class LagSampler:
         return sorted(names)
 
     def sample(self, groups: Iterable[str], *, seconds: bool = True) -> list[GroupLag]:
-        """``seconds=False``: records behind only; ``lag_seconds`` stays 0 and no record is read for it."""
+        """``seconds=False``: records behind only; ``lag_seconds`` stays 0."""
         names = list(groups)
         if not names:
             return []
@@ -104,13 +109,15 @@ class LagSampler:
                         for committed in committed_by_group.values()
                         for (topic, partition), offset in committed.items()
                         if start_of((topic, partition), offset) < log_end.get((topic, partition), 0)}
-        timestamps = self._timestamps_at(wanted_times) if timed else {}
+        timestamps = self._timestamps_at(wanted_times)
         for group in result:
             for (topic, partition), offset in sorted(committed_by_group[group.group].items()):
                 end = log_end.get((topic, partition), 0)
                 start = start_of((topic, partition), offset)
                 lag = max(end - start, 0)
-                written = timestamps.get((topic, partition, start))
+                if timestamps.get((topic, partition, start), 0) is None:
+                    lag = 0  # only transaction markers (or aborted records) from there on
+                written = timestamps.get((topic, partition, start)) if timed else None
                 seconds = max(now - written / 1000.0, 0.0) if lag and written else 0.0
                 group.partitions.append(PartitionLag(
                     group=group.group, topic=topic, partition=partition, committed=offset, log_end=end,
@@ -125,28 +132,34 @@ class LagSampler:
         return {(tp.topic, tp.partition): future.result(timeout=_TIMEOUT + 5).offset
                 for tp, future in futures.items()}
 
-    def _timestamps_at(self, wanted: set[tuple[str, int, int]]) -> dict[tuple[str, int, int], int]:
-        """Timestamp (ms) of the record at each (topic, partition, offset), read with an unsubscribed consumer."""
+    def _timestamps_at(self, wanted: set[tuple[str, int, int]]) -> dict[tuple[str, int, int], int | None]:
+        """Timestamp (ms) of the first committed record at or after each (topic, partition, offset), read with an
+        unsubscribed consumer; None where the partition's readable end comes first (markers only)."""
         if not wanted:
             return {}
         if self._reader is None:
             self._reader = Consumer(self.kafka.config({
                 "group.id": "streams-lag-sampler",
-                "enable.auto.commit": False, "enable.partition.eof": False, "fetch.max.bytes": 1048576,
+                "enable.auto.commit": False, "isolation.level": "read_committed", "enable.partition.eof": True,
+                "fetch.max.bytes": 1048576,
                 "log_level": 0,
             }))
         consumer = self._reader
-        found: dict[tuple[str, int, int], int] = {}
+        found: dict[tuple[str, int, int], int | None] = {}
         try:
             consumer.assign([TopicPartition(t, p, o) for t, p, o in wanted])
             pending = {(t, p): o for t, p, o in wanted}
             deadline = time.monotonic() + _TIMEOUT
             while pending and time.monotonic() < deadline:
                 for message in consumer.consume(num_messages=len(pending) * 10, timeout=0.5):
-                    if message.error() is not None:
-                        continue
                     key = (str(message.topic()), int(message.partition() or 0))
                     offset = pending.get(key)
+                    error = message.error()
+                    if error is not None:
+                        if error.code() == KafkaError._PARTITION_EOF and offset is not None:
+                            found[(key[0], key[1], offset)] = None
+                            del pending[key]
+                        continue
                     if offset is not None and int(message.offset() or 0) >= offset:
                         found[(key[0], key[1], offset)] = message.timestamp()[1]
                         del pending[key]

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from functools import partial
 from typing import Any
 
 import orjson
@@ -64,9 +65,15 @@ class RepartitionBatcher:
             entry = [ticket.origin, ticket.source.offset, ticket.made, item]
             if self.spans is not None and (traceparent := self.spans.item_traceparent()) is not None:
                 entry.append(traceparent)
-            self._items[where].append(entry)
         else:
-            self._items[where].append([None, 0, 0, item])  # outside an event: no id, applied as it comes
+            entry = [None, 0, 0, item]  # outside an event: no id, applied as it comes
+        if ticket is not None and self.outbox.holds(ticket):  # exactly-once: batched once its event is whole
+            self.outbox.hold(ticket, partial(self._place, where, entry, ticket))
+        else:
+            self._place(where, entry, ticket)
+
+    def _place(self, where: tuple[str, int], entry: list[Any], ticket: Ticket | None) -> None:
+        self._items[where].append(entry)
         if ticket is not None:
             ticket.pending += 1  # released when the record carrying the item is durable
             self._tickets[where].append(ticket)

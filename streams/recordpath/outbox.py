@@ -21,14 +21,21 @@ waiting thread wait up to its switch interval (5 ms) each time, so reports fell
 seconds behind (15,000 to 21,000 events awaiting their acknowledgement at once
 in a 40,000-event run), holding their records and events in memory for the
 garbage collector to scan again and again.  Polled on the loop, 100 to 300 wait.
+
+In exactly-once mode (``transactions`` set: ``streams.recordpath.transactions``) the
+producer is transactional, and two rules keep a transaction whole: an event's records
+are *held* on its ticket until it is sealed, so a commit never carries part of an
+event; and while a commit is under way the *gate* is closed: records sent meanwhile
+wait, and go into the next transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import KafkaError, Message, Producer
 from opentelemetry.trace import Span
@@ -38,6 +45,9 @@ from streams.errors import StreamsError
 from streams.position import Position
 from streams.recordpath.protocol import format_source, format_tp
 from streams.tracing.spans import RecordSpans
+
+if TYPE_CHECKING:
+    from streams.recordpath.transactions import Transactions
 
 __all__ = ["CURRENT", "Outbox", "OutboxError", "Ticket", "TicketScope"]
 
@@ -58,7 +68,7 @@ class OutboxError(StreamsError):
 class Ticket:
     """The records one event caused; ``done`` runs (on the loop) when all are durable and the ticket is sealed."""
 
-    __slots__ = ("_origin", "_stamp", "done", "made", "pending", "rebuild", "sealed", "source")
+    __slots__ = ("_origin", "_stamp", "done", "held", "made", "pending", "rebuild", "sealed", "source")
 
     def __init__(self, source: Position | None = None) -> None:
         self.pending = 0
@@ -69,6 +79,7 @@ class Ticket:
         self._origin: str | None = None
         self.made = 0  # repartition items made so far: their rank (``streams.recordpath.batching``)
         self.rebuild = False  # a rebuild judging the record again: only its table writes go out
+        self.held: list[Callable[[], None]] | None = None  # exactly-once: what it sent, sent once it is sealed
 
     @property
     def stamp(self) -> bytes | None:
@@ -118,8 +129,9 @@ class Outbox:
 
     def __init__(self, kafka: KafkaConnection, *, client_id: str, loop: asyncio.AbstractEventLoop,
                  on_failure: Callable[[OutboxError], None] = lambda error: None, producer: Any = None,
-                 spans: RecordSpans | None = None) -> None:
+                 spans: RecordSpans | None = None, config: Mapping[str, Any] | None = None) -> None:
         """``on_failure``: called once, on the loop, when Kafka refuses a record (stop the worker).
+        ``config``: more librdkafka settings (exactly-once: ``transactional.id``, ``transaction.timeout.ms``).
         ``producer``: a confluent-kafka ``Producer`` or one with its produce/poll/flush/len (tests).
         ``spans``: with tracing on, every record an event writes but its changelog records carries the event's
         trace context on, and gets a send span ended by its delivery when the trace is recorded; a repartition
@@ -130,13 +142,19 @@ class Outbox:
         self._producer = producer if producer is not None else Producer(kafka.config({
             "client.id": client_id, "acks": "all",
             "enable.idempotence": True, "partitioner": "murmur2_random", "linger.ms": 2,
-            "compression.type": "lz4", "queue.buffering.max.messages": 500_000, "log_level": 3,
+            "compression.type": "lz4", "queue.buffering.max.messages": 500_000, "log_level": 3, **(config or {}),
         }))
         self._reports: list[tuple[Sequence[Ticket], Delivered | None, KafkaError | None, str, int, int,
                                   Span | None]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._closed = False
         self.failed: OutboxError | None = None
+        self.transactions: Transactions | None = None  # exactly-once: set by the app, with the same producer
+        self._waiting: list[Callable[[], None]] | None = None  # a commit under way: the sends it holds back
+
+    @property
+    def producer(self) -> Any:
+        return self._producer
 
     def send(self, topic: str, key: bytes | None, value: bytes | None,
              headers: Sequence[tuple[str, bytes | None]] | None = None, *, partition: int | None = None,
@@ -148,6 +166,7 @@ class Outbox:
         rebuild judges again is not sent (its outputs went out the first time).
         """
         span = None
+        current = None
         if tickets is None:
             current = CURRENT.get()
             if current is not None and current.rebuild and not state:
@@ -155,9 +174,37 @@ class Outbox:
             tickets = (current,) if current is not None else ()
             if self._spans is not None and not state:  # an event's own output (a batch carries its items' contexts)
                 headers, span = self._spans.send(topic, headers or ())
+        if current is not None and self.holds(current):
+            self.hold(current, partial(self._emit, topic, key, value, headers, partition, tickets, delivered, span))
+        else:
+            self._emit(topic, key, value, headers, partition, tickets, delivered, span)
+        return True
+
+    def holds(self, ticket: Ticket) -> bool:
+        """True while what ``ticket``'s event sends must wait for it to be sealed (exactly-once)."""
+        return self.transactions is not None and not ticket.sealed
+
+    @staticmethod
+    def hold(ticket: Ticket, send: Callable[[], None]) -> None:
+        """Run ``send`` when ``ticket`` is sealed (``holds``): its event is processed, whole."""
+        if ticket.held is None:
+            ticket.held = []
+        ticket.held.append(send)
+
+    def _emit(self, topic: str, key: bytes | None, value: bytes | None,
+              headers: Sequence[tuple[str, bytes | None]] | None, partition: int | None,
+              tickets: Sequence[Ticket], delivered: Delivered | None, span: Span | None) -> None:
         for ticket in tickets:
             ticket.pending += 1
+        if self._waiting is not None:  # a commit is under way: into the next transaction
+            self._waiting.append(partial(self._produce, topic, key, value, headers, partition, tickets, delivered,
+                                         span))
+        else:
+            self._produce(topic, key, value, headers, partition, tickets, delivered, span)
 
+    def _produce(self, topic: str, key: bytes | None, value: bytes | None,
+                 headers: Sequence[tuple[str, bytes | None]] | None, partition: int | None,
+                 tickets: Sequence[Ticket], delivered: Delivered | None, span: Span | None) -> None:
         def report(err: KafkaError | None, msg: Message) -> None:  # inside poll or flush, on this thread
             self._reports.append((tickets, delivered, err, topic, int(msg.partition() or 0), int(msg.offset() or 0),
                                   span))
@@ -170,8 +217,30 @@ class Outbox:
                 break
             except BufferError:
                 self._producer.poll(0.05)  # the local queue is full: let deliveries drain
+        if self.transactions is not None:
+            self.transactions.produced((t.source.topic, t.source.partition) for t in tickets if t.source is not None)
         self._arm()
-        return True
+
+    def close_gate(self) -> None:
+        """A commit begins: what is sent from now on waits for ``open_gate`` (the next transaction)."""
+        if self._waiting is None:
+            self._waiting = []
+
+    def open_gate(self) -> None:
+        """The next transaction has begun: send what waited, in the order it was sent."""
+        waiting, self._waiting = self._waiting, None
+        for produce in waiting or ():
+            produce()
+
+    async def delivered(self) -> None:
+        """Wait (on the loop) until every record produced so far is delivered and its reports applied."""
+        while True:
+            self._producer.poll(0)  # also what is not a delivery report (errors, logs): ``len`` counts those too
+            self._drain()
+            self.raise_if_failed()
+            if not len(self._producer):
+                return
+            await asyncio.sleep(POLL_INTERVAL_S)
 
     def open(self, done: Callable[[], None], source: Position | None = None) -> TicketScope:
         """A ticket for one event, current inside the ``with`` block; ``done`` once it is sealed and durable.
@@ -179,8 +248,12 @@ class Outbox:
         return TicketScope(self, done, source)
 
     def seal(self, ticket: Ticket, done: Callable[[], None]) -> None:
-        """Nothing more will be sent for this event: run ``done`` once its records are durable."""
+        """Nothing more will be sent for this event: send what it held, run ``done`` once its records are durable."""
         ticket.sealed = True
+        if ticket.held is not None:
+            held, ticket.held = ticket.held, None
+            for send in held:
+                send()
         if ticket.pending == 0:
             done()
         else:

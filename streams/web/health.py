@@ -6,7 +6,8 @@ JSON body either way.  An open circuit breaker (a dependency down, its agent's
 partitions paused) leaves the worker ready (reads are served) but makes the
 status ``degraded``, and ``breakers`` says what each open one waits for.
 ``GET /health?probe=live`` answers 200 whenever the event loop does (a liveness
-probe must not fail during a long recovery).
+probe must not fail during a long recovery).  ``processing_guarantee`` says whether the
+worker runs ``at_least_once`` or ``exactly_once`` (``STREAMS_PROCESSING_GUARANTEE``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ def health_state(app: faust.App) -> dict[str, Any]:
     breakers = {agent: {"state": breaker.state.name.lower(), "waiting_for": breaker.waiting_for}
                 for agent, breaker in sorted(getattr(app, "breakers", {}).items())}
     degraded = any(b["state"] != "closed" for b in breakers.values())
+    settings = getattr(app, "streams_settings", None)  # a StreamsApp's
     return {
         "status": ("degraded" if degraded else "ok") if ready else "starting",
         "live": True,
@@ -39,6 +41,7 @@ def health_state(app: faust.App) -> dict[str, Any]:
         "recovered": recovered,
         "assigned_partitions": assignment,
         "breakers": breakers,
+        "processing_guarantee": settings.processing_guarantee if settings is not None else "at_least_once",
     }
 
 

@@ -83,6 +83,19 @@ class Metrics:
         self.fanout = Counter(
             "streams_fanout", "Records fanned out, by rule and target topic", ["rule", "target"], registry=r,
         )
+        self.guarantee = Gauge(
+            "streams_processing_guarantee", "1 for the processing guarantee in force (STREAMS_PROCESSING_GUARANTEE)",
+            ["guarantee"], registry=r,
+        )
+        self.transactions = Counter(
+            "streams_transactions", "Transactions ended (exactly_once), by outcome: committed or aborted",
+            ["outcome"], registry=r,
+        )
+        self.transaction_seconds = Histogram(
+            "streams_transaction_seconds", "How long each transaction was open, from its beginning to its commit "
+            "or abort (exactly_once)", registry=r,
+            buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0),
+        )
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -12,15 +12,18 @@ fails on any other version, naming the functions to re-check.
 * ``app``: the app's hooks (transport, sensors, rebalance signals, recovery): ``FaustHooks``;
 * ``web``: the web server's runner, replaced so that unparseable requests get JSON errors;
 * ``leave``: a static group member that stops cleanly leaves the group (aiokafka's coordinator, patched);
-* ``producer``: Faust's own producer is idempotent (it is only in Faust's exactly-once mode).
+* ``producer``: Faust's own producer is idempotent (it is only in Faust's exactly-once mode);
+* ``transactions``: in exactly-once mode, Faust's commit goes into the outbox's transaction;
+* ``restore``: a changelog that ends in a commit marker or aborted records is restored to its end.
 """
 
 from streams.recordpath.faust_internals.app import FaustHooks
 from streams.recordpath.faust_internals.changelog import ROCKSDB_DEFAULTS, OutboxTable
 from streams.recordpath.faust_internals.drain import LeanConsumer, LeanTransport
 from streams.recordpath.faust_internals.leave import leave_on_clean_stop
+from streams.recordpath.faust_internals.restore import MarkerAwareTableManager
 from streams.recordpath.faust_internals.resume import hold_streams
 from streams.recordpath.faust_internals.web import serve_protocol_errors_as_json
 
-__all__ = ["ROCKSDB_DEFAULTS", "FaustHooks", "LeanConsumer", "LeanTransport", "OutboxTable", "hold_streams",
-           "leave_on_clean_stop", "serve_protocol_errors_as_json"]
+__all__ = ["ROCKSDB_DEFAULTS", "FaustHooks", "LeanConsumer", "LeanTransport", "MarkerAwareTableManager", "OutboxTable",
+           "hold_streams", "leave_on_clean_stop", "serve_protocol_errors_as_json"]

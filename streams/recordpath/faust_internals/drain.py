@@ -19,7 +19,12 @@ as in Faust's loop.  One difference: Faust's loop lets other tasks run after
 every record; this one after each record that waits, and (Faust's own rule)
 after every hundred.
 
-The loop is faust-streaming 0.15.3's, with that one change (marked).
+The loop is faust-streaming 0.15.3's, with two changes (marked).  The second: the first
+record read after an assignment may lie past the committed offset when the offsets in
+between are transaction markers or aborted records (an exactly-once writer's topic);
+Faust's loop records such a gap only between two records it read, so its
+``_new_offset`` found a hole at the head of the acknowledged offsets and never
+committed the partition again.  That gap is recorded too.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from mode import Service
 
 from streams.recordpath.faust_internals.committed import CommittedConsumerThread
 from streams.recordpath.faust_internals.producer import IdempotentProducer
+from streams.recordpath.faust_internals.transactions import TransactionalCommit
 
 __all__ = ["EAGER_TASKS", "LeanConsumer", "LeanTransport", "deliver"]
 
@@ -104,7 +110,7 @@ async def _finish(coro: Coroutine[Any, Any, Any], waiting: Any) -> Any:
     return await _Rest(coro, waiting)
 
 
-class LeanConsumer(faust_aiokafka.Consumer):
+class LeanConsumer(TransactionalCommit, faust_aiokafka.Consumer):
     def _new_consumer_thread(self) -> CommittedConsumerThread:
         """Faust's consumer thread, reading committed records only (``committed``)."""
         return CommittedConsumerThread(self, loop=self.loop, beacon=self.beacon)
@@ -147,6 +153,12 @@ class LeanConsumer(faust_aiokafka.Consumer):
                                 acks_enabled = acks_enabled_for(message.topic)
                                 if acks_enabled:
                                     await self._add_gap(tp, r_offset + 1, offset)
+                            # changed (2): the first record read after an assignment may lie past the committed
+                            # offset (transaction markers, aborted records): that gap is recorded too, or
+                            # ``_new_offset`` finds a hole at the head of the acknowledged offsets for good
+                            elif r_offset is None and (committed := self._committed_offset[tp]) is not None \
+                                    and offset > committed + 1 and acks_enabled_for(message.topic):
+                                await self._add_gap(tp, committed, offset)
                             if commit_every is not None and self._n_acked >= commit_every:
                                 self._n_acked = 0
                                 await self.commit()

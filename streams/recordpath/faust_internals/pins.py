@@ -21,7 +21,8 @@ VERSIONS = {"faust-streaming": "0.15.3", "mode-streaming": "0.7.1", "aiokafka": 
 
 FUNCTIONS: dict[str, tuple[str, str]] = {
     # name: (hash of its source, the module here that copies, overrides or relies on it)
-    "faust.transport.consumer:Consumer._drain_messages": ("44a2500309e83c63", "drain (copied, one change)"),
+    "faust.transport.consumer:Consumer._drain_messages": ("44a2500309e83c63", "drain (copied, two changes)"),
+    "faust.transport.consumer:Consumer._add_gap": ("4df2573ded7c1c2c", "drain (called for a gap at the head)"),
     "faust.transport.consumer:Consumer._new_offset": ("1d2c7ea89a7ad4f1", "acks (its missing check)"),
     "faust.tables.recovery:Recovery.on_recovery_completed": ("6ef567acf072e46d", "resume (the order of its steps)"),
     "faust.tables.recovery:Recovery._resume_streams": ("d986a6710c1aca98", "resume (the order of its steps)"),
@@ -55,6 +56,23 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
     "faust.transport.drivers.aiokafka:Producer._settings_extra": ("a4c7bc41b6382223", "producer (extended)"),
     "faust.transport.drivers.aiokafka:Producer._new_producer": (
         "e72355c3430ed02f", "producer (_settings_extra merged last)"),
+    "faust.transport.consumer:Consumer.on_partitions_revoked": (
+        "d04b7ae72c6fc206", "transactions (forgets the revoked acks: committed before)"),
+    "faust.transport.consumer:Consumer.wait_empty": ("e4662fe24f094819", "transactions (called at a revocation)"),
+    "faust.transport.consumer:Consumer.force_commit": ("cc094614d22c70fb", "transactions (replaced)"),
+    "faust.transport.consumer:Consumer._commit_offsets": ("1a69799041188441", "transactions (its bookkeeping kept)"),
+    "faust.transport.consumer:Consumer._filter_committable_offsets": ("dc5e9baf5d994485", "transactions (called)"),
+    "faust.transport.consumer:Consumer._filter_tps_with_pending_acks": ("f6f9239774234e7e", "transactions (called)"),
+    "aiokafka.consumer.group_coordinator:GroupCoordinator.__init__": (
+        "9e729f077efc4f3a", "transactions (generation, member_id, _group_instance_id read)"),
+    "faust.tables.recovery:Recovery.need_recovery": ("fd1dc345b5d5e121", "restore (extended)"),
+    "faust.tables.recovery:Recovery._slurp_changelogs.fun": (
+        "7825c7e50f766d5a", "restore (asks need_recovery on each record and timeout)"),
+    "faust.tables.recovery:Recovery._seek_offsets": ("19598ca63d94d250", "restore (an offset below -1 clamped)"),
+    "faust.tables.recovery:Recovery._build_offsets": ("27eec86be06cb51f", "restore (earliest offset minus one)"),
+    "faust.tables.manager:TableManager.recovery.fget": ("f0bf5de78b4c3d23", "restore (replaced)"),
+    "aiokafka.consumer.subscription_state:TopicPartitionState.position.fget": (
+        "816b6b289bd14f5c", "restore (read from the loop's thread)"),
     # aiokafka's GroupCoordinator._maybe_leave_group, as leave keeps it (the class attribute is replaced)
     "streams.recordpath.faust_internals.leave:_dynamic_leave": (
         "016cd88a16e6c4b5", "leave (replaced; still called, for a dynamic member)"),

@@ -1,0 +1,113 @@
+"""Faust's commit, in exactly-once mode: the consumed offsets committed inside the outbox's transaction.
+
+faust-streaming commits acknowledged offsets with its aiokafka consumer
+(``Consumer.force_commit``, every ``broker_commit_interval`` or ``broker_commit_every``
+acknowledgements, at a revocation and at the stop).  In exactly-once mode
+``TransactionalCommit.force_commit`` replaces it (steps in
+``streams.recordpath.transactions``): close the outbox's gate, send what the batcher
+holds, wait for every record of the transaction, take the acknowledged offsets as
+Faust would (``_filter_tps_with_pending_acks``, ``_filter_committable_offsets``), and
+commit them with the transaction.  Faust's own bookkeeping follows as after its
+commit (``tables.on_commit``, ``_committed_offset``).  At a revocation Faust forgets the
+revoked partitions' acknowledgements before it commits (``Consumer.on_partitions_revoked``):
+``TransactionalCommit.on_partitions_revoked`` finishes and commits everything first.
+
+The offsets go with the group's metadata, read from the aiokafka consumer Faust
+joined the group with (``_coordinator.generation``, ``member_id``,
+``_group_instance_id``; pinned in ``pins``): a worker that lost its partitions to a
+rebalance is refused by the group coordinator (KIP-447), its transaction aborted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from streams.recordpath.transactions import TransactionError, group_metadata_bytes
+
+__all__ = ["TransactionalCommit", "group_metadata"]
+
+log = logging.getLogger(__name__)
+
+
+def group_metadata(consumer: Any) -> bytes:
+    """The group metadata of Faust's consumer (``faust.transport.drivers.aiokafka.Consumer``), as librdkafka's.
+
+    ``TransactionError`` when the consumer is not a member of the group now: aiokafka resets the generation to
+    -1 when the group has dropped it (a worker away past the session timeout), and offsets sent with generation
+    -1 are not checked against the group at all."""
+    aio = consumer._thread._ensure_consumer()
+    coordinator = aio._coordinator
+    generation, member = coordinator.generation, coordinator.member_id
+    if generation < 0 or not member:
+        raise TransactionError("this worker is no longer a member of its group (it did not answer within the "
+                               "session timeout): its open transaction was rolled back; the worker stops and the "
+                               "partitions' new owner redoes the work")
+    return group_metadata_bytes(aio._group_id, generation, member, coordinator._group_instance_id)
+
+
+class TransactionalCommit:
+    """Mixed into the consumer: ``force_commit`` commits inside the outbox's transaction when there is one."""
+
+    app: Any
+    _committed_offset: Any
+
+    async def force_commit(self, topics: Any = None, start_new_transaction: bool = True) -> bool:
+        outbox = getattr(self.app, "outbox", None)
+        if outbox is None or outbox.transactions is None:
+            return bool(await super().force_commit(topics, start_new_transaction))  # type: ignore[misc]
+        return await self._commit_transaction(outbox)
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        """Faust forgets the revoked partitions' acknowledgements before its revocation commits, so their events'
+        records would go out without their offsets: in exactly-once mode the streams are stopped as Faust then
+        stops them, every event started is finished, and all of it committed, first."""
+        outbox = getattr(self.app, "outbox", None)
+        consumer: Any = self
+        assignment = consumer.assignment()
+        if outbox is not None and outbox.transactions is not None and outbox.transactions.open and assignment:
+            consumer.stop_flow()
+            self.app.flow_control.suspend()
+            consumer.pause_partitions(assignment)
+            self.app.flow_control.clear()
+            await consumer.wait_empty()  # commits (``force_commit``) until every event taken is acknowledged
+        await super().on_partitions_revoked(revoked)  # type: ignore[misc]
+
+    async def _commit_transaction(self, outbox: Any) -> bool:
+        consumer: Any = self
+        transactions = outbox.transactions
+        if not transactions.open:
+            return False  # a commit failed: the worker is stopping
+        self.app.batcher.flush()
+        outbox.close_gate()
+        try:
+            await outbox.delivered()
+            offsets = consumer._filter_committable_offsets(list(consumer._filter_tps_with_pending_acks(None)))
+            assignment = consumer.assignment()
+            covered = {(tp.topic, tp.partition) for tp in offsets if tp in assignment}
+            lost = sorted(f"{t}:{p}" for t, p in transactions.sources - covered)
+            lost += sorted(f"{tp.topic}:{tp.partition}" for tp in offsets if tp not in assignment)
+            if lost:  # records of events whose offsets cannot go with them: never commit those
+                raise TransactionError(f"partitions {', '.join(lost)} were revoked while their transaction was open: "
+                                       "its work was rolled back; the worker stops and it is redone by their owner")
+            if not offsets and not transactions.records:
+                outbox.open_gate()
+                return False
+            metadata = group_metadata(consumer) if offsets else None
+            await asyncio.get_running_loop().run_in_executor(
+                None, transactions.commit, {(tp.topic, tp.partition): offset for tp, offset in offsets.items()},
+                metadata)
+        except TransactionError as exc:
+            transactions.abort()
+            log.critical("stopping: %s", exc.one_line())
+            self.app.add_future(self.app.crash(exc))
+            return False  # the gate stays closed: nothing more goes out
+        except BaseException:
+            transactions.abort()
+            raise
+        outbox.open_gate()
+        if offsets:
+            self.app.tables.on_commit(offsets)
+            self._committed_offset.update(offsets)
+        return bool(offsets)
