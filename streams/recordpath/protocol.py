@@ -43,6 +43,11 @@ in the state and never judged again; from ``F`` on it is judged against the stat
 was first judged against, and gives the same outputs with the same derived ids (sent
 again after a crash: downstream deduplicates by event id, read models by delta id;
 dead letters are looked up before they are written again, ``streams.dlq.seen``).
+
+With ``STREAMS_PROCESSING_GUARANTEE=exactly_once``, steps 3 to 6 of a commit interval
+are one Kafka transaction (``streams.recordpath.transactions``): what a crashed worker
+wrote after its last commit is rolled back, so nothing is sent again that a
+``read_committed`` reader has seen, and no changelog record past ``F`` survives.
 """
 
 from __future__ import annotations

@@ -81,3 +81,24 @@ def test_validator_messages_do_not_repeat_the_value() -> None:
     line = _explained(schema_registry_url="ftp://user:s3cret@reg:1")
     assert "s3cret" not in line
     assert line.count("reg:1") == 1
+
+
+def test_the_guarantee_defaults_to_at_least_once_and_takes_only_the_two(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STREAMS_PROCESSING_GUARANTEE", raising=False)
+    assert Settings().processing_guarantee == "at_least_once"
+    monkeypatch.setenv("STREAMS_PROCESSING_GUARANTEE", "exactly_once")
+    assert Settings().processing_guarantee == "exactly_once"
+    monkeypatch.setenv("STREAMS_PROCESSING_GUARANTEE", "exactly-once")
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    assert "STREAMS_PROCESSING_GUARANTEE" in explain_invalid(refused.value)
+
+
+def test_a_transaction_timeout_must_leave_room_for_a_commit_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STREAMS_COMMIT_INTERVAL_S", "5")
+    monkeypatch.setenv("STREAMS_TRANSACTION_TIMEOUT_S", "10")
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    assert "more than twice STREAMS_COMMIT_INTERVAL_S (5)" in explain_invalid(refused.value)
+    monkeypatch.setenv("STREAMS_TRANSACTION_TIMEOUT_S", "11")
+    assert Settings().transaction_timeout_s == 11

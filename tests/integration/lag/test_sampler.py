@@ -82,6 +82,37 @@ def test_lag_per_partition_is_log_end_minus_committed_and_seconds_come_from_the_
     assert {p: (s.lag, s.lag_seconds) for p, s in counted.items()} == {0: (0, 0), 1: (5, 0), 2: (4, 0)}
 
 
+def test_offsets_holding_only_transaction_markers_or_aborted_records_are_no_lag(
+        kafka_broker: KafkaBroker, make_topic: Callable[..., str], sampler: LagSampler) -> None:
+    """What an exactly-once writer leaves: a commit marker after its last record, and aborted records.  A reader
+    that committed past its last record has nothing left to read; a committed record after them is lag again."""
+    bootstrap, group = kafka_broker.bootstrap_servers, f"g-{uuid.uuid4().hex[:6]}"
+    topic = make_topic("txn-lag", partitions=1)
+    producer = Producer({"bootstrap.servers": bootstrap, "transactional.id": f"lag-{uuid.uuid4().hex[:6]}"})
+    producer.init_transactions(30)
+    producer.begin_transaction()
+    for i in range(3):
+        producer.produce(topic, value=f"v{i}".encode(), partition=0)  # offsets 0-2, the commit marker at 3
+    producer.commit_transaction(30)
+    commit(bootstrap, group, topic, {0: 3})  # past the last record, before the marker
+    [only] = by_partition(sampler.sample([group]), group).values()
+    assert (only.committed, only.log_end, only.lag) == (3, 4, 0)
+
+    producer.begin_transaction()
+    producer.produce(topic, value=b"rolled back", partition=0)  # offset 4, the abort marker at 5
+    producer.flush(15)
+    producer.abort_transaction(30)
+    [only] = by_partition(sampler.sample([group], seconds=False), group).values()
+    assert (only.log_end, only.lag) == (6, 0)
+
+    producer.begin_transaction()
+    producer.produce(topic, value=b"committed", partition=0)  # offset 6, readable
+    producer.commit_transaction(30)
+    [only] = by_partition(sampler.sample([group]), group).values()
+    assert (only.log_end, only.lag) == (8, 5)  # counted in offsets, as every lag tool does
+    assert only.lag_seconds < 60
+
+
 def test_a_group_with_no_member_still_shows_its_lag(kafka_broker: KafkaBroker, make_topic: Callable[..., str],
                                                     sampler: LagSampler) -> None:
     bootstrap, topic, group = kafka_broker.bootstrap_servers, make_topic("lag"), f"g-{uuid.uuid4().hex[:6]}"
