@@ -47,7 +47,7 @@ from types import FrameType
 from typing import Any
 
 import httpx
-from confluent_kafka import OFFSET_END, Consumer, TopicPartition
+from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from agents.app import create_ingest
@@ -207,14 +207,16 @@ def throughput(worker: Worker, admin: AdminClient, sampler: LagSampler, group: s
 
 
 class NotificationWatch:
-    """A read_committed consumer of ``notifications``, from the log end: when each awaited causation id arrives."""
+    """A read_committed consumer of ``notifications`` from the log end (its high watermarks when made): when each
+    awaited causation id arrives."""
 
     def __init__(self, settings: Settings, topic: str) -> None:
         self.consumer = Consumer(settings.kafka.config({
             "group.id": f"bench-guarantee-{uuid.uuid4().hex[:6]}", "enable.auto.commit": False,
             "isolation.level": "read_committed", "fetch.wait.max.ms": 50, "log_level": 0}))
         partitions = self.consumer.list_topics(topic, timeout=15).topics[topic].partitions
-        self.consumer.assign([TopicPartition(topic, p, OFFSET_END) for p in partitions])
+        ends = [self.consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=15)[1] for p in partitions]
+        self.consumer.assign([TopicPartition(topic, p, end) for p, end in zip(partitions, ends, strict=True)])
         self.awaited: set[str] = set()
         self.received: dict[str, float] = {}
         self.lock = threading.Lock()
@@ -223,12 +225,6 @@ class NotificationWatch:
         self.thread = threading.Thread(target=self._run, name="notifications", daemon=True)
 
     def start(self) -> NotificationWatch:
-        self.consumer.consume(1, 1.0)  # resolves OFFSET_END to positions before anything is produced
-        deadline = time.monotonic() + 15
-        while any(tp.offset < 0 for tp in self.consumer.position(self.consumer.assignment())):
-            if time.monotonic() > deadline:
-                raise RuntimeError("the notifications consumer found no log-end position within 15s")
-            self.consumer.consume(1, 0.2)
         self.thread.start()
         return self
 
@@ -445,7 +441,7 @@ def main() -> None:
         log(f"broker {broker.url}, registry {registry.url}")
         base = {"STREAMS_BROKER": broker.url, "STREAMS_SCHEMA_REGISTRY_URL": registry.url,
                 "STREAMS_TOPIC_PARTITIONS": "4", "STREAMS_LOG_LEVEL": "warning", "STREAMS_SAGA": "false"}
-        admin = AdminClient({"bootstrap.servers": broker.bootstrap_servers})
+        admin = AdminClient({"bootstrap.servers": broker.bootstrap_servers, "log_level": 0})
         for config in configs:
             results.append(run_config(config, base, root, admin, args))
     print(f"\nN = {args.events} OrderPlaced ({CUSTOMERS} customers, {SKUS} SKUs), 4 partitions, one worker "

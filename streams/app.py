@@ -170,9 +170,10 @@ class StreamsApp(FaustHooks):
         if self.batcher is not None:
             self.batcher.flush()
         if self.outbox is not None:
-            rolled_back = self.outbox.transactions.abort() if self.outbox.transactions is not None else 0
+            transactions = self.outbox.transactions
+            rolled_back = transactions.abort() + self.outbox.waiting if transactions is not None else 0
             undelivered = self.outbox.close()
-            if rolled_back:
+            if rolled_back or (transactions is not None and transactions.failed):
                 log.warning("%d records written after the last commit were rolled back: the next start restores "
                             "every table from its changelog and processes their events again", rolled_back)
                 self.tracing.close()

@@ -33,11 +33,12 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from opentelemetry.trace import Span
 
 from streams.connection import KafkaConnection
@@ -50,6 +51,8 @@ if TYPE_CHECKING:
     from streams.recordpath.transactions import Transactions
 
 __all__ = ["CURRENT", "Outbox", "OutboxError", "Ticket", "TicketScope"]
+
+log = logging.getLogger(__name__)
 
 Delivered = Callable[[str, int, int], None]  # (topic, partition, offset), on the event loop
 
@@ -232,6 +235,11 @@ class Outbox:
         for produce in waiting or ():
             produce()
 
+    @property
+    def waiting(self) -> int:
+        """Sends held back by a commit under way (exactly-once), not yet produced."""
+        return len(self._waiting or ())
+
     async def delivered(self) -> None:
         """Wait (on the loop) until every record produced so far is delivered and its reports applied."""
         while True:
@@ -265,7 +273,13 @@ class Outbox:
 
     def flush(self, timeout: float = 30.0) -> int:
         """Wait for outstanding records (at shutdown); how many are still undelivered."""
-        remaining = int(self._producer.flush(timeout))
+        try:
+            remaining = int(self._producer.flush(timeout))
+        except KafkaException as exc:  # a transactional producer that was fenced: its records are rolled back
+            if self.transactions is None:
+                raise
+            log.warning("the outbox's producer could not flush: %s", exc.args[0].str())
+            remaining = len(self._producer)
         self._drain()
         return remaining
 

@@ -109,6 +109,7 @@ class Transactions:
         self.records = 0  # records produced in the open transaction
         self.sources: set[tuple[str, int]] = set()  # source partitions of the events whose records those are
         self.open = False
+        self.failed = False  # a commit failed: the stores may hold rolled-back work (never a clean stop)
 
     def start(self) -> None:
         """Register the transactional id with its coordinator (fencing any earlier producer that used it, and
@@ -137,6 +138,7 @@ class Transactions:
             self.producer.commit_transaction(self.timeout_s)
         except KafkaException as exc:
             error = exc.args[0]
+            self.failed = True
             self._end("aborted")
             if error.txn_requires_abort():
                 self._abort_quietly()

@@ -99,11 +99,13 @@ class TransactionalCommit:
                 None, transactions.commit, {(tp.topic, tp.partition): offset for tp, offset in offsets.items()},
                 metadata)
         except TransactionError as exc:
+            transactions.failed = True
             transactions.abort()
             log.critical("stopping: %s", exc.one_line())
             self.app.add_future(self.app.crash(exc))
             return False  # the gate stays closed: nothing more goes out
         except BaseException:
+            transactions.failed = True
             transactions.abort()
             raise
         outbox.open_gate()
