@@ -151,6 +151,16 @@ def produce_backlog(settings: Settings, n: int, produced: Produced) -> None:
     log(f"  produced {n} OrderPlaced in {time.perf_counter() - t0:.1f}s")
 
 
+def alive(worker: Worker) -> None:
+    """A ``RuntimeError`` naming why, if the worker has exited."""
+    code = worker.process.exited() if worker.process is not None else None
+    if code is not None:
+        lines = worker.log().splitlines()
+        why = next((line for line in reversed(lines) if "CRITICAL" in line or "Crashed" in line),
+                   lines[-1] if lines else "")
+        raise RuntimeError(f"the worker exited (code {code}): {why.strip()[:400]}")
+
+
 def lag_total(sampler: LagSampler, group: str) -> int | None:
     """Records the group has still to commit over every partition it reads; None: not known (no partition yet, or
     the broker busy)."""
@@ -162,9 +172,10 @@ def lag_total(sampler: LagSampler, group: str) -> int | None:
     return sum(p.lag for p in partitions) if partitions else None
 
 
-def wait_caught_up(sampler: LagSampler, group: str, timeout: float, what: str) -> None:
+def wait_caught_up(worker: Worker, sampler: LagSampler, group: str, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while lag_total(sampler, group) != 0:
+        alive(worker)
         if time.monotonic() > deadline:
             raise RuntimeError(f"{what}: the group {group} did not catch up within {timeout:.0f}s")
         time.sleep(0.25)
@@ -179,8 +190,7 @@ def throughput(worker: Worker, admin: AdminClient, sampler: LagSampler, group: s
     t0 = time.perf_counter()
     first = 0
     while first == 0:
-        if worker.process.exited() is not None:
-            raise RuntimeError(f"the worker exited (code {worker.process.exited()}): {worker.log_tail(20)}")
+        alive(worker)
         if time.perf_counter() - t0 > START_TIMEOUT_S:
             raise RuntimeError(f"no commit within {START_TIMEOUT_S:.0f}s of the worker's start")
         first = committed_total(admin, group, topic)
@@ -189,8 +199,7 @@ def throughput(worker: Worker, admin: AdminClient, sampler: LagSampler, group: s
     deadline, shown = max(600.0, n / 100), t0
     while (done := committed_total(admin, group, topic)) < n or lag_total(sampler, group) != 0:
         now = time.perf_counter()
-        if worker.process.exited() is not None:
-            raise RuntimeError(f"the worker exited (code {worker.process.exited()}): {worker.log_tail(20)}")
+        alive(worker)
         if now - t0 > deadline:
             raise RuntimeError(f"not caught up within {deadline:.0f}s: {done} of {n} committed on {topic}")
         if now - shown >= 10:
@@ -259,7 +268,7 @@ class NotificationWatch:
         self.consumer.close()
 
 
-def end_to_end(settings: Settings, config: Config, rate: float, seconds: float, produced: Produced,
+def end_to_end(worker: Worker, settings: Settings, config: Config, rate: float, seconds: float, produced: Produced,
                result: Result) -> None:
     """Events one at a time at ``rate``: produce acknowledgement -> its notification read (read_committed)."""
     warm, count = max(1, round(rate)), max(1, round(rate * seconds))
@@ -282,10 +291,13 @@ def end_to_end(settings: Settings, config: Config, rate: float, seconds: float, 
                 order.append(event_id)
                 produced.ids.append(event_id)
                 produced.customers[f"c-{i % CUSTOMERS}"] += 1
+                if i % 50 == 0:
+                    alive(worker)
                 time.sleep(max(0.0, start + (i + 1) / rate - time.perf_counter()))
         bound = max(30.0, 10 * config.interval)
         deadline = time.monotonic() + bound
         while watch.missing() and time.monotonic() < deadline and watch.error is None:
+            alive(worker)
             time.sleep(0.1)
     finally:
         watch.close()
@@ -379,8 +391,8 @@ def run_config(config: Config, base: dict[str, str], root: Path, admin: AdminCli
     try:
         worker.start(timeout=START_TIMEOUT_S)
         throughput(worker, admin, sampler, group, orders_topic(settings), args.events, result)
-        end_to_end(settings, config, args.rate, args.latency_seconds, produced, result)
-        wait_caught_up(sampler, group, 120, "after the latency run")
+        end_to_end(worker, settings, config, args.rate, args.latency_seconds, produced, result)
+        wait_caught_up(worker, sampler, group, 120, "after the latency run")
         result.problems.extend(check(worker, settings, produced))
         if config.guarantee == "exactly_once":
             result.transactions = transactions(worker)
@@ -429,6 +441,8 @@ def main() -> None:
     parser.add_argument("--latency-seconds", type=float, default=30.0, help="how long the latency phase is timed")
     parser.add_argument("--intervals", type=intervals, default=[0.2, 1.0, 2.0],
                         help="exactly_once commit intervals in seconds, comma separated")
+    parser.add_argument("--log-level", default="warning", help="the workers' log level (their logs stay under the "
+                        "run's directory)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, terminate)
     configs = [Config("at_least_once", 1.0), *(Config("exactly_once", i) for i in args.intervals)]
@@ -440,7 +454,7 @@ def main() -> None:
     with local_stack(root) as (broker, registry):
         log(f"broker {broker.url}, registry {registry.url}")
         base = {"STREAMS_BROKER": broker.url, "STREAMS_SCHEMA_REGISTRY_URL": registry.url,
-                "STREAMS_TOPIC_PARTITIONS": "4", "STREAMS_LOG_LEVEL": "warning", "STREAMS_SAGA": "false"}
+                "STREAMS_TOPIC_PARTITIONS": "4", "STREAMS_LOG_LEVEL": args.log_level, "STREAMS_SAGA": "false"}
         admin = AdminClient({"bootstrap.servers": broker.bootstrap_servers, "log_level": 0})
         for config in configs:
             results.append(run_config(config, base, root, admin, args))

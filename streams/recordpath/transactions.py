@@ -199,13 +199,13 @@ class Transactions:
             return TransactionError(
                 f"this worker lost its partitions to a rebalance during a transaction ({error.name()}): {redone} "
                 "by their new owner")
+        if self._last_age > self.timeout_s:  # whatever Kafka calls it: the coordinator aborted it first
+            return TransactionError(
+                f"a transaction stayed open {self._last_age:.1f} s, past STREAMS_TRANSACTION_TIMEOUT_S="
+                f"{self.timeout_s:g}, and Kafka aborted it ({error.name()}): {redone}",
+                hint="a worker paused that long (a stop-the-world pause, a stalled disk) or a commit interval "
+                     "near the timeout; raise STREAMS_TRANSACTION_TIMEOUT_S")
         if code in _FENCED or error.fatal():
-            if self._last_age > self.timeout_s:
-                return TransactionError(
-                    f"a transaction stayed open {self._last_age:.1f} s, past STREAMS_TRANSACTION_TIMEOUT_S="
-                    f"{self.timeout_s:g}, and Kafka aborted it: {redone}",
-                    hint="a worker paused that long (a stop-the-world pause, a stalled disk) or a commit interval "
-                         "near the timeout; raise STREAMS_TRANSACTION_TIMEOUT_S")
             return TransactionError(
                 f"transactional id {self.transactional_id!r} was taken over by another producer ({error.name()}): "
                 f"{redone}, by whichever worker now holds its partitions",

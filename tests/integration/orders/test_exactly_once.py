@@ -22,7 +22,7 @@ from streams import headers as h
 from streams.devstack.kafka import KafkaBroker
 from streams.errors import DevstackError
 from streams.recordpath.records import header
-from streams.recordpath.transactions import group_metadata_bytes
+from streams.recordpath.transactions import TransactionError, Transactions, group_metadata_bytes
 from streams.settings import Settings
 from tests.integration.harness import Worker, by_status, caught_up, metric, wait_until
 from tests.integration.orders.builders import RawProducer, body, ingest_for, placed, read
@@ -254,3 +254,26 @@ def test_a_group_metadata_that_is_not_the_groups_is_refused_by_the_broker(stack_
         assert refused.value.args[0].name() in ("ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID"), refused.value
     finally:
         consumer.close()
+
+
+def test_a_transaction_left_open_past_its_timeout_is_refused_and_named(stack_env: dict[str, str]) -> None:
+    """The coordinator aborts a transaction older than its timeout; the commit that comes later says so."""
+    boot = stack_env["STREAMS_BROKER"].removeprefix("kafka://")
+    topic = f"{stack_env['STREAMS_TOPIC_PREFIX']}timeout"
+    producer = Producer({"bootstrap.servers": boot, "transactional.id": f"timeout-{uuid.uuid4().hex[:6]}",
+                         "transaction.timeout.ms": 2000})
+    transactions = Transactions(producer, transactional_id="t", timeout_s=2, broker=boot)
+    transactions.start()
+    producer.produce(topic, b"left open", partition=0)
+    assert producer.flush(30) == 0
+    transactions.produced([("orders", 0)])
+    watcher = Consumer({"bootstrap.servers": boot, "group.id": "timeout-watch", "isolation.level": "read_committed"})
+    try:  # the abort marker written: the last stable offset moves past the record
+        wait_until(lambda: watcher.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1] >= 1,
+                   timeout=90, what="the coordinator to abort the transaction")
+    finally:
+        watcher.close()
+    with pytest.raises(TransactionError) as refused:
+        transactions.commit({}, None)
+    assert "past STREAMS_TRANSACTION_TIMEOUT_S=2" in refused.value.message
+    assert not transactions.open
