@@ -22,6 +22,11 @@ of its own, so that no two share state.  Per configuration:
    once as a ``read_committed`` reader sees it (none missing, none twice, none unknown).  A configuration whose
    answers are wrong is reported WRONG in the table; one that failed to run, FAILED with the reason.
 
+A worker that exits after the throughput phase (a crash) is started again, with its data dir, as a deployment's
+supervisor would (at most ``Supervisor.MAX_RESTARTS`` times): the latency then includes the restart, the answers
+are checked across it, and the table says so with the crash's reason.  (A crash during the throughput phase fails
+the configuration: its figures would mean nothing.)
+
 Why not ``bench.pipeline.run_worker``: this bench needs each event's id (for the notifications check) and the
 worker still running after the throughput phase (for the latency phase); the helpers it can share, it imports.
 """
@@ -109,6 +114,7 @@ class Result:
     timed: int = 0
     transactions: dict[str, float] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    crashes: list[str] = field(default_factory=list)
     failed: str | None = None
 
 
@@ -151,14 +157,68 @@ def produce_backlog(settings: Settings, n: int, produced: Produced) -> None:
     log(f"  produced {n} OrderPlaced in {time.perf_counter() - t0:.1f}s")
 
 
+def crash_reason(worker: Worker) -> str:
+    """What the worker's log says it stopped for, last: its ``stopping:`` line, else its last critical line."""
+    lines = worker.log().splitlines()
+    for marks in (("CRITICAL] stopping:",), ("Crashed reason=",), ("CRITICAL",)):
+        found = next((line for line in reversed(lines) if any(m in line for m in marks)), None)
+        if found is not None:
+            return found.split("] ", 3)[-1].strip()[:300]
+    return lines[-1].strip()[:300] if lines else "(no log)"
+
+
 def alive(worker: Worker) -> None:
     """A ``RuntimeError`` naming why, if the worker has exited."""
     code = worker.process.exited() if worker.process is not None else None
     if code is not None:
-        lines = worker.log().splitlines()
-        why = next((line for line in reversed(lines) if "CRITICAL" in line or "Crashed" in line),
-                   lines[-1] if lines else "")
-        raise RuntimeError(f"the worker exited (code {code}): {why.strip()[:400]}")
+        raise RuntimeError(f"the worker exited (code {code}): {crash_reason(worker)}")
+
+
+class Supervisor:
+    """After the throughput phase: a worker that exits is started again (as a deployment's supervisor would), at
+    most ``MAX_RESTARTS`` times; each crash is reported with the configuration's answers."""
+
+    MAX_RESTARTS = 3
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self.crashes: list[str] = []
+        self.error: str | None = None
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="supervisor", daemon=True)
+
+    def start(self) -> Supervisor:
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.5):
+            process = self.worker.process
+            code = process.exited() if process is not None else None
+            if code is None:
+                continue
+            reason = crash_reason(self.worker)
+            self.crashes.append(reason)
+            log(f"  worker crashed (exit {code}): {reason}")
+            if len(self.crashes) > self.MAX_RESTARTS:
+                self.error = f"the worker crashed {len(self.crashes)} times, last: {reason}"
+                return
+            try:
+                self.worker.stop()
+                self.worker.start(timeout=START_TIMEOUT_S)
+            except Exception as exc:
+                self.error = f"the worker did not start again after a crash: {exc}"
+                return
+            log("  worker started again")
+
+    def check(self) -> None:
+        """A ``RuntimeError`` once the worker is beyond restarting."""
+        if self.error is not None:
+            raise RuntimeError(self.error)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(START_TIMEOUT_S + 30)
 
 
 def lag_total(sampler: LagSampler, group: str) -> int | None:
@@ -172,10 +232,11 @@ def lag_total(sampler: LagSampler, group: str) -> int | None:
     return sum(p.lag for p in partitions) if partitions else None
 
 
-def wait_caught_up(worker: Worker, sampler: LagSampler, group: str, timeout: float, what: str) -> None:
+def wait_caught_up(supervisor: Supervisor, sampler: LagSampler, group: str, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
-    while lag_total(sampler, group) != 0:
-        alive(worker)
+    while lag_total(sampler, group) != 0 or supervisor.worker.process is None or \
+            supervisor.worker.process.exited() is not None:
+        supervisor.check()
         if time.monotonic() > deadline:
             raise RuntimeError(f"{what}: the group {group} did not catch up within {timeout:.0f}s")
         time.sleep(0.25)
@@ -268,8 +329,8 @@ class NotificationWatch:
         self.consumer.close()
 
 
-def end_to_end(worker: Worker, settings: Settings, config: Config, rate: float, seconds: float, produced: Produced,
-               result: Result) -> None:
+def end_to_end(supervisor: Supervisor, settings: Settings, config: Config, rate: float, seconds: float,
+               produced: Produced, result: Result) -> None:
     """Events one at a time at ``rate``: produce acknowledgement -> its notification read (read_committed)."""
     warm, count = max(1, round(rate)), max(1, round(rate * seconds))
     watch = NotificationWatch(settings, topic_name(settings, "notifications")).start()
@@ -292,12 +353,12 @@ def end_to_end(worker: Worker, settings: Settings, config: Config, rate: float, 
                 produced.ids.append(event_id)
                 produced.customers[f"c-{i % CUSTOMERS}"] += 1
                 if i % 50 == 0:
-                    alive(worker)
+                    supervisor.check()
                 time.sleep(max(0.0, start + (i + 1) / rate - time.perf_counter()))
         bound = max(30.0, 10 * config.interval)
         deadline = time.monotonic() + bound
         while watch.missing() and time.monotonic() < deadline and watch.error is None:
-            alive(worker)
+            supervisor.check()
             time.sleep(0.1)
     finally:
         watch.close()
@@ -388,21 +449,23 @@ def run_config(config: Config, base: dict[str, str], root: Path, admin: AdminCli
     produce_backlog(settings, args.events, produced)
     worker = Worker(env=env, data_dir=root / group)
     sampler = LagSampler(settings.kafka)
+    supervisor = Supervisor(worker)
     try:
         worker.start(timeout=START_TIMEOUT_S)
         throughput(worker, admin, sampler, group, orders_topic(settings), args.events, result)
-        end_to_end(worker, settings, config, args.rate, args.latency_seconds, produced, result)
-        wait_caught_up(worker, sampler, group, 120, "after the latency run")
+        supervisor.start()
+        end_to_end(supervisor, settings, config, args.rate, args.latency_seconds, produced, result)
+        wait_caught_up(supervisor, sampler, group, 180, "after the latency run")
         result.problems.extend(check(worker, settings, produced))
         if config.guarantee == "exactly_once":
             result.transactions = transactions(worker)
-            log(f"  transactions: {result.transactions}")
-            if result.transactions.get("aborted"):
-                result.problems.append(f"{result.transactions['aborted']} transactions aborted")
+            log(f"  transactions since the worker's last start: {result.transactions}")
     except Exception as exc:
         result.failed = f"{type(exc).__name__}: {exc}"
         log(f"  FAILED: {result.failed} (worker log: {root / group / 'worker.log'})")
     finally:
+        supervisor.close()
+        result.crashes = list(supervisor.crashes)
         sampler.close()
         if worker.process is not None and worker.process.pid is not None and worker.process.exited() is None:
             result.peak_mb = peak_rss_mb(worker.process.pid)
@@ -418,6 +481,9 @@ def table(results: list[Result]) -> str:
     for r in results:
         answers = (f"FAILED: {r.failed}" if r.failed else "**WRONG**: " + "; ".join(r.problems) if r.problems
                    else "right")
+        if r.crashes:
+            answers += (f"; **worker crashed {len(r.crashes)}x** after the throughput phase, started again "
+                        f"(e2e includes the restarts): {r.crashes[0][:160]}")
         lines.append(f"| {r.config.label} | {r.rate:,.0f} | {r.cpu_us:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | "
                      f"{answers} |")
     return "\n".join(lines)
@@ -463,6 +529,12 @@ def main() -> None:
           f"read (read_committed) at {args.rate:g}/s, {args.latency_seconds:g}s; took "
           f"{time.perf_counter() - began:.0f}s")
     print(table(results))
+    if any(r.crashes for r in results):
+        print("\nA worker crashed in: " + ", ".join(f"{r.config.label} ({len(r.crashes)}x)" for r in results
+                                                   if r.crashes) + "; the crashes, each:")
+        for r in results:
+            for crash in r.crashes:
+                print(f"  {r.config.label}: {crash}")
     if any(r.problems or r.failed for r in results):
         print("\n*** AT LEAST ONE CONFIGURATION WAS WRONG OR FAILED: see above ***")
         sys.exit(1)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 from functools import partial
@@ -39,6 +40,7 @@ from confluent_kafka.admin import AdminClient
 
 from streams import heap
 from streams.breaker import CircuitBreaker
+from streams.errors import TransientError
 from streams.membership import heartbeat_interval_s, instance_id
 from streams.recordpath.acks import InOrderAcks
 from streams.recordpath.batching import RepartitionBatcher
@@ -108,9 +110,19 @@ class StreamsApp(FaustHooks):
             return {}
         request = ConsumerGroupTopicPartitions(self.conf.id, [TopicPartition(t, p) for t, p in tps])
         admin = self.admin()  # kept alive until the result is in: a collected client fails its futures
-        futures = admin.list_consumer_group_offsets([request], request_timeout=10, require_stable=True)
-        result = futures[self.conf.id].result(timeout=15)
-        return {(tp.topic, tp.partition): tp.offset for tp in result.topic_partitions if tp.offset >= 0}
+        # ``require_stable``: offsets a transaction still holds (a predecessor's, being committed or aborted) are
+        # an error on their partition, never read as "nothing committed"; asked again until the transaction ends
+        deadline = time.monotonic() + 3 * self.streams_settings.transaction_timeout_s
+        while True:
+            futures = admin.list_consumer_group_offsets([request], request_timeout=10, require_stable=True)
+            result = futures[self.conf.id].result(timeout=15)
+            unsettled = [tp for tp in result.topic_partitions if tp.error is not None]
+            if not unsettled:
+                return {(tp.topic, tp.partition): tp.offset for tp in result.topic_partitions if tp.offset >= 0}
+            if time.monotonic() > deadline:
+                raise TransientError(f"the committed offsets of {unsettled[0].topic}:{unsettled[0].partition} are "
+                                     f"not settled: {unsettled[0].error}")
+            time.sleep(0.2)
 
     async def on_first_start(self) -> None:
         await super().on_first_start()
@@ -173,7 +185,7 @@ class StreamsApp(FaustHooks):
             transactions = self.outbox.transactions
             rolled_back = transactions.abort() + self.outbox.waiting if transactions is not None else 0
             undelivered = self.outbox.close()
-            if rolled_back or (transactions is not None and transactions.failed):
+            if rolled_back or self.outbox.abandoned or (transactions is not None and transactions.failed):
                 log.warning("%d records written after the last commit were rolled back: the next start restores "
                             "every table from its changelog and processes their events again", rolled_back)
                 self.tracing.close()

@@ -66,7 +66,8 @@ class LagSampler:
         return sorted(names)
 
     def sample(self, groups: Iterable[str], *, seconds: bool = True) -> list[GroupLag]:
-        """``seconds=False``: records behind only; ``lag_seconds`` stays 0."""
+        """``seconds=False``: records behind only; ``lag_seconds`` stays 0 (a partition with lag still has its first
+        record after the committed offset read, to tell records from transaction markers)."""
         names = list(groups)
         if not names:
             return []

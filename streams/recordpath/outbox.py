@@ -125,6 +125,8 @@ class TicketScope:
         CURRENT.reset(self._token)
         if exc_type is None:
             self._outbox.seal(self.ticket, self._done)
+        elif self.ticket.held or self.ticket.pending or self.ticket.made:
+            self._outbox.abandoned += 1  # part of an event is in the stores: never a clean stop
 
 
 class Outbox:
@@ -153,6 +155,7 @@ class Outbox:
         self._closed = False
         self.failed: OutboxError | None = None
         self.transactions: Transactions | None = None  # exactly-once: set by the app, with the same producer
+        self.abandoned = 0  # events that wrote and then raised (or were cancelled): their writes are half done
         self._waiting: list[Callable[[], None]] | None = None  # a commit under way: the sends it holds back
 
     @property

@@ -1,7 +1,7 @@
 """Exactly-once processing: a commit interval's writes and the offsets it consumed, as one Kafka transaction.
 
 With ``STREAMS_PROCESSING_GUARANTEE=exactly_once`` the outbox's producer is transactional
-(``transactional.id`` = ``<app id>-<instance id>``): the table changelogs, repartition
+(``transactional.id`` = ``<app id>.<instance id>``): the table changelogs, repartition
 records, fan-out and dead letters a worker writes in a commit interval, and the source
 offsets of the events that wrote them, commit together or not at all.  Readers with
 ``read_committed`` (every consumer of this project) never see the writes of a transaction
@@ -70,7 +70,8 @@ def transactional_id(app_id: str, instance_id: str | None) -> str:
 
 def probe(kafka: KafkaConnection, transactional_id: str, timeout_s: float) -> None:
     """Start (and leave) a transaction with ``transactional_id``, as the worker will: ``TransactionError`` in one
-    line when the cluster cannot run transactions or refuses the id.  Run before the worker starts."""
+    line when the cluster cannot run transactions or refuses the id.  Run before the worker starts; like the
+    worker's own start, it fences any producer still holding the id (a predecessor that died)."""
     producer = Producer(kafka.config({"transactional.id": transactional_id, "log_level": 0}))
     Transactions(producer, transactional_id=transactional_id, timeout_s=timeout_s, broker=str(kafka)).start()
     producer.abort_transaction(timeout_s)
@@ -131,6 +132,8 @@ class Transactions:
     def commit(self, offsets: Mapping[tuple[str, int], int], group_metadata: bytes | None) -> None:
         """Commit the open transaction, with ``offsets`` (the next offset to consume per source partition) when
         there are any, and begin the next one.  On any failure: abort (if Kafka still allows it), raise."""
+        if self.records == 0:
+            self._began = time.monotonic()  # offsets only: the transaction starts now, not at the last commit
         try:
             if offsets:
                 positions = [TopicPartition(topic, partition, offset) for (topic, partition), offset in offsets.items()]
@@ -147,10 +150,11 @@ class Transactions:
         self._begin()
 
     def abort(self) -> int:
-        """Roll the open transaction back (at shutdown, with records past the last commit); the records it held."""
+        """Roll the open transaction back (at shutdown, with records past the last commit); the records it held.
+        One without records (the one begun after the last commit) is not counted as aborted."""
         held = self.records
         if self.open:
-            self._end("aborted")
+            self._end("aborted", observe=held > 0)
             self._abort_quietly()
         return held
 
@@ -161,9 +165,10 @@ class Transactions:
         self.sources = set()
         self.open = True
 
-    def _end(self, outcome: str) -> None:
+    def _end(self, outcome: str, *, observe: bool = True) -> None:
         self.open = False
-        self._observe(outcome, time.monotonic() - self._began)
+        if observe:
+            self._observe(outcome, time.monotonic() - self._began)
 
     def _abort_quietly(self) -> None:
         try:
@@ -205,12 +210,15 @@ class Transactions:
                 f"{self.timeout_s:g}, and Kafka aborted it ({error.name()}): {redone}",
                 hint="a worker paused that long (a stop-the-world pause, a stalled disk) or a commit interval "
                      "near the timeout; raise STREAMS_TRANSACTION_TIMEOUT_S")
-        if code in _FENCED or error.fatal():
+        if code in _FENCED:
             return TransactionError(
                 f"transactional id {self.transactional_id!r} was taken over by another producer ({error.name()}): "
                 f"{redone}, by whichever worker now holds its partitions",
                 hint="two workers with one STREAMS_INSTANCE_ID (or a copied data dir) fence each other; give each "
                      "its own")
+        if error.fatal():
+            return TransactionError(f"the producer of {self.transactional_id!r} failed for good ({error.name()}: "
+                                    f"{error.str()}): {redone}")
         return TransactionError(f"Kafka refused to commit a transaction of {self.transactional_id!r}: "
                                 f"{error.name()}: {error.str()}: {redone}")
 

@@ -19,12 +19,12 @@ as in Faust's loop.  One difference: Faust's loop lets other tasks run after
 every record; this one after each record that waits, and (Faust's own rule)
 after every hundred.
 
-The loop is faust-streaming 0.15.3's, with two changes (marked).  The second: the first
-record read after an assignment may lie past the committed offset when the offsets in
-between are transaction markers or aborted records (an exactly-once writer's topic);
-Faust's loop records such a gap only between two records it read, so its
-``_new_offset`` found a hole at the head of the acknowledged offsets and never
-committed the partition again.  That gap is recorded too.
+The loop is faust-streaming 0.15.3's, with two changes (marked).  The second: Faust
+records a gap of offsets (offsets it will never read: transaction markers, aborted
+records) only when the read offset before it is truthy, so a gap right after read
+offset 0 (a partition whose first transaction was rolled back) was never recorded;
+``_new_offset`` then found a hole at the head of the acknowledged offsets and never
+committed the partition again.
 """
 
 from __future__ import annotations
@@ -149,16 +149,11 @@ class LeanConsumer(TransactionalCommit, faust_aiokafka.Consumer):
                         r_offset = get_read_offset(tp)
                         if r_offset is None or offset >= r_offset:
                             gap = offset - (r_offset or 0)
-                            if gap > 1 and r_offset:
+                            # changed (2): Faust's ``and r_offset`` skipped a gap after read offset 0
+                            if gap > 1 and r_offset is not None:
                                 acks_enabled = acks_enabled_for(message.topic)
                                 if acks_enabled:
                                     await self._add_gap(tp, r_offset + 1, offset)
-                            # changed (2): the first record read after an assignment may lie past the committed
-                            # offset (transaction markers, aborted records): that gap is recorded too, or
-                            # ``_new_offset`` finds a hole at the head of the acknowledged offsets for good
-                            elif r_offset is None and (committed := self._committed_offset[tp]) is not None \
-                                    and offset > committed + 1 and acks_enabled_for(message.topic):
-                                await self._add_gap(tp, committed, offset)
                             if commit_every is not None and self._n_acked >= commit_every:
                                 self._n_acked = 0
                                 await self.commit()

@@ -22,7 +22,7 @@ VERSIONS = {"faust-streaming": "0.15.3", "mode-streaming": "0.7.1", "aiokafka": 
 FUNCTIONS: dict[str, tuple[str, str]] = {
     # name: (hash of its source, the module here that copies, overrides or relies on it)
     "faust.transport.consumer:Consumer._drain_messages": ("44a2500309e83c63", "drain (copied, two changes)"),
-    "faust.transport.consumer:Consumer._add_gap": ("4df2573ded7c1c2c", "drain (called for a gap at the head)"),
+    "faust.transport.consumer:Consumer._add_gap": ("4df2573ded7c1c2c", "drain (called, also after read offset 0)"),
     "faust.transport.consumer:Consumer._new_offset": ("1d2c7ea89a7ad4f1", "acks (its missing check)"),
     "faust.tables.recovery:Recovery.on_recovery_completed": ("6ef567acf072e46d", "resume (the order of its steps)"),
     "faust.tables.recovery:Recovery._resume_streams": ("d986a6710c1aca98", "resume (the order of its steps)"),

@@ -13,7 +13,8 @@ position is past the highwater, Faust's changelog queue is empty and no changelo
 has arrived for ``QUIET_S`` (so none fetched is still on its way to the queue), the
 partition is taken as restored to its highwater.  Faust asks on every record and on
 each 5-second timeout of its queue, so a partition ending in a marker is done within
-about five seconds of its last record.
+about five seconds of its last record.  It is installed in both guarantees: an
+at-least-once worker may restore a changelog an exactly-once one wrote.
 
 ``_seek_offsets`` also reads an offset below -1 (an earliest offset of -1 minus one) as
 the start of the changelog, where Faust's seek raised.
@@ -50,7 +51,6 @@ class MarkerAwareRecovery(Recovery):
                 if position is not None and position > highwater:
                     self.active_offsets[tp] = highwater  # the rest are markers or aborted records
         return bool(super().need_recovery())
-
 
     async def _seek_offsets(self, consumer: Any, tps: Any, offsets: Any, title: str) -> None:
         """Faust's seek, with an offset below -1 read as the start: ``_build_offsets`` takes the earliest offset

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from time import monotonic
 from typing import Any
 
 from streams.recordpath.transactions import TransactionError, group_metadata_bytes
@@ -66,7 +67,8 @@ class TransactionalCommit:
         outbox = getattr(self.app, "outbox", None)
         consumer: Any = self
         assignment = consumer.assignment()
-        if outbox is not None and outbox.transactions is not None and outbox.transactions.open and assignment:
+        if outbox is not None and outbox.transactions is not None and outbox.transactions.open and assignment \
+                and not self.app.should_stop:
             consumer.stop_flow()
             self.app.flow_control.suspend()
             consumer.pause_partitions(assignment)
@@ -85,19 +87,29 @@ class TransactionalCommit:
             await outbox.delivered()
             offsets = consumer._filter_committable_offsets(list(consumer._filter_tps_with_pending_acks(None)))
             assignment = consumer.assignment()
-            covered = {(tp.topic, tp.partition) for tp in offsets if tp in assignment}
-            lost = sorted(f"{t}:{p}" for t, p in transactions.sources - covered)
-            lost += sorted(f"{tp.topic}:{tp.partition}" for tp in offsets if tp not in assignment)
-            if lost:  # records of events whose offsets cannot go with them: never commit those
-                raise TransactionError(f"partitions {', '.join(lost)} were revoked while their transaction was open: "
-                                       "its work was rolled back; the worker stops and it is redone by their owner")
+            revoked = sorted(f"{tp.topic}:{tp.partition}" for tp in offsets if tp not in assignment)
+            if revoked:
+                raise TransactionError(f"partitions {', '.join(revoked)} were revoked while their transaction was "
+                                       "open: its work was rolled back; the worker stops and it is redone by their "
+                                       "owner")
+            covered = {(tp.topic, tp.partition) for tp in offsets}
+            uncovered = sorted(f"{t}:{p}" for t, p in transactions.sources - covered)
+            if uncovered:  # records of events whose offsets cannot go with them: never commit those
+                raise TransactionError(f"events of {', '.join(uncovered)} wrote records but cannot be acknowledged "
+                                       "(their partition revoked, or an earlier event of it unfinished): the "
+                                       "transaction was rolled back; the worker stops and they are processed again")
             if not offsets and not transactions.records:
                 outbox.open_gate()
                 return False
             metadata = group_metadata(consumer) if offsets else None
-            await asyncio.get_running_loop().run_in_executor(
+            committing = asyncio.get_running_loop().run_in_executor(
                 None, transactions.commit, {(tp.topic, tp.partition): offset for tp, offset in offsets.items()},
                 metadata)
+            try:
+                await asyncio.shield(committing)
+            except asyncio.CancelledError:  # the worker stops: let the commit call end before anything else
+                await asyncio.wait([committing])
+                raise
         except TransactionError as exc:
             transactions.failed = True
             transactions.abort()
@@ -105,11 +117,12 @@ class TransactionalCommit:
             self.app.add_future(self.app.crash(exc))
             return False  # the gate stays closed: nothing more goes out
         except BaseException:
-            transactions.failed = True
-            transactions.abort()
+            transactions.failed = True  # never a clean stop; the shutdown aborts what is open
             raise
         outbox.open_gate()
-        if offsets:
+        if offsets:  # Faust's bookkeeping after a commit (``_commit_offsets``, ``AIOKafkaConsumerThread.commit``)
             self.app.tables.on_commit(offsets)
             self._committed_offset.update(offsets)
+            consumer._thread.tp_last_committed_at.update(dict.fromkeys(offsets, monotonic()))
+            self.app.monitor.on_tp_commit(offsets)
         return bool(offsets)
