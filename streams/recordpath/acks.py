@@ -16,36 +16,52 @@ events that are durable.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 
 __all__ = ["InOrderAcks"]
 
 
 class _Pending:
-    __slots__ = ("ack", "ready")
+    __slots__ = ("ack", "offset", "ready")
 
-    def __init__(self, ack: Callable[[], None]) -> None:
+    def __init__(self, ack: Callable[[], None], offset: int | None) -> None:
         self.ack = ack
+        self.offset = offset
         self.ready = False
 
 
 class InOrderAcks:
-    """Per partition, runs acknowledgements in the order their events were taken, each once its own is ready."""
+    """Per partition, runs acknowledgements in the order their events were taken, each once its own is ready.
+
+    ``acked`` keeps, per partition, the offset of the last event acknowledged: in exactly-once mode the
+    transaction commits one past it (``faust_internals.transactions``), whatever offsets in between hold no
+    record (transaction markers), where Faust's own reckoning stumbled."""
 
     def __init__(self) -> None:
         self._queues: dict[Hashable, deque[_Pending]] = {}
+        self.acked: dict[Hashable, int] = {}
 
-    def track(self, partition: Hashable, ack: Callable[[], None]) -> Callable[[], None]:
-        """Take the next event of ``partition``; call the returned function once it may be acknowledged."""
+    def track(self, partition: Hashable, ack: Callable[[], None], offset: int | None = None) -> Callable[[], None]:
+        """Take the next event of ``partition`` (at ``offset``); call the returned function once it may be
+        acknowledged."""
         queue = self._queues.get(partition)
         if queue is None:
             queue = self._queues[partition] = deque()
-        pending = _Pending(ack)
+        pending = _Pending(ack, offset)
         queue.append(pending)
+        acked = self.acked
 
         def ready() -> None:
             pending.ready = True
             while queue and queue[0].ready:
-                queue.popleft().ack()
+                done = queue.popleft()
+                done.ack()
+                if done.offset is not None:
+                    acked[partition] = done.offset
 
         return ready
+
+    def forget(self, partitions: Iterable[Hashable]) -> None:
+        """Partitions given up: their last acknowledged offsets are no longer this worker's to commit."""
+        for partition in partitions:
+            self.acked.pop(partition, None)

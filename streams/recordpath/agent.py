@@ -230,7 +230,8 @@ def ticket_for(app: StreamsApp, event: Any) -> TicketScope:
     box = outbox(app)
     box.raise_if_failed()
     message = event.message
-    return box.open(app.acks.track(message.tp, event.ack), Position(message.topic, message.partition, message.offset))
+    return box.open(app.acks.track(message.tp, event.ack, message.offset),
+                    Position(message.topic, message.partition, message.offset))
 
 
 def admit(app: StreamsApp, event: Any) -> bool:

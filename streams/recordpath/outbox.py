@@ -224,7 +224,7 @@ class Outbox:
             except BufferError:
                 self._producer.poll(0.05)  # the local queue is full: let deliveries drain
         if self.transactions is not None:
-            self.transactions.produced((t.source.topic, t.source.partition) for t in tickets if t.source is not None)
+            self.transactions.produced(t.source for t in tickets if t.source is not None)
         self._arm()
 
     def close_gate(self) -> None:

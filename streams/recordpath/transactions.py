@@ -108,7 +108,7 @@ class Transactions:
         self.init_timeout_s = 3 * timeout_s
         self._began = 0.0
         self.records = 0  # records produced in the open transaction
-        self.sources: set[tuple[str, int]] = set()  # source partitions of the events whose records those are
+        self.sources: dict[tuple[str, int], int] = {}  # per source partition, the last event with records in it
         self.open = False
         self.failed = False  # a commit failed: the stores may hold rolled-back work (never a clean stop)
 
@@ -121,13 +121,22 @@ class Transactions:
             raise self._refused_at_start(exc.args[0]) from exc
         self._begin()
 
-    def produced(self, sources: Iterable[tuple[str, int]]) -> None:
-        """A record went into the open transaction (the outbox tells), written by events of ``sources``; the
-        transaction's duration counts from its first record."""
+    def produced(self, sources: Iterable[tuple[str, int, int]]) -> None:
+        """A record went into the open transaction (the outbox tells), written by the events at ``sources``
+        (topic, partition, offset); the transaction's duration counts from its first record."""
         if self.records == 0:
             self._began = time.monotonic()
         self.records += 1
-        self.sources.update(sources)
+        for topic, partition, offset in sources:
+            if offset > self.sources.get((topic, partition), -1):
+                self.sources[(topic, partition)] = offset
+
+    def uncovered(self, offsets: Mapping[tuple[str, int], int]) -> list[str]:
+        """The source partitions with records in the transaction of an event that ``offsets`` (the next offset to
+        consume, per partition) do not cover: committing them would write those records without their events'
+        offsets."""
+        return [f"{topic}:{partition}" for (topic, partition), last in sorted(self.sources.items())
+                if offsets.get((topic, partition), -1) <= last]
 
     def commit(self, offsets: Mapping[tuple[str, int], int], group_metadata: bytes | None) -> None:
         """Commit the open transaction, with ``offsets`` (the next offset to consume per source partition) when
@@ -162,7 +171,7 @@ class Transactions:
         self.producer.begin_transaction()
         self._began = time.monotonic()
         self.records = 0
-        self.sources = set()
+        self.sources = {}
         self.open = True
 
     def _end(self, outcome: str, *, observe: bool = True) -> None:

@@ -5,9 +5,9 @@ faust-streaming commits acknowledged offsets with its aiokafka consumer
 acknowledgements, at a revocation and at the stop).  In exactly-once mode
 ``TransactionalCommit.force_commit`` replaces it (steps in
 ``streams.recordpath.transactions``): close the outbox's gate, send what the batcher
-holds, wait for every record of the transaction, take the acknowledged offsets as
-Faust would (``_filter_tps_with_pending_acks``, ``_filter_committable_offsets``), and
-commit them with the transaction.  Faust's own bookkeeping follows as after its
+holds, wait for every record of the transaction, take one past the last event
+acknowledged in order per partition (``InOrderAcks.acked``), and commit them with the
+transaction.  Faust's own bookkeeping follows as after its
 commit (``tables.on_commit``, ``_committed_offset``).  At a revocation Faust forgets the
 revoked partitions' acknowledgements before it commits (``Consumer.on_partitions_revoked``):
 ``TransactionalCommit.on_partitions_revoked`` finishes and commits everything first.
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from time import monotonic
 from typing import Any
 
@@ -74,6 +75,7 @@ class TransactionalCommit:
             consumer.pause_partitions(assignment)
             self.app.flow_control.clear()
             await consumer.wait_empty()  # commits (``force_commit``) until every event taken is acknowledged
+        self.app.acks.forget(revoked)
         await super().on_partitions_revoked(revoked)  # type: ignore[misc]
 
     async def _commit_transaction(self, outbox: Any) -> bool:
@@ -85,19 +87,19 @@ class TransactionalCommit:
         outbox.close_gate()
         try:
             await outbox.delivered()
-            offsets = consumer._filter_committable_offsets(list(consumer._filter_tps_with_pending_acks(None)))
+            offsets = _to_commit(consumer, self.app.acks.acked)
             assignment = consumer.assignment()
             revoked = sorted(f"{tp.topic}:{tp.partition}" for tp in offsets if tp not in assignment)
             if revoked:
                 raise TransactionError(f"partitions {', '.join(revoked)} were revoked while their transaction was "
                                        "open: its work was rolled back; the worker stops and it is redone by their "
                                        "owner")
-            covered = {(tp.topic, tp.partition) for tp in offsets}
-            uncovered = sorted(f"{t}:{p}" for t, p in transactions.sources - covered)
+            uncovered = transactions.uncovered({(tp.topic, tp.partition): offset for tp, offset in offsets.items()})
             if uncovered:  # records of events whose offsets cannot go with them: never commit those
-                raise TransactionError(f"events of {', '.join(uncovered)} wrote records but cannot be acknowledged "
-                                       "(their partition revoked, or an earlier event of it unfinished): the "
-                                       "transaction was rolled back; the worker stops and they are processed again")
+                raise TransactionError(f"events of {', '.join(uncovered)} wrote records "
+                                       "but cannot be acknowledged (their partition revoked, or an earlier event of "
+                                       "it unfinished): the transaction was rolled back; the worker stops and they "
+                                       "are processed again")
             if not offsets and not transactions.records:
                 outbox.open_gate()
                 return False
@@ -123,6 +125,32 @@ class TransactionalCommit:
         if offsets:  # Faust's bookkeeping after a commit (``_commit_offsets``, ``AIOKafkaConsumerThread.commit``)
             self.app.tables.on_commit(offsets)
             self._committed_offset.update(offsets)
+            _forget_acks_below(consumer, offsets)
             consumer._thread.tp_last_committed_at.update(dict.fromkeys(offsets, monotonic()))
             self.app.monitor.on_tp_commit(offsets)
         return bool(offsets)
+
+
+
+def _to_commit(consumer: Any, acked: Mapping[Any, int]) -> dict[Any, int]:
+    """One past the last event acknowledged in order, per partition (``InOrderAcks.acked``), where that is past
+    what is committed.  Not Faust's ``_new_offset``: its runs of acknowledged offsets have to bridge the offsets
+    that hold no record (transaction markers) through its gap bookkeeping, and a run that began at a marker was
+    never committed (seen at the end of a backlog on repartition topics)."""
+    committed = consumer._committed_offset
+    return {tp: offset + 1 for tp, offset in acked.items()
+            if committed.get(tp) is None or offset + 1 > committed[tp]}
+
+
+def _forget_acks_below(consumer: Any, offsets: Mapping[Any, int]) -> None:
+    """What Faust keeps of acknowledgements below the committed offsets (its own commit would have popped it)."""
+    for tp, offset in offsets.items():
+        acked = consumer._acked.get(tp)
+        if acked:
+            acked[:] = [o for o in acked if o >= offset]
+        index = consumer._acked_index.get(tp)
+        if index:
+            index.difference_update({o for o in index if o < offset})
+        gap = consumer._gap.get(tp)
+        if gap:
+            gap.chop(0, offset)

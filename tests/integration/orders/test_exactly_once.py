@@ -266,7 +266,7 @@ def test_a_transaction_left_open_past_its_timeout_is_refused_and_named(stack_env
     transactions.start()
     producer.produce(topic, b"left open", partition=0)
     assert producer.flush(30) == 0
-    transactions.produced([("orders", 0)])
+    transactions.produced([("orders", 0, 0)])
     watcher = Consumer({"bootstrap.servers": boot, "group.id": "timeout-watch", "isolation.level": "read_committed"})
     try:  # the abort marker written: the last stable offset moves past the record
         wait_until(lambda: watcher.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1] >= 1,

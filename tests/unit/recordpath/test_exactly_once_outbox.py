@@ -56,7 +56,9 @@ def test_an_events_records_are_sent_only_once_it_is_processed_whole() -> None:
         assert ticket.pending == 0
     assert [r["value"] for r in producer.sent] == [b"1", b"2"]
     assert transactions.records == 2
-    assert transactions.sources == {("orders", 2)}
+    assert transactions.sources == {("orders", 2): 7}
+    assert transactions.uncovered({("orders", 2): 7}) == ["orders:2"]  # the event at 7 is not covered by 7
+    assert transactions.uncovered({("orders", 2): 8}) == []
     producer.deliver(0)
     producer.deliver(1)
     timers.tick()

@@ -63,3 +63,16 @@ def test_whatever_order_events_become_ready_in_each_partition_acks_a_prefix_in_o
                 prefix.append(i)
             assert told[partition] == prefix  # exactly the ready prefix, in order, each once
     assert all(told[p] == taken[p] for p in taken)
+
+
+def test_the_last_offset_acknowledged_in_order_is_kept_per_partition_until_forgotten() -> None:
+    acks = InOrderAcks()
+    done: list[int] = []
+    first = acks.track("p0", lambda: done.append(5), 5)
+    second = acks.track("p0", lambda: done.append(7), 7)  # offset 6 holds no record (a transaction marker)
+    second()
+    assert acks.acked == {}  # 7 waits for 5
+    first()
+    assert (done, acks.acked) == ([5, 7], {"p0": 7})
+    acks.forget(["p0"])
+    assert acks.acked == {}

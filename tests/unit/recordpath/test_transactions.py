@@ -51,14 +51,14 @@ def started(producer: Producer, observed: list[str] | None = None) -> Transactio
 def test_a_commit_sends_the_offsets_commits_and_begins_the_next() -> None:
     producer, observed = Producer(), []
     transactions = started(producer, observed)
-    transactions.produced([("orders", 1)])
+    transactions.produced([("orders", 1, 41)])
     transactions.commit({("orders", 1): 42}, b"CGMDv2:")
     assert producer.calls == ["init", "begin", "offsets", "commit", "begin"]
     offsets, metadata = producer.offsets
     assert [(tp.topic, tp.partition, tp.offset) for tp in offsets] == [("orders", 1, 42)]
     assert metadata == b"CGMDv2:"
     assert observed == ["committed"]
-    assert (transactions.records, transactions.sources, transactions.open) == (0, set(), True)
+    assert (transactions.records, transactions.sources, transactions.open) == (0, {}, True)
 
 
 def test_a_commit_without_offsets_sends_none() -> None:
@@ -93,7 +93,7 @@ def test_a_transaction_past_its_timeout_says_so(monkeypatch: pytest.MonkeyPatch)
     now = [1000.0]
     monkeypatch.setattr("streams.recordpath.transactions.time.monotonic", lambda: now[0])
     transactions = started(producer)
-    transactions.produced([("orders", 0)])  # the transaction's first record at 1000 s
+    transactions.produced([("orders", 0, 5)])  # the transaction's first record at 1000 s
     now[0] = 1015.0
     with pytest.raises(TransactionError, match="past STREAMS_TRANSACTION_TIMEOUT_S=10"):
         transactions.commit({}, None)

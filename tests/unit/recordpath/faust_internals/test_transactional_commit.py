@@ -10,6 +10,7 @@ from typing import Any
 from faust.types import TP
 
 from streams.position import Position
+from streams.recordpath.acks import InOrderAcks
 from streams.recordpath.faust_internals.transactions import TransactionalCommit
 from streams.recordpath.transactions import Transactions
 from tests.unit.recordpath.test_outbox import open_outbox
@@ -46,18 +47,14 @@ class Base:
 
 
 class Consumer(TransactionalCommit, Base):
-    def __init__(self, app: Any, acked: dict[TP, int], assigned: set[TP]) -> None:
+    def __init__(self, app: Any, assigned: set[TP]) -> None:
         self.app = app
-        self.acked = acked
         self.assigned = assigned
         self._committed_offset: dict[TP, int] = {}
+        self._acked: dict[TP, list[int]] = {}
+        self._acked_index: dict[TP, set[int]] = {}
+        self._gap: dict[TP, Any] = {}
         self._thread = Thread()
-
-    def _filter_tps_with_pending_acks(self, topics: Any) -> list[TP]:
-        return list(self.acked)
-
-    def _filter_committable_offsets(self, tps: list[TP]) -> dict[TP, int]:
-        return {tp: self.acked[tp] for tp in tps}
 
     def assignment(self) -> set[TP]:
         return self.assigned
@@ -72,6 +69,7 @@ class App:
         self.tables = type("Tables", (), {"on_commit": lambda _, offsets: self.committed.append(offsets)})()
         self.monitor = type("Monitor", (), {"on_tp_commit": lambda _, offsets: None})()
         self.should_stop = False
+        self.acks = InOrderAcks()
         self.futures: list[asyncio.Future[Any]] = []
 
     async def crash(self, exc: BaseException) -> None:
@@ -85,12 +83,14 @@ ORDERS0 = TP("orders", 0)
 
 
 def setup(acked: dict[TP, int], assigned: set[TP]) -> tuple[Consumer, App, Producer, Any]:
+    """``acked``: the last event acknowledged in order, per partition."""
     outbox, fake, _ = open_outbox()
     producer = Producer()
     outbox.transactions = Transactions(producer, transactional_id="orders-app.w1", timeout_s=10, broker="b:9092")
     outbox.transactions.start()
     app = App(outbox)
-    return Consumer(app, acked, assigned), app, producer, fake
+    app.acks.acked.update(acked)
+    return Consumer(app, assigned), app, producer, fake
 
 
 def write(outbox: Any, fake: Any, source: Position) -> None:
@@ -107,7 +107,7 @@ async def commit(consumer: Consumer) -> bool:
 
 
 def test_the_acknowledged_offsets_go_into_the_transaction_with_the_groups_metadata() -> None:
-    consumer, app, producer, fake = setup({ORDERS0: 8}, {ORDERS0})
+    consumer, app, producer, fake = setup({ORDERS0: 7}, {ORDERS0})
     write(app.outbox, fake, Position("orders", 0, 7))
     assert asyncio.run(commit(consumer)) is True
     assert producer.calls[-3:] == ["offsets", "commit", "begin"]
@@ -121,7 +121,7 @@ def test_the_acknowledged_offsets_go_into_the_transaction_with_the_groups_metada
 
 
 def test_records_of_an_event_whose_offset_cannot_be_committed_stop_the_worker_and_are_rolled_back() -> None:
-    consumer, app, producer, fake = setup({}, {ORDERS0})  # its event not acknowledged: no offset to send
+    consumer, app, producer, fake = setup({ORDERS0: 6}, {ORDERS0})  # the event at 7 not acknowledged
     write(app.outbox, fake, Position("orders", 0, 7))
     assert asyncio.run(commit(consumer)) is False
     assert "commit" not in producer.calls
@@ -132,14 +132,14 @@ def test_records_of_an_event_whose_offset_cannot_be_committed_stop_the_worker_an
 
 
 def test_offsets_of_a_partition_no_longer_assigned_are_never_sent() -> None:
-    consumer, app, producer, _ = setup({ORDERS0: 8}, set())
+    consumer, app, producer, _ = setup({ORDERS0: 7}, set())
     assert asyncio.run(commit(consumer)) is False
     assert "offsets" not in producer.calls
     assert "orders:0 were revoked while their transaction was open" in str(app.crashed[0])
 
 
 def test_a_worker_the_group_dropped_sends_no_offsets_without_a_generation() -> None:
-    consumer, app, producer, fake = setup({ORDERS0: 8}, {ORDERS0})
+    consumer, app, producer, fake = setup({ORDERS0: 7}, {ORDERS0})
     consumer._thread.aio._coordinator.generation = -1  # what aiokafka does when the group forgot the member
     write(app.outbox, fake, Position("orders", 0, 7))
     assert asyncio.run(commit(consumer)) is False
@@ -153,3 +153,11 @@ def test_nothing_written_and_nothing_acknowledged_commits_nothing() -> None:
     assert producer.calls == ["init", "begin"]
     assert app.crashed == []
     assert app.outbox._waiting is None
+
+
+def test_offsets_already_committed_are_not_sent_again() -> None:
+    consumer, app, producer, _ = setup({ORDERS0: 7}, {ORDERS0})
+    consumer._committed_offset[ORDERS0] = 8
+    assert asyncio.run(commit(consumer)) is False
+    assert "offsets" not in producer.calls
+    assert app.crashed == []
