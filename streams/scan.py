@@ -23,11 +23,11 @@ __all__ = ["scan", "topic_exists"]
 _TIMEOUT = 15.0
 
 
-def _consumer(kafka: KafkaConnection) -> Any:
+def _consumer(kafka: KafkaConnection, committed: bool = True) -> Any:
     return Consumer(kafka.config({
         "group.id": "streams-scan", "enable.auto.commit": False,
         "enable.partition.eof": True, "auto.offset.reset": "earliest", "log_level": 0,
-        "isolation.level": "read_committed",
+        "isolation.level": "read_committed" if committed else "read_uncommitted",
     }))
 
 
@@ -49,13 +49,14 @@ def topic_exists(kafka: KafkaConnection, topic: str) -> bool:
 
 
 def scan(kafka: KafkaConnection, topic: str, *, partitions: set[int] | None = None,
-         missing_ok: bool = False) -> Iterator[RawRecord]:
+         missing_ok: bool = False, committed: bool = True) -> Iterator[RawRecord]:
     """Every record of ``topic`` (or of its ``partitions``) up to the current end, partition by partition in order.
 
     A missing topic is a ``NotFoundError`` unless ``missing_ok`` (then nothing is read).  Any error of
     the Kafka client (the broker down, a leader moving) is a ``TransientError``: the caller may try again.
+    ``committed=False`` reads ``read_uncommitted``: records of open and aborted transactions too.
     """
-    consumer = _consumer(kafka)
+    consumer = _consumer(kafka, committed)
     try:
         yield from _scan(consumer, topic, partitions, missing_ok)
     except KafkaException as exc:

@@ -31,7 +31,7 @@ class LeaderMoving:
 def test_a_leader_moving_during_a_scan_is_a_transient_error_and_the_consumer_is_closed(
         monkeypatch: pytest.MonkeyPatch) -> None:
     consumer = LeaderMoving()
-    monkeypatch.setattr(scan_module, "_consumer", lambda bootstrap_servers: consumer)
+    monkeypatch.setattr(scan_module, "_consumer", lambda bootstrap_servers, committed=True: consumer)
     with pytest.raises(TransientError, match="cannot reach Kafka at b:9092") as raised:
         list(scan_module.scan(KafkaConnection("b:9092"), "orders.dlq", missing_ok=True))
     assert raised.value.retriable

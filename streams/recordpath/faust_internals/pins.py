@@ -61,8 +61,7 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
     "faust.transport.consumer:Consumer.wait_empty": ("e4662fe24f094819", "transactions (called at a revocation)"),
     "faust.transport.consumer:Consumer.force_commit": ("cc094614d22c70fb", "transactions (replaced)"),
     "faust.transport.consumer:Consumer._commit_offsets": ("1a69799041188441", "transactions (its bookkeeping kept)"),
-    "faust.transport.consumer:Consumer._filter_committable_offsets": ("dc5e9baf5d994485", "transactions (called)"),
-    "faust.transport.consumer:Consumer._filter_tps_with_pending_acks": ("f6f9239774234e7e", "transactions (called)"),
+    "faust.transport.consumer:Consumer.ack": ("5fcf41cf45153475", "transactions (_acked, _acked_index trimmed)"),
     "aiokafka.consumer.group_coordinator:GroupCoordinator.__init__": (
         "9e729f077efc4f3a", "transactions (generation, member_id, _group_instance_id read)"),
     "faust.tables.recovery:Recovery.need_recovery": ("fd1dc345b5d5e121", "restore (extended)"),

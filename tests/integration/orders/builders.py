@@ -77,7 +77,8 @@ class RawProducer:
         assert self.producer.flush(30) == 0
 
 
-def read(env: dict[str, str], topic: str) -> list[RawRecord]:
-    """Every record of ``topic`` now (prefixed with the test's STREAMS_TOPIC_PREFIX)."""
+def read(env: dict[str, str], topic: str, *, committed: bool = True) -> list[RawRecord]:
+    """Every record of ``topic`` now (prefixed with the test's STREAMS_TOPIC_PREFIX), as a read_committed reader
+    sees them (``committed=False``: read_uncommitted)."""
     kafka = KafkaConnection(env["STREAMS_BROKER"].removeprefix("kafka://"))
-    return list(scan(kafka, f"{env['STREAMS_TOPIC_PREFIX']}{topic}", missing_ok=True))
+    return list(scan(kafka, f"{env['STREAMS_TOPIC_PREFIX']}{topic}", missing_ok=True, committed=committed))

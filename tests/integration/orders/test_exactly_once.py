@@ -36,28 +36,8 @@ HELD = {"STREAMS_PROCESSING_GUARANTEE": "exactly_once", "STREAMS_COMMIT_INTERVAL
 
 def causes(env: dict[str, str], topic: str, *, committed: bool = True) -> Counter[str]:
     """How many records of ``topic`` each causation id has, as a read_committed (or read_uncommitted) reader sees."""
-    if committed:
-        return Counter((header(r.headers, h.CAUSATION_ID) or b"").decode() for r in read(env, topic))
-    consumer = Consumer({"bootstrap.servers": env["STREAMS_BROKER"].removeprefix("kafka://"), "group.id": "eos-test",
-                         "isolation.level": "read_uncommitted", "enable.partition.eof": True})
-    name = f"{env['STREAMS_TOPIC_PREFIX']}{topic}"
-    try:
-        partitions = consumer.list_topics(name, timeout=10).topics[name].partitions
-        found: Counter[str] = Counter()
-        for partition in partitions:
-            low, high = consumer.get_watermark_offsets(TopicPartition(name, partition), timeout=10)
-            if high <= low:
-                continue
-            consumer.assign([TopicPartition(name, partition, low)])
-            while True:
-                message = consumer.poll(10)
-                assert message is not None, f"reading {name}[{partition}] stalled"
-                if message.error() is not None:
-                    break  # the partition's end
-                found[(header(tuple(message.headers() or ()), h.CAUSATION_ID) or b"").decode()] += 1
-        return found
-    finally:
-        consumer.close()
+    return Counter((header(r.headers, h.CAUSATION_ID) or b"").decode()
+                   for r in read(env, topic, committed=committed))
 
 
 def place(env: dict[str, str], orders: list[str]) -> set[str]:
@@ -172,6 +152,16 @@ def test_a_worker_frozen_while_its_partitions_move_is_fenced_and_nothing_is_writ
         second.stop()
 
 
+def joined(consumer: Consumer, topic: str) -> tuple[bytes, int, str]:
+    """Subscribe ``consumer`` to ``topic`` until it is a member: its group metadata, generation and member id
+    (read from the metadata: ``CGMDv2:``, a native int32 generation, the group id, the member id)."""
+    consumer.subscribe([topic])
+    wait_until(lambda: consumer.poll(0.2) is not None or bool(consumer.assignment()), timeout=60,
+               what="the consumer joined")
+    real = consumer.consumer_group_metadata()
+    return real, int.from_bytes(real[7:11], "little"), real[11:].split(b"\0")[1].decode()
+
+
 def test_the_group_metadata_sent_with_the_offsets_is_what_a_confluent_consumer_of_the_group_has(
         stack_env: dict[str, str]) -> None:
     """``group_metadata_bytes`` builds librdkafka's own format, here checked against a member that joined."""
@@ -185,13 +175,10 @@ def test_the_group_metadata_sent_with_the_offsets_is_what_a_confluent_consumer_o
         if instance is not None:
             conf["group.instance.id"] = instance
         consumer = Consumer(conf)
-        consumer.subscribe([topic])
-        wait_until(lambda: consumer.poll(0.2) is not None or bool(consumer.assignment()), timeout=60,  # noqa: B023
-                   what="the consumer joined")
-        real = consumer.consumer_group_metadata()
-        generation = int.from_bytes(real[7:11], "little")
-        member = real[11:].split(b"\0")[1].decode()
-        consumer.close()
+        try:
+            real, generation, member = joined(consumer, topic)
+        finally:
+            consumer.close()
         assert real == group_metadata_bytes(group, generation, member, instance)
 
 
@@ -234,12 +221,7 @@ def test_a_group_metadata_that_is_not_the_groups_is_refused_by_the_broker(stack_
     plain.produce(topic, b"x")
     plain.flush(30)
     consumer = Consumer({"bootstrap.servers": boot, "group.id": group, "auto.offset.reset": "earliest"})
-    consumer.subscribe([topic])
-    wait_until(lambda: consumer.poll(0.2) is not None or bool(consumer.assignment()), timeout=60,
-               what="the consumer joined")
-    real = consumer.consumer_group_metadata()
-    generation = int.from_bytes(real[7:11], "little")
-    member = real[11:].split(b"\0")[1].decode()
+    _, generation, member = joined(consumer, topic)
     producer = Producer({"bootstrap.servers": boot, "transactional.id": f"zombie-{uuid.uuid4().hex[:6]}"})
     producer.init_transactions(30)
     try:

@@ -103,15 +103,18 @@ def test_delivered_waits_for_every_record_and_applies_the_acknowledgements() -> 
     acked: list[str] = []
     with outbox.open(lambda: acked.append("e1"), Position("orders", 0, 0)):
         outbox.send("notifications", b"k", b"1")
+    polls = {"n": 0}
+    poll = producer.poll
 
-    async def scenario() -> None:
-        waiting = asyncio.ensure_future(outbox.delivered())
-        await asyncio.sleep(0.02)
-        assert not waiting.done()  # the record is not delivered: the commit waits
-        producer.deliver(0)
-        await asyncio.wait_for(waiting, 5)
+    def delivering_on_the_third_poll(timeout: float) -> int:  # the broker answers when the test says
+        polls["n"] += 1
+        if polls["n"] == 3:
+            producer.deliver(0)
+        return poll(timeout)
 
-    asyncio.run(scenario())
+    producer.poll = delivering_on_the_third_poll  # type: ignore[method-assign]
+    asyncio.run(asyncio.wait_for(outbox.delivered(), 5))
+    assert polls["n"] == 3  # it went on polling until the record was delivered, and no longer
     assert acked == ["e1"]
     outbox.close()
 
