@@ -1,8 +1,8 @@
 """The order saga: one process manager per order drives payment, stock and shipment, or undoes them.
 
 ``steps`` is the saga as a pure function (read its docstring for the rules); ``state`` its data; ``inbox`` the
-records it reads; ``agent`` the Faust agent around it; ``timers`` the loop that fires deadlines; ``views`` the HTTP
-routes; ``metrics`` what it counts.  ``register_saga`` wires them onto an app.
+records it reads; ``agent`` the Faust agent around it; ``timers`` the loop that fires deadlines (``deadlines`` its
+index); ``views`` the HTTP routes; ``metrics`` what it counts.  ``register_saga`` wires them onto an app.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def register_saga(app: StreamsApp, domain: OrderSettings, *, decoder: OrderEvent
     def producer() -> DurableProducer:  # made at first use: building the app connects to nothing
         return DurableProducer(settings.kafka, client_id=f"{settings.app_id}-saga", tracing=app.tracing)
 
-    register_saga_timers(app, deadlines=tables.deadlines, inbox_topic=inbox_topic, tick_s=domain.saga_tick_s,
-                         producer=producer)
+    register_saga_timers(app, deadlines=tables.deadlines, index=tables.index, inbox_topic=inbox_topic,
+                         tick_s=domain.saga_tick_s, producer=producer)
     register_saga_views(app, tables, app.topic(inbox_topic, schema=RawSchema()), producer=producer)
     return tables

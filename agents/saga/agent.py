@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agents.events import EventCatalog
+from agents.saga.deadlines import DeadlineIndex
 from agents.saga.inbox import SagaInbox
 from agents.saga.metrics import SagaMetrics
 from agents.saga.state import Command, Decision, Emitted, SagaInput
@@ -43,7 +44,8 @@ Record = tuple[str, bytes, bytes, list[tuple[str, bytes]]]  # topic, key, value,
 @dataclass(frozen=True)
 class SagaTables:
     sagas: Generational  # the saga of each order: what GET /sagas/{order_id} shows
-    deadlines: Any  # the Faust table of running sagas' deadlines: what the timer loop scans
+    deadlines: Any  # the Faust table of running sagas' deadlines: the truth, loaded into ``index`` at each rebalance
+    index: DeadlineIndex  # the same rows in memory, by deadline: what the timer loop reads
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +66,7 @@ def declare_saga_tables(app: StreamsApp, inbox_topic: str) -> SagaTables:
     deadlines = app.Table("saga-deadlines", default=None, key_type=str, partitions=partitions,
                           help="the step, attempt and deadline of each saga waiting for a service")
     return SagaTables(Generational("sagas", inbox_topic, current=sagas, generation=0, partitions=partitions),
-                      deadlines)
+                      deadlines, DeadlineIndex())
 
 
 def register_saga_agent(app: StreamsApp, *, inbox_topic: str, inbox: SagaInbox, policy: SagaPolicy,
@@ -74,7 +76,7 @@ def register_saga_agent(app: StreamsApp, *, inbox_topic: str, inbox: SagaInbox, 
     """``topic`` maps a service (payments, inventory, shipping) to its topic; ``orders`` is where the saga's own
     events go.  Returns the tables, for the views and the timer loop."""
     tables = declare_saga_tables(app, inbox_topic)
-    sagas, deadlines = tables.sagas.table, tables.deadlines
+    sagas, deadlines, index = tables.sagas.table, tables.deadlines, tables.index
     metrics = SagaMetrics(app.metrics.registry, running=lambda: float(len(deadlines)))
     producer = f"{app.streams_settings.producer_name}/saga"
 
@@ -108,10 +110,12 @@ def register_saga_agent(app: StreamsApp, *, inbox_topic: str, inbox: SagaInbox, 
         if state is not None:
             sagas[order_id] = state
             if state["status"] == "running" and state["deadline"] is not None:
-                deadlines[order_id] = {"step": state["step"], "attempt": state["attempt"],
-                                       "deadline": state["deadline"]}
+                row = {"step": state["step"], "attempt": state["attempt"], "deadline": state["deadline"]}
+                deadlines[order_id] = row
+                index.set(order_id, row)
             elif deadlines.get(order_id) is not None:
                 del deadlines[order_id]
+                index.set(order_id, None)
             if state["status"] == "stuck":
                 log.warning("saga of order %s is stuck: %s (POST /sagas/%s/retry sends it again)", order_id,
                             state["reason"], order_id)
