@@ -163,19 +163,39 @@ def run_worker(env: dict[str, str], data_dir: Path, n: int, group: str,
                 time.sleep(0.005)
 
     thread = threading.Thread(target=hammer, daemon=True)
+    try:
+        timed = time_to_committed(worker, admin, group, topic, n, settings_from(env),
+                                  started=thread.start if load_gets else None)
+        if check is not None:
+            check(worker)
+    finally:
+        stop.set()
+        rss = peak_rss_mb(pid)
+        worker.stop()
+    dead = sum(1 for _ in scan(settings_from(env).kafka, f"{topic}.dlq", missing_ok=True))
+    return {"rate": timed["rate"], "seconds": timed["seconds"], "peak_mb": rss, "gets": gets, "poison": poison,
+            "dead_letters": dead, "cpu_us": timed["cpu_us"]}
+
+
+def time_to_committed(worker: Worker, admin: AdminClient, group: str, topic: str, n: int, settings: Settings,
+                      started: Callable[[], None] | None = None) -> dict[str, float]:
+    """Time ``worker`` from its group's first commit on ``topic`` until ``n`` records of it are committed and
+    nothing is left to commit on any topic the group consumes (the repartition topics that feed the customer,
+    inventory and stats read models too): events/s and the process's CPU per event over that span.
+    ``started()`` runs at the first commit."""
+    assert worker.process is not None
+    pid = worker.process.pid
     t0 = time.perf_counter()
     first = 0
     while first == 0 and time.perf_counter() - t0 < 60:  # time from the first commit, not from the produce
         first = committed_total(admin, group, topic)
         time.sleep(0.05)
     t0, base, cpu0 = time.perf_counter(), first, cpu_seconds(pid)
-    if load_gets:
-        thread.start()
+    if started is not None:
+        started()
     deadline = max(900.0, n / 200)  # bounded, and long enough for a million events at a few hundred a second
     shown = t0
-    # Over once every read model has applied everything: nothing left to commit on any topic the group
-    # consumes, the repartition topics that feed the customer, inventory and stats read models too.
-    lag = LagSampler(settings_from(env).kafka)
+    lag = LagSampler(settings.kafka)
     try:
         while (done := committed_total(admin, group, topic)) < n or lag.sample([group], seconds=False)[0].total_lag:
             now = time.perf_counter()
@@ -189,17 +209,11 @@ def run_worker(env: dict[str, str], data_dir: Path, n: int, group: str,
             time.sleep(0.25)
         elapsed = time.perf_counter() - t0
         cpu = cpu_seconds(pid) - cpu0
-        n = n - base
-        if check is not None:
-            check(worker)
     finally:
         lag.close()
-        stop.set()
-        rss = peak_rss_mb(pid)
-        worker.stop()
-    dead = sum(1 for _ in scan(settings_from(env).kafka, f"{topic}.dlq", missing_ok=True))
-    return {"rate": n / elapsed, "seconds": elapsed, "peak_mb": rss, "gets": gets, "poison": poison,
-            "dead_letters": dead, "cpu_us": cpu / max(n, 1) * 1e6}
+    counted = n - base
+    return {"rate": counted / elapsed, "seconds": elapsed, "cpu_us": cpu / max(counted, 1) * 1e6}
+
 
 
 def raw_consume(bootstrap: str, topic: str, n: int) -> float:
