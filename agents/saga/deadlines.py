@@ -15,7 +15,7 @@ or was answered) it is forgotten.  A deadline is ISO 8601 UTC with milliseconds,
 from __future__ import annotations
 
 import heapq
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 __all__ = ["DeadlineIndex"]
@@ -33,6 +33,13 @@ class DeadlineIndex:
 
     def __len__(self) -> int:
         return len(self._rows)
+
+    def refresh(self, rows: Callable[[], Iterable[tuple[str, Any]]], loaded_for: Hashable) -> bool:
+        """``load(rows(), loaded_for)`` unless the index was last loaded for ``loaded_for``; whether it loaded."""
+        if self.loaded_for == loaded_for:
+            return False
+        self.load(rows(), loaded_for)
+        return True
 
     def load(self, rows: Iterable[tuple[str, Any]], loaded_for: Hashable) -> None:
         """Replace the index with the table's ``(order id, {"step", "attempt", "deadline"} or None)`` rows, as they

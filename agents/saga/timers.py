@@ -37,9 +37,8 @@ def register_saga_timers(app: StreamsApp, *, deadlines: Any, index: DeadlineInde
     async def fire_due() -> None:
         if restoring(app):  # the deadlines of a partition being restored are not all there yet
             return
-        assignment = (app.recovery.epoch, frozenset(app.consumer.assignment()))
-        if index.loaded_for != assignment:  # a rebalance moved or restored partitions: the rows this worker owns now
-            index.load(deadlines.items(), assignment)
+        # after a rebalance that moved or restored partitions: the rows of those this worker owns now
+        index.refresh(deadlines.items, (app.recovery.epoch, frozenset(app.consumer.assignment())))
         for order_id, step, attempt in index.due(iso(datetime.now(UTC))):
             event_id = record_id(order_id, f"{TIMER}/{step}/{attempt}")
             key, value, headers = signal(TIMER, order_id, event_id, name, {"step": step, "attempt": attempt})

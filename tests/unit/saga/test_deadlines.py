@@ -83,3 +83,20 @@ def test_loading_replaces_the_rows_and_keeps_what_is_on_its_way_for_rows_that_st
     assert index.due(T2) == [("c", "shipment", 1)]  # "a"'s timer is still on its way; "b" is not ours
     index.load([("b", row("payment", 1, T1))], "assignment 3")  # "b" came back: its old record is forgotten
     assert index.due(T2) == [("b", "payment", 1)]
+
+
+def test_refresh_loads_the_table_only_when_what_it_was_loaded_for_changed() -> None:
+    reads: list[str] = []
+
+    def rows() -> list[tuple[str, Any]]:
+        reads.append("read")
+        return [("a", row("payment", 1, T1))]
+
+    index = DeadlineIndex()
+    assert index.refresh(rows, ("epoch 1", frozenset({0, 1})))
+    assert not index.refresh(rows, ("epoch 1", frozenset({0, 1})))  # the same assignment: the index is kept
+    assert reads == ["read"]
+    assert index.due(T2) == [("a", "payment", 1)]
+    assert index.refresh(rows, ("epoch 1", frozenset({0})))  # a partition went, with no recovery of this worker's
+    assert index.refresh(rows, ("epoch 2", frozenset({0})))  # a rebalance restored partitions
+    assert reads == ["read", "read", "read"]
