@@ -1,6 +1,7 @@
 """What the order saga does and costs on one worker, on one broker of the bench's own.
 
-    python -m bench.saga [--orders N] [--latency-orders M] [--events E] [--step-timeout S]
+    python -m bench.saga [--orders N] [--latency-orders M] [--events E] [--step-timeout S] [--skip ab|c]
+                         [--before PATH]
 
 (a) Throughput of the whole loop: N orders placed before the worker starts (a backlog; one in ten over the
     simulated payment limit), then one worker with the saga and the simulated services on takes each one through
@@ -16,7 +17,9 @@
 (c) The saga's cost on the read-models workload (``bench.protocol_cost.read_models_env``: decode, four read models,
     commit, no fan-out rules): ``E`` OrderPlaced with STREAMS_SAGA=false, then true (the services off: each order's
     AuthorizePayment simply goes out, nobody answers; the step timeout is an hour, so no resend falls in the run),
-    events/s and CPU per event of each, and their ratio.  Each run checked (``bench.protocol_cost.checker``).
+    events/s and CPU per event of each, and their ratio; then each worker's CPU over ``IDLE_S`` with nothing left
+    to process and every saga waiting (the timer loop's standing cost).  With ``--before PATH`` the saga-on run is
+    also made by that checkout's worker, side by side.  Each run checked (``bench.protocol_cost.checker``).
 
 ``--step-timeout`` is the saga's step timeout in (a) and (b) (STREAMS_SAGA_STEP_TIMEOUT_S): a backlog of
 thousands of orders keeps commands waiting in the services' topics longer than the default 5 s, and a resent
@@ -32,6 +35,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -236,19 +240,43 @@ def throughput_and_latency(root: Path, broker: Any, registry: Any, args: argpars
         worker.stop()
 
 
-def read_model_cost(root: Path, broker: Any, registry: Any, events: int) -> None:
+IDLE_S = 10.0
+"""How long (c) watches a worker's CPU once its run is over, every saga waiting: the timer loop's standing cost."""
+
+
+def idle_cpu(worker: Worker) -> float:
+    """The worker's CPU over ``IDLE_S`` of nothing to process, as a share of one core."""
+    assert worker.process is not None
+    assert worker.process.pid is not None
+    before = cpu_seconds(worker.process.pid)
+    time.sleep(IDLE_S)
+    return (cpu_seconds(worker.process.pid) - before) / IDLE_S
+
+
+def checked_idle(events: int, idle: list[float], worker: Worker) -> None:
+    """(c)'s check of a run, then its idle CPU (into ``idle``)."""
+    checker(events)(worker)
+    idle.append(idle_cpu(worker))
+
+
+def read_model_cost(root: Path, broker: Any, registry: Any, events: int, before: Path | None) -> None:
+    """(c): saga off, saga on, and with ``before`` (another checkout) saga on in that tree's worker too."""
     admin = AdminClient({"bootstrap.servers": broker.bootstrap_servers})
     runs = {}
-    for saga in ("false", "true"):
+    cases = [("off", "false", None), ("on", "true", None)] + ([("on, --before", "true", before)] if before else [])
+    for label, saga, tree in cases:
         env = read_models_env(broker.url, registry.url, STREAMS_SAGA=saga, STREAMS_SAGA_STEP_TIMEOUT_S="3600")
-        group = f"bench-rm-saga-{saga}"
-        runs[saga] = run_worker(env, root / group, events, group, admin, check=checker(events))
-        print(f"(c) read models, STREAMS_SAGA={saga}: {runs[saga]['rate']:.0f} events/s, "
-              f"{runs[saga]['cpu_us']:.0f} us CPU per event, peak RSS {runs[saga]['peak_mb']:.0f} MB (answers checked)",
-              flush=True)
-    off, on = runs["false"], runs["true"]
-    print(f"(c) saga on / off: events/s {on['rate'] / off['rate']:.2f}, "
-          f"CPU per event {on['cpu_us'] / off['cpu_us']:.2f}")
+        group = f"bench-rm-saga-{saga}{'-before' if tree else ''}"
+        idle: list[float] = []
+        runs[label] = run_worker(env, root / group, events, group, admin, check=partial(checked_idle, events, idle),
+                                 cwd=tree)
+        print(f"(c) read models, saga {label}: {runs[label]['rate']:.0f} events/s, "
+              f"{runs[label]['cpu_us']:.0f} us CPU per event, peak RSS {runs[label]['peak_mb']:.0f} MB (answers "
+              f"checked); then idle, every saga waiting: {idle[0]:.1%} of a core over {IDLE_S:g} s", flush=True)
+    off = runs["off"]
+    for label in [label for label, _, _ in cases[1:]]:
+        print(f"(c) saga {label} / off: events/s {runs[label]['rate'] / off['rate']:.2f}, "
+              f"CPU per event {runs[label]['cpu_us'] / off['cpu_us']:.2f}")
 
 
 def main() -> None:
@@ -258,6 +286,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20000, help="OrderPlaced of each (c) run")
     parser.add_argument("--step-timeout", type=float, default=60.0, help="the saga's step timeout in (a) and (b)")
     parser.add_argument("--skip", choices=("ab", "c"), help="leave out (a) and (b), or (c)")
+    parser.add_argument("--before", type=Path, help="(c) also runs the saga on in this checkout's worker "
+                        "(git worktree add /tmp/before <commit>), side by side")
     args = parser.parse_args()
     if not 1 <= args.orders <= 200_000 or not 1 <= args.latency_orders <= 20_000:
         parser.error("--orders within 1..200000, --latency-orders within 1..20000")
@@ -267,7 +297,7 @@ def main() -> None:
         if args.skip != "ab":
             throughput_and_latency(root, broker, registry, args)
         if args.skip != "c":
-            read_model_cost(root, broker, registry, args.events)
+            read_model_cost(root, broker, registry, args.events, args.before.resolve() if args.before else None)
 
 
 if __name__ == "__main__":
