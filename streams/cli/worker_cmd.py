@@ -5,6 +5,7 @@ from __future__ import annotations
 import faust
 import typer
 
+from streams import heap
 from streams.loader import load_factory
 from streams.recordpath.transactions import EXACTLY_ONCE, probe, transactional_id
 from streams.replication import Replication, cluster_replication
@@ -45,6 +46,7 @@ def worker(
     # Faust's terminal spinner sets the root logger to DEBUG so that every record moves it; that makes
     # every library format debug records it then drops (a third of the CPU under load). No spinner.
     runner.spinner = None
+    heap.settle()  # the app as built lives as long as the worker: full collections while it starts skip it
     runner.execute_from_commandline()
 
 
