@@ -43,7 +43,16 @@ import httpx
 import orjson
 from confluent_kafka.admin import AdminClient
 
-from bench.pipeline import committed_total, cpu_seconds, local_stack, peak_rss_mb, produce, run_worker, settings_from
+from bench.pipeline import (
+    committed_total,
+    cpu_seconds,
+    group_env,
+    local_stack,
+    peak_rss_mb,
+    produce,
+    run_worker,
+    settings_from,
+)
 from bench.protocol_cost import read_models_env
 from bench.readmodels_check import CUSTOMERS, check_read_models, spread_keys
 from streams.connection import KafkaConnection
@@ -217,7 +226,7 @@ def run_app(app: str, base: dict[str, str], registry_url: str, bootstrap: str, r
         env = {**base, "STREAMS_APP_FACTORY": "bench.naive_app:create_app_without_fanout"}
         result = run_worker(env, root / group, n, group, admin)
         return {**result, "problems": faust_tables(kafka, group, n)}  # once stopped: its changelogs all written
-    env = {**base, "STREAMS_TOPIC_PREFIX": f"{group}.", "STREAMS_APP_ID": group}
+    env = group_env(base, group)
     topic = f"{group}.orders"
     produce(settings_from(env), n)
     python = str(quix_python()) if app == "quix" else sys.executable

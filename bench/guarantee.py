@@ -58,7 +58,7 @@ from confluent_kafka.admin import AdminClient
 from agents.app import create_ingest
 from agents.ingest import OrderIngest
 from agents.topics import orders_topic, topic_name, topic_specs
-from bench.pipeline import committed_total, cpu_seconds, local_stack, pct, peak_rss_mb, settings_from
+from bench.pipeline import committed_total, cpu_seconds, group_env, local_stack, pct, peak_rss_mb, settings_from
 from streams import headers as h
 from streams.devstack.worker import WorkerProcess as Worker
 from streams.errors import TransientError
@@ -444,7 +444,7 @@ def run_config(config: Config, base: dict[str, str], root: Path, admin: AdminCli
     result = Result(config)
     tag = f"{'eos' if config.guarantee == 'exactly_once' else 'alo'}-{config.interval:g}".replace(".", "p")
     group = f"bg-{tag}-{uuid.uuid4().hex[:6]}"
-    env = {**base, **config.env(), "STREAMS_APP_ID": group, "STREAMS_TOPIC_PREFIX": f"{group}."}
+    env = group_env({**base, **config.env()}, group)
     settings = settings_from(env)
     produced = Produced()
     log(f"{config.label}: app {group}")

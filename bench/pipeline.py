@@ -134,6 +134,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def group_env(env: dict[str, str], group: str) -> dict[str, str]:
+    """``env`` for the app ``group``: its own app id (the consumer group) and topic prefix (``<group>.``)."""
+    return {**env, "STREAMS_TOPIC_PREFIX": f"{group}.", "STREAMS_APP_ID": group}
+
+
 def run_worker(env: dict[str, str], data_dir: Path, n: int, group: str,
                admin: AdminClient, load_gets: bool = False, poison_rate: float = 0.0,
                check: Callable[[Worker], None] | None = None, cwd: Path | None = None) -> dict[str, Any]:
@@ -141,9 +146,8 @@ def run_worker(env: dict[str, str], data_dir: Path, n: int, group: str,
     until everything is committed: the events and every repartition record the read models apply.
     ``check(worker)`` runs at the end, before the worker stops: a run whose answers are wrong counts for nothing.
     ``cwd``: the source tree the worker runs from (another checkout, to compare with)."""
-    prefix = f"{group}."
-    env = {**env, "STREAMS_TOPIC_PREFIX": prefix, "STREAMS_APP_ID": group}
-    topic = f"{prefix}orders"
+    env = group_env(env, group)
+    topic = f"{group}.orders"
     poison = produce(settings_from(env), n, poison_rate)  # first: the producer does not share the cores with the run
     worker = Worker(env=env, data_dir=data_dir, cwd=cwd).start(timeout=120)
     assert worker.process is not None
@@ -213,7 +217,6 @@ def time_to_committed(worker: Worker, admin: AdminClient, group: str, topic: str
         lag.close()
     counted = n - base
     return {"rate": counted / elapsed, "seconds": elapsed, "cpu_us": cpu / max(counted, 1) * 1e6}
-
 
 
 def raw_consume(bootstrap: str, topic: str, n: int) -> float:

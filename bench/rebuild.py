@@ -27,7 +27,7 @@ from typing import Any
 
 from confluent_kafka.admin import AdminClient
 
-from bench.pipeline import local_stack, run_worker, settings_from, time_to_committed
+from bench.pipeline import group_env, local_stack, run_worker, settings_from, time_to_committed
 from bench.protocol_cost import checker, read_models_env
 from streams.devstack.worker import WorkerProcess as Worker
 
@@ -54,7 +54,7 @@ def check_generation(worker: Worker, n: int) -> None:
 def one_round(root: Path, base: dict[str, str], admin: AdminClient, n: int, model: str, r: int) -> dict[str, Any]:
     group = f"bench-rebuild-{r}"
     live = run_worker(base, root / group, n, group, admin, check=checker(n))
-    env = {**base, "STREAMS_TOPIC_PREFIX": f"{group}.", "STREAMS_APP_ID": group}
+    env = group_env(base, group)
     rebuild(env, model)
     worker = Worker(env=env, data_dir=root / group).start(timeout=120)
     try:

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.pipeline import local_stack
+from bench.pipeline import group_env, local_stack
 from bench.protocol_cost import read_models_env
 from streams.devstack.worker import WorkerProcess as Worker
 
@@ -33,11 +33,13 @@ def main() -> None:
         for r in range(1, args.rounds + 1):
             for name in (["before", "after"] if r % 2 else ["after", "before"]):
                 group = f"bench-start-{name}-{r}"
-                env = {**base, "STREAMS_APP_ID": group, "STREAMS_TOPIC_PREFIX": f"{group}."}
                 began = time.perf_counter()
-                worker = Worker(env=env, data_dir=root / group, cwd=trees[name]).start(timeout=120)
-                seconds[name].append(time.perf_counter() - began)
-                worker.stop()
+                worker = Worker(env=group_env(base, group), data_dir=root / group, cwd=trees[name])
+                try:
+                    worker.start(timeout=120)
+                    seconds[name].append(time.perf_counter() - began)
+                finally:
+                    worker.stop()
                 print(f"round {r} {name}: ready in {seconds[name][-1]:.2f} s", flush=True)
     for name, values in seconds.items():
         print(f"{name}: median {statistics.median(values):.2f} s ({', '.join(f'{v:.2f}' for v in values)})")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.saga.deadlines import DeadlineIndex
+from agents.saga.deadlines import SLACK, DeadlineIndex
 
 T1, T2, T3 = "2026-12-03T10:00:01.000Z", "2026-12-03T10:00:02.000Z", "2026-12-03T10:00:03.000Z"
 
@@ -65,13 +65,6 @@ def test_a_row_moved_to_a_later_deadline_is_due_only_then() -> None:
     assert index.due(T3) == [("a", "stock", 1)]
 
 
-def test_a_row_set_before_the_first_load_is_due_without_one() -> None:
-    index = DeadlineIndex()
-    assert index.loaded_for is None
-    index.set("a", row("payment", 1, T1))
-    assert index.due(T2) == [("a", "payment", 1)]
-
-
 def test_loading_replaces_the_rows_and_keeps_what_is_on_its_way_for_rows_that_stayed() -> None:
     index = loaded(("a", row("payment", 1, T1)), ("b", row("payment", 1, T1)))
     assert sorted(index.due(T2)) == [("a", "payment", 1), ("b", "payment", 1)]
@@ -100,3 +93,34 @@ def test_refresh_loads_the_table_only_when_what_it_was_loaded_for_changed() -> N
     assert index.refresh(rows, ("epoch 1", frozenset({0})))  # a partition went, with no recovery of this worker's
     assert index.refresh(rows, ("epoch 2", frozenset({0})))  # a rebalance restored partitions
     assert reads == ["read", "read", "read"]
+
+
+def test_a_row_written_again_while_its_timer_was_on_its_way_keeps_its_own_deadline() -> None:
+    index = loaded(("a", row("payment", 1, T1)))
+    assert index.due(T2) == [("a", "payment", 1)]
+    index.set("a", row("payment", 1, T2))  # the saga was retried (POST /sagas/a/retry) while the record was sent
+    index.written("a", "payment", 1)  # the earlier record: not the new deadline's
+    assert index.due(T3) == [("a", "payment", 1)]
+    index.set("a", None)
+    index.written("a", "payment", 1)  # a row that went is not marked either
+    index.set("a", row("payment", 1, T1))
+    assert index.due(T2) == [("a", "payment", 1)]
+
+
+def test_deleting_a_row_the_index_never_had_changes_nothing() -> None:
+    index = loaded(("a", row("payment", 1, T1)))
+    index.set("b", None)
+    assert len(index) == 1
+    assert index.due(T2) == [("a", "payment", 1)]
+
+
+def test_the_heap_stays_the_size_of_the_running_sagas() -> None:
+    index = DeadlineIndex()
+    for i in range(3 * SLACK):  # sagas that each waited, then ended, all before their deadline
+        index.set(f"o-{i}", row("payment", 1, T3))
+        index.set(f"o-{i}", row("stock", 1, T3))
+        index.set(f"o-{i}", None)
+    index.set("running", row("shipment", 1, T1))
+    assert len(index) == 1
+    assert index.heap_size() <= 2 * len(index) + SLACK
+    assert index.due(T2) == [("running", "shipment", 1)]
