@@ -3,7 +3,8 @@
     python -m bench.startup --before /path/to/a/checkout [--rounds K]
 
 Each round starts one worker of each tree (the read-models workload's settings, ``bench.protocol_cost``; a fresh
-app id, its topics created by the worker) and times it from its process's start until ``GET /health`` answers ready;
+app id, its topics created by the worker) and times it from its process's start until ``GET /health`` answers ready,
+in wall time and in the process's CPU time (steadier: the wall time also waits on the group's join and the broker);
 then stops it.  The trees alternate which goes first.  Printed: each start, and the medians.
 """
 
@@ -15,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.pipeline import group_env, local_stack
+from bench.pipeline import cpu_seconds, group_env, local_stack
 from bench.protocol_cost import read_models_env
 from streams.devstack.worker import WorkerProcess as Worker
 
@@ -27,6 +28,7 @@ def main() -> None:
     args = parser.parse_args()
     trees = {"before": args.before.resolve(), "after": Path.cwd()}
     seconds: dict[str, list[float]] = {name: [] for name in trees}
+    cpu: dict[str, list[float]] = {name: [] for name in trees}
     root = Path(tempfile.mkdtemp(prefix="bench-startup-"))
     with local_stack(root) as (broker, registry):
         base = read_models_env(broker.url, registry.url)
@@ -38,11 +40,16 @@ def main() -> None:
                 try:
                     worker.start(timeout=120)
                     seconds[name].append(time.perf_counter() - began)
+                    assert worker.process is not None
+                    assert worker.process.pid is not None
+                    cpu[name].append(cpu_seconds(worker.process.pid))
                 finally:
                     worker.stop()
-                print(f"round {r} {name}: ready in {seconds[name][-1]:.2f} s", flush=True)
+                print(f"round {r} {name}: ready in {seconds[name][-1]:.2f} s, {cpu[name][-1]:.2f} s of CPU",
+                      flush=True)
     for name, values in seconds.items():
-        print(f"{name}: median {statistics.median(values):.2f} s ({', '.join(f'{v:.2f}' for v in values)})")
+        print(f"{name}: median {statistics.median(values):.2f} s ({', '.join(f'{v:.2f}' for v in values)}); CPU "
+              f"median {statistics.median(cpu[name]):.2f} s ({', '.join(f'{v:.2f}' for v in cpu[name])})")
 
 
 if __name__ == "__main__":

@@ -12,11 +12,12 @@ process ends, and the collection just before freezing has already freed the
 cycles there were.
 
 ``streams worker`` settles the heap once the app is built, before the worker
-starts: until then every full collection scanned the modules and the app, and
-a worker's start took about 1.2 s longer (ready in 6.4 s against 5.2, the
-median of three alternating pairs, 2026-12-03).  The app settles it again once
-recovery after each rebalance is complete (``streams.app``), when the rest of
-the worker's long-lived objects exist.
+starts: until then every full collection while it started scanned the modules
+and the app (nine in a row, 100 to 140 ms each, freeing almost nothing), and a
+start took 0.85 s more CPU (2.67 s against 1.82 to ready, medians of four
+alternating pairs, ``bench.startup``, 2026-12-03).  The app settles it again
+once recovery after each rebalance is complete (``streams.app``), when the rest
+of the worker's long-lived objects exist.
 """
 
 from __future__ import annotations
