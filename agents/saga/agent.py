@@ -77,7 +77,7 @@ def register_saga_agent(app: StreamsApp, *, inbox_topic: str, inbox: SagaInbox, 
     events go.  Returns the tables, for the views and the timer loop."""
     tables = declare_saga_tables(app, inbox_topic)
     sagas, deadlines, index = tables.sagas.table, tables.deadlines, tables.index
-    metrics = SagaMetrics(app.metrics.registry, running=lambda: float(len(deadlines)))
+    metrics = SagaMetrics(app.metrics.registry, running=lambda: float(len(index)))  # the index's rows: no table scan
     producer = f"{app.streams_settings.producer_name}/saga"
 
     async def encode_command(command: Command, correlation_id: str, now: datetime) -> Record:

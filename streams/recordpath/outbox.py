@@ -180,7 +180,7 @@ class Outbox:
             tickets = (current,) if current is not None else ()
             if self._spans is not None and not state:  # an event's own output (a batch carries its items' contexts)
                 headers, span = self._spans.send(topic, headers or ())
-        if current is not None and self.transactions is not None and not current.sealed:  # holds, inline
+        if current is not None and self.holds(current):
             self.hold(current, partial(self._emit, topic, key, value, headers, partition, tickets, delivered, span))
         else:
             self._emit(topic, key, value, headers, partition, tickets, delivered, span)
