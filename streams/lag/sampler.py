@@ -1,7 +1,8 @@
 """Samples consumer lag with confluent-kafka's AdminClient.
 
 For each group: its state and members (``describe_consumer_groups``), its
-committed offsets (``list_consumer_group_offsets``), the log-end offsets
+committed offsets (``list_consumer_group_offsets``), every other partition of
+the topics it reads (never committed on: from the log start), the log-end offsets
 (``list_offsets`` latest) and, for every partition with lag, the timestamp of
 the record *at* the committed offset, read directly with an unsubscribed
 consumer: lag in seconds is how long ago the oldest unconsumed record was
@@ -30,6 +31,9 @@ __all__ = ["LagSampler", "faust_internal"]
 
 _TIMEOUT = 10.0
 
+METADATA_MAX_AGE_S = 60.0
+"""How old the partition counts of the sampled topics may be (a topic's partitions are added rarely)."""
+
 
 def faust_internal(topic: str) -> bool:
     """Topics a Faust worker is assigned but never commits on (table changelogs, the leader topic):
@@ -47,6 +51,8 @@ class LagSampler:
         self.group_prefixes = tuple(group_prefixes)
         self._admin = kafka.admin({"log_level": 0})
         self._reader: Any = None
+        self._partitions: dict[str, tuple[int, ...]] = {}
+        self._partitions_at = 0.0
 
     def close(self) -> None:
         if self._reader is not None:
@@ -97,6 +103,7 @@ class LagSampler:
                     committed[(tp.topic, tp.partition)] = tp.offset if tp.offset >= 0 else None
             committed_by_group[name] = committed
             result.append(GroupLag(group=name, state=_state_name(desc.state), members=sorted(members)))
+        self._every_partition(committed_by_group)
         all_tps = {tp for committed in committed_by_group.values() for tp in committed}
         log_end = self._offsets(all_tps, OffsetSpec.latest())  # type: ignore[no-untyped-call]
         never = {tp for committed in committed_by_group.values() for tp, offset in committed.items() if offset is None}
@@ -124,6 +131,33 @@ class LagSampler:
                     group=group.group, topic=topic, partition=partition, committed=offset, log_end=end,
                     lag=lag, lag_seconds=round(seconds, 3), sampled_at=now))
         return result
+
+    def _every_partition(self, committed_by_group: dict[str, dict[tuple[str, int], int | None]]) -> None:
+        """Add, as never committed on, the partitions of each group's topics that it neither committed on nor has
+        assigned: they are read from the log start when a member takes them.  Without them a group between two
+        members (a rebalance, when no member holds an assignment, or all stopped) showed none of the lag of a
+        partition it had not committed on yet."""
+        topics = {topic for committed in committed_by_group.values() for topic, _ in committed}
+        partitions = self._partitions_of(topics)
+        for committed in committed_by_group.values():
+            for topic in {topic for topic, _ in committed}:
+                for partition in partitions.get(topic, ()):
+                    committed.setdefault((topic, partition), None)
+
+    def _partitions_of(self, topics: set[str]) -> dict[str, tuple[int, ...]]:
+        """The partitions of each topic, from cluster metadata asked at most every ``METADATA_MAX_AGE_S``, or
+        when a topic not seen before comes up."""
+        if not topics:
+            return {}
+        if not topics <= self._partitions.keys() or time.monotonic() - self._partitions_at > METADATA_MAX_AGE_S:
+            metadata = self._admin.list_topics(timeout=_TIMEOUT).topics
+            self._partitions = {name: tuple(sorted(topic.partitions)) for name, topic in metadata.items()
+                                if topic.error is None}
+            # a topic the cluster does not have (deleted since its offsets were committed) is asked about again
+            # only once the counts are stale
+            self._partitions.update({name: () for name in topics - self._partitions.keys()})
+            self._partitions_at = time.monotonic()
+        return self._partitions
 
     def _offsets(self, tps: set[tuple[str, int]], spec: Any) -> dict[tuple[str, int], int]:
         if not tps:

@@ -89,7 +89,7 @@ def caught_up(env: dict[str, str]) -> bool:
     be asserted at once.  (Sampled by the test itself: a worker's ``/api/lag`` answers with its last sample, which
     may be older than the records the test just wrote.)  The partitions are those the group has committed on and
     those its members are assigned: ask while a worker of the group runs.  A group in a rebalance is not caught up:
-    its members hold no assignment then, and a partition nobody has committed on yet would go unseen.
+    its members hold no assignment then, and a topic nobody has committed on yet would go unseen.
     """
     sampler = LagSampler(Settings(broker=env["STREAMS_BROKER"]).kafka)  # every node of a cluster's URL list
     try:
@@ -99,7 +99,7 @@ def caught_up(env: dict[str, str]) -> bool:
     finally:
         sampler.close()
     if any(g.state not in ("STABLE", "EMPTY") for g in groups):
-        return False  # mid-rebalance no member is assigned: partitions never committed on would be missed
+        return False  # mid-rebalance no member is assigned: topics never committed on would be missed
     partitions = [p for g in groups for p in g.partitions]
     return bool(partitions) and all(p.lag == 0 for p in partitions)
 

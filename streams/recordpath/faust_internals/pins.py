@@ -26,7 +26,8 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
     "faust.transport.consumer:Consumer._new_offset": ("1d2c7ea89a7ad4f1", "acks (its missing check)"),
     "faust.tables.recovery:Recovery.on_recovery_completed": ("6ef567acf072e46d", "resume (the order of its steps)"),
     "faust.tables.recovery:Recovery._resume_streams": ("d986a6710c1aca98", "resume (the order of its steps)"),
-    "faust.tables.recovery:Recovery._add": ("1584a197b11bf835", "recovery (asks persisted_offset first)"),
+    "faust.tables.recovery:Recovery._add": (
+        "1584a197b11bf835", "recovery (asks persisted_offset first), restore (the None it leaves)"),
     "faust.tables.recovery:Recovery.on_rebalance": ("aa4d997a1795ceae", "recovery (actives and standbys)"),
     "faust.tables.base:Collection.persisted_offset": ("d473d3ab3fd6f036", "changelog (overridden)"),
     "faust.tables.base:Collection.apply_changelog_batch": ("b980a78d3ae9b1e8", "changelog (overridden)"),
@@ -67,7 +68,7 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
     "faust.tables.recovery:Recovery.need_recovery": ("fd1dc345b5d5e121", "restore (extended)"),
     "faust.tables.recovery:Recovery._slurp_changelogs.fun": (
         "7825c7e50f766d5a", "restore (asks need_recovery on each record and timeout)"),
-    "faust.tables.recovery:Recovery._seek_offsets": ("19598ca63d94d250", "restore (an offset below -1 clamped)"),
+    "faust.tables.recovery:Recovery._seek_offsets": ("19598ca63d94d250", "restore (None and below -1 clamped)"),
     "faust.tables.recovery:Recovery._build_offsets": ("27eec86be06cb51f", "restore (earliest offset minus one)"),
     "faust.tables.manager:TableManager.recovery.fget": ("f0bf5de78b4c3d23", "restore (replaced)"),
     "aiokafka.consumer.subscription_state:TopicPartitionState.position.fget": (

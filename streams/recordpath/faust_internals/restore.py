@@ -16,8 +16,9 @@ each 5-second timeout of its queue, so a partition ending in a marker is done wi
 about five seconds of its last record.  It is installed in both guarantees: an
 at-least-once worker may restore a changelog an exactly-once one wrote.
 
-``_seek_offsets`` also reads an offset below -1 (an earliest offset of -1 minus one) as
-the start of the changelog, where Faust's seek raised.
+``_seek_offsets`` also reads an offset Faust's seek cannot take (below -1, or None: both
+left by a rebalance in the middle of a recovery) as the start of the changelog, where
+Faust's seek raised and crashed the worker.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from aiokafka import TopicPartition
 from faust.tables.manager import TableManager
 from faust.tables.recovery import Recovery
 
-__all__ = ["QUIET_S", "MarkerAwareRecovery", "MarkerAwareTableManager"]
+__all__ = ["QUIET_S", "MarkerAwareRecovery", "MarkerAwareTableManager", "seekable"]
 
 QUIET_S = 2.0
 """How long no changelog record may have arrived before the consumer's position is trusted over the records."""
@@ -53,14 +54,30 @@ class MarkerAwareRecovery(Recovery):
         return bool(super().need_recovery())
 
     async def _seek_offsets(self, consumer: Any, tps: Any, offsets: Any, title: str) -> None:
-        """Faust's seek, with an offset below -1 read as the start: ``_build_offsets`` takes the earliest offset
-        minus one, and an earliest offset of -1 (asked while the group rebalances again) made the seek raise
-        ``ValueError`` and crash the worker (seen with two workers, the second rebalance three seconds after
-        the first)."""
-        for tp in tps:
-            if offsets[tp] is not None and offsets[tp] < -1:
-                offsets[tp] = -1
+        """Faust's seek, with an offset it cannot seek to read as the start of the changelog (``seekable``)."""
+        seekable(tps, offsets)
         await super()._seek_offsets(consumer, tps, offsets, title)
+
+
+def seekable(tps: Any, offsets: Any) -> None:
+    """Make ``offsets[tp]`` of each of ``tps`` one Faust's seek takes: -1 (the start) for None or below -1.
+
+    Both made the seek raise ``ValueError`` and crash the worker, each while the group rebalanced again in the
+    middle of a recovery:
+
+    * below -1: ``_build_offsets`` takes the earliest offset minus one, and an earliest offset of -1 (asked while
+      the group rebalances again) gave -2 (seen with two workers, the second rebalance three seconds after the
+      first);
+    * None: Faust sets it for a partition added to the recovery with no offset in its store, and
+      ``_build_offsets`` replaces it; a rebalance that adds standby partitions after that step of a recovery
+      under way, and before its standby seek, left None there (seen when a frozen worker came back and rejoined
+      as it stopped: the other worker crashed and nobody processed their partitions).
+
+    The start is always safe: the recovery that the new rebalance starts seeks again from where it decides."""
+    for tp in tps:
+        offset = offsets[tp]
+        if offset is None or offset < -1:
+            offsets[tp] = -1
 
 
 class MarkerAwareTableManager(TableManager):

@@ -123,6 +123,18 @@ def test_a_group_with_no_member_still_shows_its_lag(kafka_broker: KafkaBroker, m
     assert [(p.partition, p.lag) for p in found.partitions] == [(0, 2)]
 
 
+def test_a_partition_the_group_never_committed_on_counts_from_the_log_start(
+        kafka_broker: KafkaBroker, make_topic: Callable[..., str], sampler: LagSampler) -> None:
+    """No member holds it (the group stopped, or between two members) and no offset names it: a member that takes
+    it reads it from the start, so all of it is lag."""
+    bootstrap, group = kafka_broker.bootstrap_servers, f"g-{uuid.uuid4().hex[:6]}"
+    topic = make_topic("lag", partitions=3)
+    produce(bootstrap, topic, {0: 4, 1: 6})  # partition 2 empty
+    commit(bootstrap, group, topic, {0: 4})
+    [found] = sampler.sample([group])
+    assert [(p.partition, p.committed, p.lag) for p in found.partitions] == [(0, 4, 0), (1, None, 6), (2, None, 0)]
+
+
 class Member:
     """An active member of ``group``: subscribed, polling, never committing."""
 
