@@ -17,10 +17,11 @@ generation only.
 Each event is acknowledged (and so, later, committed) only once it is
 applied, dead-lettered or parked, and everything that wrote is durable: the
 records it caused go through the app's ``Outbox`` on the event's ticket, and
-the ticket's completion acknowledges it.  Acks are manual (``noack``):
-Faust's own acknowledges an event even when the agent raises on it (and
-faust-streaming ignores ``stream_ack_exceptions``); here an exception that
-escapes leaves the event unacknowledged, so it is never committed and is
+the ticket's completion acknowledges it.  Acks are manual (the events are
+taken with ``faust_internals.take.events``, which never acknowledges one the
+agent gets): Faust's own acknowledges an event even when the agent raises on
+it (and faust-streaming ignores ``stream_ack_exceptions``); here an exception
+that escapes leaves the event unacknowledged, so it is never committed and is
 processed again after the restart.
 """
 
@@ -41,6 +42,7 @@ from streams.envelope import source_of
 from streams.freshness import Watermarks
 from streams.position import Position
 from streams.recordpath.batching import RepartitionBatcher
+from streams.recordpath.faust_internals.take import events
 from streams.recordpath.outbox import Outbox, Ticket, TicketScope
 from streams.recordpath.processing import Effects, GuardedProcessor, Outcome, ProcessingPolicy
 from streams.recordpath.records import RawRecord, header
@@ -172,7 +174,7 @@ def guarded_agent(app: StreamsApp, *, name: str, source: str, decode: Callable[[
         return ticket, outcome
 
     async def run(stream: Any) -> None:
-        async for event in stream.noack().events():
+        async for event in events(stream):
             started = time.perf_counter()
             record = RawRecord.from_faust(event.message)
             if spans is None:

@@ -28,6 +28,7 @@ from streams.app import StreamsApp
 from streams.freshness import Watermarks
 from streams.recordpath.agent import admit, ticket_for
 from streams.recordpath.batching import ITEMS
+from streams.recordpath.faust_internals.take import events
 from streams.replay.generations import Generational
 from streams.tracing.spans import RecordSpans
 
@@ -102,7 +103,7 @@ def delta_agent(app: StreamsApp, *, name: str, topic: Any, model: Generational, 
 
     async def project(stream: Any) -> None:
         spans = app.spans
-        async for event in stream.noack().events():
+        async for event in events(stream):
             started = time.perf_counter()
             message = event.message
             with ticket_for(app, event):  # acked once its table writes are durable

@@ -14,7 +14,8 @@ fails on any other version, naming the functions to re-check.
 * ``leave``: a static group member that stops cleanly leaves the group (aiokafka's coordinator, patched);
 * ``producer``: Faust's own producer is idempotent (it is only in Faust's exactly-once mode);
 * ``transactions``: in exactly-once mode, Faust's commit goes into the outbox's transaction;
-* ``restore``: a changelog that ends in a commit marker or aborted records is restored to its end.
+* ``restore``: a changelog that ends in a commit marker or aborted records is restored to its end;
+* ``take``: agents take their events from the channel's queue a batch at a time, not through Faust's iterator.
 """
 
 from streams.recordpath.faust_internals.app import FaustHooks

@@ -76,6 +76,10 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
     # aiokafka's GroupCoordinator._maybe_leave_group, as leave keeps it (the class attribute is replaced)
     "streams.recordpath.faust_internals.leave:_dynamic_leave": (
         "016cd88a16e6c4b5", "leave (replaced; still called, for a dynamic member)"),
+    "faust.streams:Stream._py_aiter": ("3a48ee257a65435b", "take (its per-event steps the record path needs)"),
+    "faust.streams:Stream._c_aiter": ("fa44582a5882e9df", "take (replaced for agents; its Cython twin the same)"),
+    "faust.streams:current_event": ("3b821f1a78d86a58", "take (the context variable it reads, set)"),
+    "faust.transport.consumer:Consumer.track_message": ("217d7f1399a4cd8e", "take (called)"),
     "faust.app.base:App.topic_route": ("854f2f75d47f6bbd", "streams.web.route and views.routed (replaced)"),
     "faust.app.router:Router._route_req": ("f8ae00957a7924ff", "streams.web.route.forward (copied, bounded)"),
     "faust.app.router:Router.external_topic_key_store": ("543846415d72d222", "streams.web.route.owner_of"),

@@ -1,0 +1,145 @@
+"""An agent's events taken a batch at a time: what Faust's iterator did per event that the record path relies on
+(skip and acknowledge a stale event, track, make current) is done, and the loop gets a turn between batches."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from faust.streams import current_event
+
+from streams.recordpath.faust_internals.take import events
+
+
+@dataclass(eq=False)
+class Message:
+    topic: str
+    offset: int
+    generation_id: int = 1
+    tracked: bool = False
+
+
+@dataclass(eq=False)
+class Event:
+    message: Message
+    acked: int = 0
+
+    def ack(self) -> bool:
+        self.acked += 1
+        return True
+
+
+@dataclass
+class Flow:
+    active: bool = True
+
+    def is_active(self) -> bool:
+        return self.active
+
+
+@dataclass
+class Consumer:
+    tracked: list[int] = field(default_factory=list)
+
+    def track_message(self, message: Message) -> None:
+        self.tracked.append(message.offset)
+
+
+class Topics:
+    def acks_enabled_for(self, topic: str) -> bool:
+        return topic == "orders"
+
+
+@dataclass
+class App:
+    flow_control: Flow = field(default_factory=Flow)
+    consumer: Consumer = field(default_factory=Consumer)
+    topics: Topics = field(default_factory=Topics)
+    consumer_generation_id: int = 1
+
+
+class Stream:
+    def __init__(self, app: App, queued: list[Event]) -> None:
+        self.app = app
+        self.channel = type("Channel", (), {"queue": asyncio.Queue()})()
+        for event in queued:
+            self.channel.queue.put_nowait(event)
+
+
+async def take(stream: Stream, count: int, **kwargs: Any) -> list[Any]:
+    """The first ``count`` events ``events`` yields, each with the current event and the app's flag as it saw them."""
+    seen: list[Any] = []
+    async for event in events(stream, **kwargs):
+        seen.append((event, current_event()))
+        if len(seen) == count:
+            break
+    return seen
+
+
+def test_events_come_in_order_each_tracked_once_and_current_while_the_agent_has_it() -> None:
+    queued = [Event(Message("orders", n)) for n in range(4)]
+    app = App()
+
+    async def run() -> list[Any]:
+        stream = Stream(app, queued)
+        queued[1].message.tracked = True  # already tracked: not again
+        return await take(stream, 4)
+
+    seen = asyncio.run(run())
+    assert [event for event, _ in seen] == queued
+    assert all(current is event for event, current in seen)
+    assert app.consumer.tracked == [0, 2, 3]
+    assert all(event.acked == 0 for event in queued)  # acknowledging is the agent's
+
+
+def test_a_topic_without_acks_is_not_tracked() -> None:
+    app = App()
+    seen = asyncio.run(take(Stream(app, [Event(Message("replies", 0))]), 1))
+    assert len(seen) == 1
+    assert app.consumer.tracked == []
+
+
+def test_an_event_of_an_earlier_generation_is_skipped_and_acknowledged_as_faust_does() -> None:
+    app = App(consumer_generation_id=2)
+    stale = Event(Message("orders", 0, generation_id=1))
+    fresh = Event(Message("orders", 1, generation_id=2))
+    seen = asyncio.run(take(Stream(app, [stale, fresh]), 1))
+    assert [event for event, _ in seen] == [fresh]
+    assert (stale.acked, fresh.acked) == (1, 0)
+    assert app.consumer.tracked == [1]
+
+
+def test_an_event_judged_while_the_flow_is_stopped_is_skipped_and_acknowledged() -> None:
+    """A rebalance stops the flow; what is judged meanwhile is skipped, and the flow's return lets events through."""
+    app = App()
+    taken = Event(Message("orders", 0))
+
+    async def run() -> tuple[list[Any], Event]:
+        stream = Stream(app, [taken])
+        app.flow_control.active = False
+        taker = asyncio.ensure_future(take(stream, 1))
+        await asyncio.sleep(0)  # ``taken`` is taken and judged while the flow is stopped
+        app.flow_control.active = True
+        stream.channel.queue.put_nowait(after := Event(Message("orders", 1)))
+        return [event for event, _ in await taker], after
+
+    seen, after = asyncio.run(run())
+    assert seen == [after]
+    assert (taken.acked, after.acked) == (1, 0)
+    assert app.consumer.tracked == [1]
+
+
+def test_the_loop_gets_a_turn_between_batches_and_not_within_one() -> None:
+    async def run() -> list[bool]:
+        stream = Stream(App(), [Event(Message("orders", n)) for n in range(5)])
+        turned: list[bool] = []
+        flag = {"ran": False}
+        asyncio.get_running_loop().call_soon(lambda: flag.update(ran=True))
+        async for _ in events(stream, most=3):
+            turned.append(flag["ran"])
+            if len(turned) == 5:
+                break
+        return turned
+
+    assert asyncio.run(run()) == [False, False, False, True, True]
