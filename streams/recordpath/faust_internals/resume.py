@@ -25,7 +25,8 @@ OrderPlaced was in the hole was rejected.
   queue's door (Faust's ``on_message`` waits for flow control first) and
   nothing is queued until 4 has emptied the queues: nothing is lost.  It
   empties the queues too, as Faust does whenever it suspends: an agent that
-  takes an event while flow is suspended skips it and acknowledges it.  None
+  comes to an event while flow is suspended skips it (``take``; Faust's own
+  iterator acknowledged it too).  None
   should be queued at 1 (the stream partitions were paused during recovery),
   and one that was is fetched again after the seek below;
 * it seeks the stream partitions to their committed offsets itself, before 2,
@@ -53,7 +54,7 @@ async def hold_streams(sender: Any, **kwargs: Any) -> None:
     """``on_rebalance_complete`` receiver: hold the streams until Faust has emptied its queues (see above)."""
     app = sender
     app.flow_control.suspend()
-    app.flow_control.clear()  # as Faust does when it suspends: a queued event would be skipped *and acked*
+    app.flow_control.clear()  # as Faust does when it suspends: a queued event would be skipped
     changelogs = app.tables.changelog_topics
     streams = {tp for tp in app.consumer.assignment() if tp.topic not in changelogs}
     if not streams:

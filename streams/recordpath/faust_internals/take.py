@@ -8,8 +8,14 @@ the sensors' calls on the way in and out.  ``events(stream)`` yields the same ev
 and does, per event, only what Faust's iterator does that the record path relies on
 (its ``_prepare_event``):
 
-* an event fetched in an earlier generation of the group, or taken while the flow is
-  stopped (a rebalance), is skipped and acknowledged, as Faust does;
+* an event fetched in an earlier generation of the group, or come to while the flow is
+  stopped (a rebalance), is skipped.  Faust's iterator also acknowledges it; here it is
+  not.  Faust takes one event at a time and empties the queues when the flow stops, so
+  it skips at most the one it holds.  A batch holds up to ``TAKE_MAX`` taken before the
+  stop: acknowledged, they could be committed unprocessed (the commit takes the
+  acknowledged offsets that follow the committed one).  Left unacknowledged, they are
+  fetched again: the end of the rebalance seeks every stream partition to its committed
+  offset (``faust_internals.resume``);
 * the event's message is tracked (``Consumer.track_message``): the revocation's and
   the stop's ``wait_empty`` wait for it until the agent acknowledges it;
 * the event is made current (``faust.streams.current_event``): tables find their
@@ -53,8 +59,7 @@ async def events(stream: Any, *, most: int = TAKE_MAX) -> AsyncIterator[Any]:
         for event in batch:
             message = event.message
             if not flow.is_active() or message.generation_id != app.consumer_generation_id:
-                event.ack()  # Faust acknowledges what it skips
-                continue
+                continue  # never acknowledged: fetched again after the rebalance's seek
             if not message.tracked and acking(message.topic):
                 message.tracked = True
                 track(message)
