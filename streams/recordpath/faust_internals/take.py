@@ -52,10 +52,17 @@ async def events(stream: Any, *, most: int = TAKE_MAX) -> AsyncIterator[Any]:
     acking = app.topics.acks_enabled_for
     track = consumer.track_message
     current = _current_event.set
-    while True:
-        batch = [await queue.get()]  # raises what was thrown into the channel, as Faust's iterator does
-        while len(batch) < most and not queue.empty():
-            batch.append(queue.get_nowait())
+    stopped = False
+    while not stopped:
+        batch: list[Any] = []
+        try:  # raises what was thrown into the channel, as Faust's iterator does
+            batch.append(await queue.get())
+            while len(batch) < most and not queue.empty():
+                batch.append(queue.get_nowait())
+        except StopAsyncIteration:  # the actor stops (Faust throws it into the channel): the end of the events
+            if not batch:
+                return
+            stopped = True  # after the events taken before it, as Faust's iterator would have come to it
         for event in batch:
             message = event.message
             if not flow.is_active() or message.generation_id != app.consumer_generation_id:

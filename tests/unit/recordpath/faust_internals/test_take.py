@@ -144,3 +144,48 @@ def test_the_loop_gets_a_turn_between_batches_and_not_within_one() -> None:
         return turned
 
     assert asyncio.run(run()) == [False, False, False, True, True]
+
+
+class Throwable(asyncio.Queue[Any]):
+    """A queue into which the actor's stop is thrown, as Faust's channel queue (mode's ThrowableQueue)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.errors: list[BaseException] = []
+
+    async def get(self) -> Any:
+        if self.errors:
+            raise self.errors.pop(0)
+        return await super().get()
+
+    def get_nowait(self) -> Any:
+        if self.errors:
+            raise self.errors.pop(0)
+        return super().get_nowait()
+
+    def empty(self) -> bool:
+        return super().empty() and not self.errors
+
+
+def test_the_actors_stop_ends_the_events_after_those_taken_before_it() -> None:
+    """Faust throws StopAsyncIteration into the channel to stop an actor: the agent's loop ends (it is not an
+    error); events taken before it are still given, as Faust's iterator, one at a time, would have."""
+    queued = [Event(Message("orders", n)) for n in range(2)]
+
+    class StopAfterFirst(Throwable):
+        async def get(self) -> Any:
+            first = await super().get()
+            self.errors.append(StopAsyncIteration())  # thrown while the batch is taken
+            return first
+
+    async def run(queue: Throwable, stop_first: bool) -> list[Any]:
+        stream = Stream(App(), [])
+        stream.channel.queue = queue
+        if stop_first:
+            queue.errors.append(StopAsyncIteration())
+        for event in queued:
+            queue.put_nowait(event)
+        return [event async for event in events(stream)]
+
+    assert asyncio.run(run(Throwable(), stop_first=True)) == []
+    assert asyncio.run(run(StopAfterFirst(), stop_first=False)) == queued[:1]
