@@ -1,6 +1,7 @@
 """What the commit protocol costs: the worker of another source tree and this one, side by side on one broker.
 
-    python -m bench.protocol_cost --before /path/to/a/checkout [--events N] [--rounds K]
+    python -m bench.protocol_cost --before /path/to/a/checkout [--events N] [--rounds K] [--gets]
+                                  [--after-env STREAMS_X=value ...]
 
 ``--before`` is a checkout of the code to compare with (``git worktree add /tmp/before <commit>``); its worker
 runs from that tree (its working directory: ``python -m`` imports from there first), the bench and everything
@@ -8,7 +9,9 @@ else from this one.  Each round runs both on
 the read-models workload (decode, four read models, commit; no fan-out, no poison), alternating which goes first;
 each run is checked at its end (every order placed, every customer and the stats), and the bench prints events/s,
 the worker's CPU per event (process time: steadier than wall time on a shared machine), peak RSS, and the
-after/before ratios per round and their median.
+after/before ratios per round and their median.  ``--gets``: a client also reads ``GET /orders/<id>`` every 5 ms
+while each backlog is processed, and the bench prints its p50 and p99 per run.  ``--after-env``: settings of this
+tree's worker only (``--before .`` then compares one setting with its default, on one tree).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 
 from confluent_kafka.admin import AdminClient
 
-from bench.pipeline import local_stack, run_worker
+from bench.pipeline import local_stack, pct, run_worker
 from streams.devstack.worker import WorkerProcess as Worker
 
 CUSTOMERS = 5000  # bench.pipeline.produce spreads the orders over this many customers, 300 SKUs, 1500 each
@@ -58,6 +61,9 @@ def main() -> None:
     parser.add_argument("--before", type=Path, required=True, help="a checkout of the code to compare with")
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--gets", action="store_true", help="also time GET /orders/<id> during each backlog")
+    parser.add_argument("--after-env", action="append", default=[], metavar="STREAMS_X=value",
+                        help="a setting of this tree's worker only (repeatable)")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-protocol-"))
     trees = {"before": args.before.resolve(), "after": Path.cwd()}
@@ -65,14 +71,18 @@ def main() -> None:
     with local_stack(root) as (broker, registry):
         admin = AdminClient({"bootstrap.servers": broker.bootstrap_servers})
         base = read_models_env(broker.url, registry.url)
+        envs = {"before": base, "after": {**base, **dict(pair.split("=", 1) for pair in args.after_env)}}
         for r in range(1, args.rounds + 1):
             order = ["before", "after"] if r % 2 else ["after", "before"]
             runs = {}
             for name in order:
-                runs[name] = run_worker(base, root / f"{name}-{r}", args.events, f"bench-{name}-{r}", admin,
-                                        check=checker(args.events), cwd=trees[name])
+                runs[name] = run_worker(envs[name], root / f"{name}-{r}", args.events, f"bench-{name}-{r}", admin,
+                                        check=checker(args.events), cwd=trees[name], load_gets=args.gets)
+                gets = runs[name]["gets"]
+                reads = (f", GET p50 {pct(gets, 0.5) * 1000:.1f} ms p99 {pct(gets, 0.99) * 1000:.1f} ms "
+                         f"({len(gets)} reads)") if args.gets else ""
                 print(f"round {r} {name}: {runs[name]['rate']:.0f} events/s, {runs[name]['cpu_us']:.0f} us CPU "
-                      f"per event, peak RSS {runs[name]['peak_mb']:.0f} MB (answers checked)", flush=True)
+                      f"per event, peak RSS {runs[name]['peak_mb']:.0f} MB{reads} (answers checked)", flush=True)
             results.append(runs)
     rates = [r["after"]["rate"] / r["before"]["rate"] for r in results]
     cpus = [r["after"]["cpu_us"] / r["before"]["cpu_us"] for r in results]

@@ -92,6 +92,11 @@ class Settings(BaseSettings):
         default=50.0, gt=0, le=10_000,
         description="how long deltas wait for others bound to the same read-model partition (one record for all)",
     )
+    agent_turn_ms: float = Field(
+        default=0.0, ge=0, le=100,
+        description="how long an agent may hold the event loop before HTTP reads and the other agents get a turn "
+                    "(0: after every event)",
+    )
     retry_max_attempts: int = Field(default=5, ge=1, description="attempts of a record failing transiently")
     retry_base_delay_s: float = Field(default=0.1, gt=0, description="first backoff (doubles, full jitter)")
     retry_max_delay_s: float = Field(default=5.0, gt=0, description="longest backoff between attempts")

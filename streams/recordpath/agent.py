@@ -137,6 +137,7 @@ def guarded_agent(app: StreamsApp, *, name: str, source: str, decode: Callable[[
     processing = metrics.processing_seconds.labels(name)
     channel = app.topic(source, control, schema=RawSchema())
     positions = app.positions
+    turn_after_s = app.streams_settings.agent_turn_ms / 1000
     outcomes: dict[str, Any] = {}
     ingested: dict[bytes | None, Any] = {}
 
@@ -174,7 +175,7 @@ def guarded_agent(app: StreamsApp, *, name: str, source: str, decode: Callable[[
         return ticket, outcome
 
     async def run(stream: Any) -> None:
-        async for event in events(stream):
+        async for event in events(stream, turn_after_s=turn_after_s):
             started = time.perf_counter()
             record = RawRecord.from_faust(event.message)
             if spans is None:

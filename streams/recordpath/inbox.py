@@ -80,6 +80,7 @@ def delta_agent(app: StreamsApp, *, name: str, topic: Any, model: Generational, 
     again = app.metrics.events.labels(name, "delta", "already_processed")
     processing = app.metrics.processing_seconds.labels(name)
     positions = app.positions
+    turn_after_s = app.streams_settings.agent_turn_ms / 1000
 
     def folded(fresh: list[Any], spans: RecordSpans | None, message: Any) -> dict[str, Any]:
         """Each key's view with the record's fresh entries folded in.  With tracing on, the record's span links
@@ -103,7 +104,7 @@ def delta_agent(app: StreamsApp, *, name: str, topic: Any, model: Generational, 
 
     async def project(stream: Any) -> None:
         spans = app.spans
-        async for event in events(stream):
+        async for event in events(stream, turn_after_s=turn_after_s):
             started = time.perf_counter()
             message = event.message
             with ticket_for(app, event):  # acked once its table writes are durable

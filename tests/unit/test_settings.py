@@ -59,6 +59,18 @@ def test_repartition_linger_defaults_to_50_ms_and_is_bounded(monkeypatch: pytest
             Settings()
 
 
+def test_an_agent_turns_the_loop_after_every_event_by_default_and_the_hold_is_bounded(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STREAMS_AGENT_TURN_MS", raising=False)
+    assert Settings().agent_turn_ms == 0.0
+    monkeypatch.setenv("STREAMS_AGENT_TURN_MS", "1")
+    assert Settings().agent_turn_ms == 1.0
+    for bad in ("-1", "1000"):
+        monkeypatch.setenv("STREAMS_AGENT_TURN_MS", bad)
+        with pytest.raises(ValidationError, match="agent_turn_ms"):
+            Settings()
+
+
 def _explained(**values: object) -> str:
     with pytest.raises(ValidationError) as info:
         Settings(**values)  # type: ignore[arg-type]

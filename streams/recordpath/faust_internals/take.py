@@ -6,12 +6,12 @@ coroutines to take it from the queue (its quick path is off unless the opt-in
 ``cython_optimizations`` setting is on), the stream's processors and merge step, and
 the sensors' calls on the way in and out.  ``events(stream)`` yields the same events
 and does, per event, only what Faust's iterator does that the record path relies on
-(its ``_prepare_event``):
+(its ``_prepare_event``), as the agent comes to each:
 
 * an event fetched in an earlier generation of the group, or come to while the flow is
   stopped (a rebalance), is skipped.  Faust's iterator also acknowledges it; here it is
   not.  Faust takes one event at a time and empties the queues when the flow stops, so
-  it skips at most the one it holds.  A batch holds up to ``TAKE_MAX`` taken before the
+  it skips at most the one it holds.  Here up to ``TAKE_MAX`` may be taken before the
   stop: acknowledged, they could be committed unprocessed (the commit takes the
   acknowledged offsets that follow the committed one).  Left unacknowledged, they are
   fetched again: the end of the rebalance seeks every stream partition to its committed
@@ -21,29 +21,41 @@ and does, per event, only what Faust's iterator does that the record path relies
 * the event is made current (``faust.streams.current_event``): tables find their
   partition through it.
 
-The events are taken from the queue the conductor fills: up to ``TAKE_MAX`` at once,
-waiting only when it is empty; the loop gets a turn between batches, so HTTP reads and
-the other agents wait at most a batch's processing.  Acknowledging is the agent's, as
-with ``noack()``.  Faust's stream sensors (``on_stream_event_in``/``out``) are not
-called: the app has none (``faust_internals.app`` removes the Monitor, the only one).
+The events are taken from the queue the conductor fills, as many as it holds (up to
+``TAKE_MAX``), waiting only when it is empty.  The loop gets a turn once the agent has
+held it ``turn_after_s`` since the last (``STREAMS_AGENT_TURN_MS``; and whenever all it
+took is given): HTTP reads and the other agents wait at most about that long per agent.
+By default (0) that is after every event, as Faust's iterator.  A turn of a busy loop
+is not cheap: 1 ms (three or four events) took about a quarter off the CPU per event
+of a backlog, and doubled GET's latency while it lasted (``docs/benchmarks.md``).
+Acknowledging is the agent's, as with ``noack()``.  Faust's stream sensors
+(``on_stream_event_in``/``out``) are not called: the app has none
+(``faust_internals.app`` removes the Monitor, the only one).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 import weakref
-from collections.abc import AsyncIterator
+from collections import deque
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from faust.streams import _current_event
 
-__all__ = ["TAKE_MAX", "events"]
+__all__ = ["TAKE_MAX", "TURN_AFTER_S", "events"]
 
-TAKE_MAX = 10
-"""Events taken from the queue between two turns of the event loop (the drain loop's ``YIELD_EVERY``)."""
+TAKE_MAX = 100
+"""Events taken from the queue at once (the rest wait there, where a rebalance can empty them)."""
+
+TURN_AFTER_S = 0.0
+"""How long an agent holds the event loop before it gives the loop a turn (at the end of the event it is on): by
+default after every event, as Faust's iterator (``STREAMS_AGENT_TURN_MS``)."""
 
 
-async def events(stream: Any, *, most: int = TAKE_MAX) -> AsyncIterator[Any]:
+async def events(stream: Any, *, most: int = TAKE_MAX, turn_after_s: float = TURN_AFTER_S,
+                 clock: Callable[[], float] = time.perf_counter) -> AsyncIterator[Any]:
     """The events of an agent's ``stream``, unacknowledged (``noack``), as ``stream.noack().events()`` gives them."""
     app = stream.app
     queue = stream.channel.queue
@@ -52,18 +64,20 @@ async def events(stream: Any, *, most: int = TAKE_MAX) -> AsyncIterator[Any]:
     acking = app.topics.acks_enabled_for
     track = consumer.track_message
     current = _current_event.set
+    taken: deque[Any] = deque()
     stopped = False
-    while not stopped:
-        batch: list[Any] = []
-        try:  # raises what was thrown into the channel, as Faust's iterator does
-            batch.append(await queue.get())
-            while len(batch) < most and not queue.empty():
-                batch.append(queue.get_nowait())
-        except StopAsyncIteration:  # the actor stops (Faust throws it into the channel): the end of the events
-            if not batch:
-                return
-            stopped = True  # after the events taken before it, as Faust's iterator would have come to it
-        for event in batch:
+    while taken or not stopped:
+        if not taken:
+            try:  # raises what was thrown into the channel, as Faust's iterator does
+                taken.append(await queue.get())
+                while len(taken) < most and not queue.empty():
+                    taken.append(queue.get_nowait())
+            except StopAsyncIteration:  # the actor stops (Faust throws it into the channel): the end of the events
+                stopped = True  # after those taken before it, as Faust's iterator would have come to it
+                continue
+        turn_at = clock() + turn_after_s
+        while taken:
+            event = taken.popleft()
             message = event.message
             if not flow.is_active() or message.generation_id != app.consumer_generation_id:
                 continue  # never acknowledged: fetched again after the rebalance's seek
@@ -72,4 +86,6 @@ async def events(stream: Any, *, most: int = TAKE_MAX) -> AsyncIterator[Any]:
                 track(message)
             current(weakref.ref(event))
             yield event
+            if clock() >= turn_at:
+                break
         await asyncio.sleep(0)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,19 +132,38 @@ def test_an_event_come_to_while_the_flow_is_stopped_is_skipped_and_never_acknowl
     assert app.consumer.tracked == [1]
 
 
-def test_the_loop_gets_a_turn_between_batches_and_not_within_one() -> None:
+def test_the_loop_gets_a_turn_once_the_agent_has_held_it_long_enough_and_not_before() -> None:
+    """A clock the test owns: 0.4 ms per event, a turn after 1 ms, so after every third event."""
+    ticks = itertools.count(0.0, 0.0004)
+
     async def run() -> list[bool]:
         stream = Stream(App(), [Event(Message("orders", n)) for n in range(5)])
         turned: list[bool] = []
         flag = {"ran": False}
         asyncio.get_running_loop().call_soon(lambda: flag.update(ran=True))
-        async for _ in events(stream, most=3):
+        async for _ in events(stream, turn_after_s=0.001, clock=lambda: next(ticks)):
             turned.append(flag["ran"])
             if len(turned) == 5:
                 break
         return turned
 
     assert asyncio.run(run()) == [False, False, False, True, True]
+
+
+def test_the_loop_gets_a_turn_when_all_that_was_taken_is_given() -> None:
+    async def run() -> list[bool]:
+        stream = Stream(App(), [Event(Message("orders", 0))])
+        flag = {"ran": False}
+        seen: list[bool] = []
+        async for event in events(stream, clock=lambda: 0.0):  # the clock never calls for a turn
+            seen.append(flag["ran"])
+            if event.message.offset == 1:
+                break
+            asyncio.get_running_loop().call_soon(lambda: flag.update(ran=True))
+            stream.channel.queue.put_nowait(Event(Message("orders", 1)))  # queued after event 0 was taken
+        return seen
+
+    assert asyncio.run(run()) == [False, True]
 
 
 class Throwable(asyncio.Queue[Any]):
