@@ -25,6 +25,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -75,16 +76,28 @@ def produce(settings: Settings, n: int, poison_rate: float = 0.0) -> int:
     t0 = time.perf_counter()
     every = round(1 / poison_rate) if poison_rate else 0
     poison = 0
+    failed: list[BaseException] = []
+
+    def delivered(future: Future[Any]) -> None:
+        error = future.exception()
+        if error is not None:
+            failed.append(error)
+
     for i in range(n):
         if every and i % every == every // 2:
-            ingest.producer.produce(ingest.topic, f"poison-{i}".encode(), b"\x07not avro")
+            ingest.producer.produce(ingest.topic, f"poison-{i}".encode(), b"\x07not avro").add_done_callback(
+                delivered)
             poison += 1
             continue
         ingest.enqueue(ingest.prepare({"type": "OrderPlaced", "data": {
             "order_id": f"o-{i}", "customer_id": f"c-{i % 5000}", "currency": "EUR",
             "placed_at": "2026-11-22T10:00:00Z", "total_minor": 1500,
-            "items": [{"sku": f"sku-{i % 300}", "quantity": 3, "unit_price_minor": 500}]}}))
+            "items": [{"sku": f"sku-{i % 300}", "quantity": 3, "unit_price_minor": 500}]}})).add_done_callback(
+                delivered)
     ingest.close()
+    if failed:  # the run would wait for records that are not there until its deadline
+        raise SystemExit(f"bench: {len(failed)} of {n} records were not delivered to {ingest.topic} "
+                         f"({failed[0]}); run the bench again")
     print(f"produced {n - poison} OrderPlaced and {poison} poison records in {time.perf_counter() - t0:.1f}s",
           flush=True)
     return poison
