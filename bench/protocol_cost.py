@@ -38,6 +38,14 @@ def read_models_env(broker_url: str, registry_url: str, **extra: str) -> dict[st
             "STREAMS_SAGA": "false", **extra}  # the read models alone (bench.saga measures the saga's cost)
 
 
+def setting(pair: str) -> tuple[str, str]:
+    """``--after-env``'s ``STREAMS_X=value``, split."""
+    name, sep, value = pair.partition("=")
+    if not sep or not name.startswith("STREAMS_"):
+        raise argparse.ArgumentTypeError(f"{pair!r} is not STREAMS_<NAME>=<value>")
+    return name, value
+
+
 def checker(n: int) -> Any:
     """The check of a run of ``n`` orders: every order placed, the first and last customer's counts, the stats."""
     def check(worker: Worker) -> None:
@@ -62,7 +70,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--gets", action="store_true", help="also time GET /orders/<id> during each backlog")
-    parser.add_argument("--after-env", action="append", default=[], metavar="STREAMS_X=value",
+    parser.add_argument("--after-env", action="append", default=[], metavar="STREAMS_X=value", type=setting,
                         help="a setting of this tree's worker only (repeatable)")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-protocol-"))
@@ -71,7 +79,7 @@ def main() -> None:
     with local_stack(root) as (broker, registry):
         admin = AdminClient({"bootstrap.servers": broker.bootstrap_servers})
         base = read_models_env(broker.url, registry.url)
-        envs = {"before": base, "after": {**base, **dict(pair.split("=", 1) for pair in args.after_env)}}
+        envs = {"before": base, "after": {**base, **dict(args.after_env)}}
         for r in range(1, args.rounds + 1):
             order = ["before", "after"] if r % 2 else ["after", "before"]
             runs = {}

@@ -42,7 +42,7 @@ from streams.envelope import source_of
 from streams.freshness import Watermarks
 from streams.position import Position
 from streams.recordpath.batching import RepartitionBatcher
-from streams.recordpath.faust_internals.take import events
+from streams.recordpath.faust_internals import events
 from streams.recordpath.outbox import Outbox, Ticket, TicketScope
 from streams.recordpath.processing import Effects, GuardedProcessor, Outcome, ProcessingPolicy
 from streams.recordpath.records import RawRecord, header

@@ -28,7 +28,7 @@ from streams.app import StreamsApp
 from streams.freshness import Watermarks
 from streams.recordpath.agent import admit, ticket_for
 from streams.recordpath.batching import ITEMS
-from streams.recordpath.faust_internals.take import events
+from streams.recordpath.faust_internals import events
 from streams.replay.generations import Generational
 from streams.tracing.spans import RecordSpans
 

@@ -24,7 +24,8 @@ from streams.recordpath.faust_internals.drain import LeanConsumer, LeanTransport
 from streams.recordpath.faust_internals.leave import leave_on_clean_stop
 from streams.recordpath.faust_internals.restore import MarkerAwareTableManager
 from streams.recordpath.faust_internals.resume import hold_streams
+from streams.recordpath.faust_internals.take import events
 from streams.recordpath.faust_internals.web import serve_protocol_errors_as_json
 
 __all__ = ["ROCKSDB_DEFAULTS", "FaustHooks", "LeanConsumer", "LeanTransport", "MarkerAwareTableManager", "OutboxTable",
-           "hold_streams", "leave_on_clean_stop", "serve_protocol_errors_as_json"]
+           "events", "hold_streams", "leave_on_clean_stop", "serve_protocol_errors_as_json"]

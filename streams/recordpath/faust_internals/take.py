@@ -26,7 +26,7 @@ The events are taken from the queue the conductor fills, as many as it holds (up
 held it ``turn_after_s`` since the last (``STREAMS_AGENT_TURN_MS``; and whenever all it
 took is given): HTTP reads and the other agents wait at most about that long per agent.
 By default (0) that is after every event, as Faust's iterator.  A turn of a busy loop
-is not cheap: 1 ms (three or four events) took about a quarter off the CPU per event
+is not cheap: 1 ms (three or four events) took about a fifth off the CPU per event
 of a backlog, and doubled GET's latency while it lasted (``docs/benchmarks.md``).
 Acknowledging is the agent's, as with ``noack()``.  Faust's stream sensors
 (``on_stream_event_in``/``out``) are not called: the app has none
@@ -44,19 +44,17 @@ from typing import Any
 
 from faust.streams import _current_event
 
-__all__ = ["TAKE_MAX", "TURN_AFTER_S", "events"]
+__all__ = ["TAKE_MAX", "events"]
 
 TAKE_MAX = 100
 """Events taken from the queue at once (the rest wait there, where a rebalance can empty them)."""
 
-TURN_AFTER_S = 0.0
-"""How long an agent holds the event loop before it gives the loop a turn (at the end of the event it is on): by
-default after every event, as Faust's iterator (``STREAMS_AGENT_TURN_MS``)."""
 
-
-async def events(stream: Any, *, most: int = TAKE_MAX, turn_after_s: float = TURN_AFTER_S,
+async def events(stream: Any, *, turn_after_s: float, most: int = TAKE_MAX,
                  clock: Callable[[], float] = time.perf_counter) -> AsyncIterator[Any]:
-    """The events of an agent's ``stream``, unacknowledged (``noack``), as ``stream.noack().events()`` gives them."""
+    """The events of an agent's ``stream``, unacknowledged (``noack``), as ``stream.noack().events()`` gives them;
+    the loop gets a turn once the agent has held it ``turn_after_s`` (``STREAMS_AGENT_TURN_MS``; 0: after every
+    event, without reading the clock)."""
     app = stream.app
     queue = stream.channel.queue
     flow = app.flow_control
@@ -75,7 +73,7 @@ async def events(stream: Any, *, most: int = TAKE_MAX, turn_after_s: float = TUR
             except StopAsyncIteration:  # the actor stops (Faust throws it into the channel): the end of the events
                 stopped = True  # after those taken before it, as Faust's iterator would have come to it
                 continue
-        turn_at = clock() + turn_after_s
+        turn_at = clock() + turn_after_s if turn_after_s else 0.0
         while taken:
             event = taken.popleft()
             message = event.message
@@ -86,6 +84,6 @@ async def events(stream: Any, *, most: int = TAKE_MAX, turn_after_s: float = TUR
                 track(message)
             current(weakref.ref(event))
             yield event
-            if clock() >= turn_at:
+            if not turn_after_s or clock() >= turn_at:
                 break
         await asyncio.sleep(0)

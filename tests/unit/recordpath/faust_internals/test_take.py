@@ -1,5 +1,5 @@
 """An agent's events taken a batch at a time: what Faust's iterator did per event that the record path relies on
-(skip a stale event, track, make current) is done, and the loop gets a turn between batches."""
+(skip a stale event, track, make current) is done, and the loop gets a turn as often as it is told."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from faust.streams import current_event
+from mode.utils.queues import FlowControlEvent, ThrowableQueue
 
-from streams.recordpath.faust_internals.take import events
+from streams.recordpath.faust_internals import events
 
 
 @dataclass(eq=False)
@@ -33,10 +34,12 @@ class Event:
 
 @dataclass
 class Flow:
-    active: bool = True
+    """Faust's flow control, scripted: ``stopped`` answers False, in turn, before it answers True for good."""
+
+    stopped: list[bool] = field(default_factory=list)
 
     def is_active(self) -> bool:
-        return self.active
+        return not self.stopped.pop(0) if self.stopped else True
 
 
 @dataclass
@@ -60,18 +63,26 @@ class App:
     consumer_generation_id: int = 1
 
 
+def queue_of(kind: type[ThrowableQueue[Any]]) -> ThrowableQueue[Any]:
+    """A channel's queue as Faust makes it (``put_nowait`` does not wait for the flow)."""
+    return kind(flow_control=FlowControlEvent(initially_suspended=False))
+
+
 class Stream:
-    def __init__(self, app: App, queued: list[Event]) -> None:
+    """An agent's stream as ``events`` reads it: its app and its channel's queue, mode's ``ThrowableQueue`` as in
+    Faust."""
+
+    def __init__(self, app: App, queued: list[Event], queue: ThrowableQueue | None = None) -> None:
         self.app = app
-        self.channel = type("Channel", (), {"queue": asyncio.Queue()})()
+        self.channel = type("Channel", (), {"queue": queue if queue is not None else queue_of(ThrowableQueue)})()
         for event in queued:
             self.channel.queue.put_nowait(event)
 
 
-async def take(stream: Stream, count: int, **kwargs: Any) -> list[Any]:
-    """The first ``count`` events ``events`` yields, each with the current event and the app's flag as it saw them."""
+async def take(stream: Stream, count: int, *, turn_after_s: float = 0.0, **kwargs: Any) -> list[Any]:
+    """The first ``count`` events ``events`` yields, each with the event current as the agent had it."""
     seen: list[Any] = []
-    async for event in events(stream, **kwargs):
+    async for event in events(stream, turn_after_s=turn_after_s, **kwargs):
         seen.append((event, current_event()))
         if len(seen) == count:
             break
@@ -80,14 +91,9 @@ async def take(stream: Stream, count: int, **kwargs: Any) -> list[Any]:
 
 def test_events_come_in_order_each_tracked_once_and_current_while_the_agent_has_it() -> None:
     queued = [Event(Message("orders", n)) for n in range(4)]
+    queued[1].message.tracked = True  # already tracked: not again
     app = App()
-
-    async def run() -> list[Any]:
-        stream = Stream(app, queued)
-        queued[1].message.tracked = True  # already tracked: not again
-        return await take(stream, 4)
-
-    seen = asyncio.run(run())
+    seen = asyncio.run(take(Stream(app, queued), 4))
     assert [event for event, _ in seen] == queued
     assert all(current is event for event, current in seen)
     assert app.consumer.tracked == [0, 2, 3]
@@ -112,24 +118,33 @@ def test_an_event_of_an_earlier_generation_is_skipped_and_never_acknowledged() -
 
 
 def test_an_event_come_to_while_the_flow_is_stopped_is_skipped_and_never_acknowledged() -> None:
-    """A rebalance stops the flow; what the agent comes to meanwhile (taken before the stop, in its batch) is
-    skipped, to be fetched again after the rebalance's seek; the flow's return lets events through."""
-    app = App()
-    taken = Event(Message("orders", 0))
-
-    async def run() -> tuple[list[Any], Event]:
-        stream = Stream(app, [taken])
-        app.flow_control.active = False
-        taker = asyncio.ensure_future(take(stream, 1))
-        await asyncio.sleep(0)  # ``taken`` is taken and judged while the flow is stopped
-        app.flow_control.active = True
-        stream.channel.queue.put_nowait(after := Event(Message("orders", 1)))
-        return [event for event, _ in await taker], after
-
-    seen, after = asyncio.run(run())
-    assert seen == [after]
+    """A rebalance stops the flow while ``taken`` waits in the agent's hands: it is skipped, to be fetched again
+    after the rebalance's seek; once the flow is back, ``after`` goes through."""
+    app = App(flow_control=Flow(stopped=[True]))
+    taken, after = Event(Message("orders", 0)), Event(Message("orders", 1))
+    seen = asyncio.run(take(Stream(app, [taken, after]), 1))
+    assert [event for event, _ in seen] == [after]
     assert (taken.acked, after.acked) == (0, 0)
     assert app.consumer.tracked == [1]
+
+
+def test_the_loop_gets_a_turn_after_every_event_by_default_without_a_clock() -> None:
+    def clock() -> float:
+        raise AssertionError("the clock is read with no hold to time")
+
+    async def run() -> list[bool]:
+        stream = Stream(App(), [Event(Message("orders", n)) for n in range(3)])
+        turned: list[bool] = []
+        flag = {"ran": False}
+        async for _ in events(stream, turn_after_s=0.0, clock=clock):
+            turned.append(flag["ran"])
+            flag["ran"] = False
+            asyncio.get_running_loop().call_soon(lambda: flag.update(ran=True))
+            if len(turned) == 3:
+                break
+        return turned
+
+    assert asyncio.run(run()) == [False, True, True]
 
 
 def test_the_loop_gets_a_turn_once_the_agent_has_held_it_long_enough_and_not_before() -> None:
@@ -155,7 +170,7 @@ def test_the_loop_gets_a_turn_when_all_that_was_taken_is_given() -> None:
         stream = Stream(App(), [Event(Message("orders", 0))])
         flag = {"ran": False}
         seen: list[bool] = []
-        async for event in events(stream, clock=lambda: 0.0):  # the clock never calls for a turn
+        async for event in events(stream, turn_after_s=1.0, clock=lambda: 0.0):  # the clock never calls for one
             seen.append(flag["ran"])
             if event.message.offset == 1:
                 break
@@ -166,46 +181,22 @@ def test_the_loop_gets_a_turn_when_all_that_was_taken_is_given() -> None:
     assert asyncio.run(run()) == [False, True]
 
 
-class Throwable(asyncio.Queue[Any]):
-    """A queue into which the actor's stop is thrown, as Faust's channel queue (mode's ThrowableQueue)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.errors: list[BaseException] = []
-
-    async def get(self) -> Any:
-        if self.errors:
-            raise self.errors.pop(0)
-        return await super().get()
-
-    def get_nowait(self) -> Any:
-        if self.errors:
-            raise self.errors.pop(0)
-        return super().get_nowait()
-
-    def empty(self) -> bool:
-        return super().empty() and not self.errors
-
-
 def test_the_actors_stop_ends_the_events_after_those_taken_before_it() -> None:
     """Faust throws StopAsyncIteration into the channel to stop an actor: the agent's loop ends (it is not an
     error); events taken before it are still given, as Faust's iterator, one at a time, would have."""
     queued = [Event(Message("orders", n)) for n in range(2)]
 
-    class StopAfterFirst(Throwable):
+    class StopAfterFirst(ThrowableQueue[Any]):
         async def get(self) -> Any:
             first = await super().get()
-            self.errors.append(StopAsyncIteration())  # thrown while the batch is taken
+            self._throw(StopAsyncIteration())  # thrown while the batch is taken
             return first
 
-    async def run(queue: Throwable, stop_first: bool) -> list[Any]:
-        stream = Stream(App(), [])
-        stream.channel.queue = queue
+    async def run(queue_type: type[ThrowableQueue[Any]], stop_first: bool) -> list[Any]:
+        queue = queue_of(queue_type)
         if stop_first:
-            queue.errors.append(StopAsyncIteration())
-        for event in queued:
-            queue.put_nowait(event)
-        return [event async for event in events(stream)]
+            queue._throw(StopAsyncIteration())
+        return [event async for event in events(Stream(App(), queued, queue), turn_after_s=0.0)]
 
-    assert asyncio.run(run(Throwable(), stop_first=True)) == []
-    assert asyncio.run(run(StopAfterFirst(), stop_first=False)) == queued[:1]
+    assert asyncio.run(run(ThrowableQueue, stop_first=True)) == []
+    assert asyncio.run(run(StopAfterFirst, stop_first=False)) == queued[:1]
