@@ -16,7 +16,8 @@ an app id and topic prefix of its own, so that no two share state.  Per configur
 2. end-to-end latency at ``--rate`` events/s for ``--latency-seconds`` (after one second's worth to warm up, timed
    apart): each OrderPlaced produced on its own, and timed from its produce acknowledgement to the moment a
    ``read_committed`` consumer of ``notifications`` (assigned at the log end) receives the fan-out record whose
-   ``causation_id`` header is the event's id; p50 and p99;
+   ``causation_id`` header is the event's id; p50 and p99; and split at the notification's CreateTime (the
+   worker's producer sets it, in ms): up to the worker producing it, then up to its read;
 3. the answers, once the group has caught up again: ``/stats`` counts every order placed, every customer's order
    count and value is right, nothing dead-lettered, and every event's notification is in ``notifications`` exactly
    once as a ``read_committed`` reader sees it (none missing, none twice, none unknown).  A configuration whose
@@ -289,6 +290,7 @@ class NotificationWatch:
         self.consumer.assign([TopicPartition(topic, p, end) for p, end in zip(partitions, ends, strict=True)])
         self.awaited: set[str] = set()
         self.received: dict[str, float] = {}
+        self.made: dict[str, float] = {}  # its notification's CreateTime less the wall clock's time of receipt, s
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.error: BaseException | None = None
@@ -308,7 +310,7 @@ class NotificationWatch:
                 # poll returns at the first record; consume(n, timeout) waits for n records or the whole timeout,
                 # which added up to its timeout to every figure this bench printed before 2026-12-03
                 message = self.consumer.poll(0.1)
-                now = time.perf_counter()
+                now, wall = time.perf_counter(), time.time()
                 if message is None or message.error() is not None:
                     continue
                 headers: Any = message.headers() or ()
@@ -317,6 +319,7 @@ class NotificationWatch:
                 with self.lock:
                     if key in self.awaited and key not in self.received:
                         self.received[key] = now
+                        self.made[key] = message.timestamp()[1] / 1000 - wall
         except BaseException as exc:
             self.error = exc
 
@@ -381,6 +384,15 @@ def end_to_end(supervisor: Supervisor, settings: Settings, config: Config, rate:
     log(f"  end-to-end at {rate:g}/s: {len(timed)} timed after {warm} to warm up: p50 {result.p50_ms:.1f} ms, "
         f"p99 {result.p99_ms:.1f} ms, max {result.max_ms:.1f} ms (warm-up max "
         f"{max(warmup, default=float('nan')):.1f} ms)")
+    # Where the time went, by the notification's CreateTime (set by the worker's producer, in ms): from the event's
+    # acknowledgement to the worker producing its notification (fetch, queue, processing), then to its read.
+    timed_ids = [e for e in order[warm:] if e in watch.received and e in acked]
+    if timed_ids:
+        worker = [(watch.received[e] + watch.made[e] - acked[e]) * 1000 for e in timed_ids]
+        after = [-watch.made[e] * 1000 for e in timed_ids]
+        log(f"  of which: acknowledged -> notification produced by the worker p50 {pct(worker, 0.5):.1f} ms, "
+            f"p99 {pct(worker, 0.99):.1f} ms; produced -> read p50 {pct(after, 0.5):.1f} ms, "
+            f"p99 {pct(after, 0.99):.1f} ms (CreateTime: ms)")
 
 
 def transactions(worker: Worker) -> dict[str, float]:

@@ -18,8 +18,10 @@ class Node:
 
 @pytest.fixture
 def unfrozen() -> Iterator[None]:
+    thresholds = gc.get_threshold()
     yield
     gc.unfreeze()
+    gc.set_threshold(*thresholds)
 
 
 def test_settle_frees_cycles_then_freezes_the_survivors(unfrozen: None) -> None:
@@ -31,3 +33,10 @@ def test_settle_frees_cycles_then_freezes_the_survivors(unfrozen: None) -> None:
     assert gone() is None
     assert gc.get_freeze_count() > 0
     assert not any(obj is kept for obj in gc.get_objects())  # frozen objects are no longer tracked
+
+
+def test_settle_spaces_full_collections_out_and_leaves_the_young_ones_be(unfrozen: None) -> None:
+    gc.set_threshold(700, 10, 10)
+    heap.settle()
+    assert gc.get_threshold() == (700, 10, heap.FULL_AFTER)
+    assert heap.FULL_AFTER > 10
