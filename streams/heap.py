@@ -33,8 +33,8 @@ an event's own objects (its message, record, ticket, outputs) live until it is
 acknowledged, a few hundred allocations later, so every young collection scanned
 the events in flight and moved them on to be scanned again.  After ``YOUNG``
 allocations most of them are gone, freed by reference counting: the worker's
-CPU per event went down by about a fifth (median 0.82 of three alternating
-pairs, every pair lower).
+CPU per event went down by about a tenth (median 0.92 of ten alternating
+pairs, eight lower; ``docs/benchmarks.md``).
 
 Cycles wait longer to be freed; reference counting frees the rest at once, as
 before.
