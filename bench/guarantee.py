@@ -388,11 +388,11 @@ def end_to_end(supervisor: Supervisor, settings: Settings, config: Config, rate:
     # acknowledgement to the worker producing its notification (fetch, queue, processing), then to its read.
     timed_ids = [e for e in order[warm:] if e in watch.received and e in acked]
     if timed_ids:
-        worker = [(watch.received[e] + watch.made[e] - acked[e]) * 1000 for e in timed_ids]
-        after = [-watch.made[e] * 1000 for e in timed_ids]
-        log(f"  of which: acknowledged -> notification produced by the worker p50 {pct(worker, 0.5):.1f} ms, "
-            f"p99 {pct(worker, 0.99):.1f} ms; produced -> read p50 {pct(after, 0.5):.1f} ms, "
-            f"p99 {pct(after, 0.99):.1f} ms (CreateTime: ms)")
+        upstream = [(watch.received[e] + watch.made[e] - acked[e]) * 1000 for e in timed_ids]
+        downstream = [-watch.made[e] * 1000 for e in timed_ids]
+        log(f"  of which: acknowledged -> notification produced by the worker p50 {pct(upstream, 0.5):.1f} ms, "
+            f"p99 {pct(upstream, 0.99):.1f} ms; produced -> read p50 {pct(downstream, 0.5):.1f} ms, "
+            f"p99 {pct(downstream, 0.99):.1f} ms (CreateTime: ms)")
 
 
 def transactions(worker: Worker) -> dict[str, float]:

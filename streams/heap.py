@@ -30,7 +30,7 @@ backlog went from 17.6 to 25.1 ms to 11.0 to 16.7 (``bench.protocol_cost
 
 And young collections: CPython makes one every 700 container allocations, and
 an event's own objects (its message, record, ticket, outputs) live until it is
-acknowledged, a few hundred allocations later, so every young collection scanned
+acknowledged, once its records are delivered, so every young collection scanned
 the events in flight and moved them on to be scanned again.  After ``YOUNG``
 allocations most of them are gone, freed by reference counting: the worker's
 CPU per event went down by about a tenth (median 0.92 of ten alternating
