@@ -290,7 +290,7 @@ class NotificationWatch:
         self.consumer.assign([TopicPartition(topic, p, end) for p, end in zip(partitions, ends, strict=True)])
         self.awaited: set[str] = set()
         self.received: dict[str, float] = {}
-        self.made: dict[str, float] = {}  # its notification's CreateTime less the wall clock's time of receipt, s
+        self.produced: dict[str, float] = {}  # its notification's CreateTime, on the clock of ``received``
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.error: BaseException | None = None
@@ -319,7 +319,7 @@ class NotificationWatch:
                 with self.lock:
                     if key in self.awaited and key not in self.received:
                         self.received[key] = now
-                        self.made[key] = message.timestamp()[1] / 1000 - wall
+                        self.produced[key] = now - (wall - message.timestamp()[1] / 1000)
         except BaseException as exc:
             self.error = exc
 
@@ -376,7 +376,8 @@ def end_to_end(supervisor: Supervisor, settings: Settings, config: Config, rate:
     if lost:
         result.problems.append(f"{len(lost)} of {len(order)} latency events' notifications not read within "
                                f"{bound:.0f}s of the last produce")
-    timed = [(watch.received[e] - acked[e]) * 1000 for e in order[warm:] if e in watch.received and e in acked]
+    timed_ids = [e for e in order[warm:] if e in watch.received and e in acked]
+    timed = [(watch.received[e] - acked[e]) * 1000 for e in timed_ids]
     warmup = [(watch.received[e] - acked[e]) * 1000 for e in order[:warm] if e in watch.received and e in acked]
     result.timed = len(timed)
     if timed:
@@ -386,10 +387,9 @@ def end_to_end(supervisor: Supervisor, settings: Settings, config: Config, rate:
         f"{max(warmup, default=float('nan')):.1f} ms)")
     # Where the time went, by the notification's CreateTime (set by the worker's producer, in ms): from the event's
     # acknowledgement to the worker producing its notification (fetch, queue, processing), then to its read.
-    timed_ids = [e for e in order[warm:] if e in watch.received and e in acked]
     if timed_ids:
-        upstream = [(watch.received[e] + watch.made[e] - acked[e]) * 1000 for e in timed_ids]
-        downstream = [-watch.made[e] * 1000 for e in timed_ids]
+        upstream = [(watch.produced[e] - acked[e]) * 1000 for e in timed_ids]
+        downstream = [(watch.received[e] - watch.produced[e]) * 1000 for e in timed_ids]
         log(f"  of which: acknowledged -> notification produced by the worker p50 {pct(upstream, 0.5):.1f} ms, "
             f"p99 {pct(upstream, 0.99):.1f} ms; produced -> read p50 {pct(downstream, 0.5):.1f} ms, "
             f"p99 {pct(downstream, 0.99):.1f} ms (CreateTime: ms)")

@@ -128,7 +128,7 @@ def test_an_event_come_to_while_the_flow_is_stopped_is_skipped_and_never_acknowl
     assert app.consumer.tracked == [1]
 
 
-def test_the_loop_gets_a_turn_after_every_event_by_default_without_a_clock() -> None:
+def test_with_no_hold_the_loop_gets_a_turn_after_every_event_and_the_clock_is_never_read() -> None:
     def clock() -> float:
         raise AssertionError("the clock is read with no hold to time")
 
