@@ -8,6 +8,7 @@ fails on any other version, naming the functions to re-check.
 * ``committed``: the consumer reads committed records only (Faust reads uncommitted outside exactly-once);
 * ``resume``: the streams held at the end of recovery until Faust emptied its queues;
 * ``changelog``: tables whose changelog goes through the outbox, stamped with the source position;
+* ``stores``: their RocksDB stores, written without the write-ahead log and flushed when they stop;
 * ``recovery``: a table partition restored to exactly what its source's resume point covers;
 * ``app``: the app's hooks (transport, sensors, rebalance signals, recovery): ``FaustHooks``;
 * ``web``: the web server's runner, replaced so that unparseable requests get JSON errors;

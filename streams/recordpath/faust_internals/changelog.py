@@ -25,7 +25,8 @@ Memory: Faust opens one RocksDB per table partition with 3 x 64 MB memtables
 and a 2 GB block cache each, sized for one big table on a big machine.  A
 worker here holds dozens of small ones (read models x partitions, generations
 during a rebuild), so the defaults below bound each to 2 x 8 MB of memtables
-and a 16 MB cache; a table's own ``options=`` still wins, key by key.
+and a 16 MB cache; a table's own ``options=`` still wins, key by key.  Its stores
+write without RocksDB's write-ahead log (``streams.recordpath.faust_internals.stores``).
 """
 
 from __future__ import annotations
@@ -35,11 +36,14 @@ from functools import cached_property
 from typing import Any
 
 import faust
+from faust import stores
 from faust.serializers.codecs import get_codec
 from faust.stores.base import SerializedStore
-from faust.types import TP
+from faust.stores.rocksdb import Store as RocksDBStore
+from faust.types import TP, StoreT
 
 from streams.headers import SOURCE
+from streams.recordpath.faust_internals.stores import UnloggedStore
 from streams.recordpath.outbox import CURRENT
 
 __all__ = ["ROCKSDB_DEFAULTS", "OutboxTable"]
@@ -57,6 +61,15 @@ class OutboxTable(faust.Table):  # type: ignore[type-arg]  # generic in Faust, k
     def __init__(self, app: Any, *, options: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(app, options={**ROCKSDB_DEFAULTS, **(options or {})}, **kwargs)
         self._delivered: dict[TP, int] = {}  # highest delivered changelog offset per partition, not yet stored
+
+    def _new_store_by_url(self, url: Any) -> StoreT[Any, Any]:
+        """Faust's store for ``url`` (its arguments as Faust passes them), RocksDB's without its write-ahead log."""
+        store_class = stores.by_url(url)
+        if store_class is RocksDBStore:
+            store_class = UnloggedStore
+        return store_class(url, self.app, self, table_name=self.name, key_type=self.key_type,
+                           key_serializer=self.key_serializer, value_serializer=self.value_serializer,
+                           value_type=self.value_type, loop=self.loop, options=self.options)
 
     def get(self, key: Any, default: Any = None) -> Any:
         """``table.get(key)`` with one store lookup (Faust's makes two for a present key)."""
