@@ -109,10 +109,22 @@ def test_reads_of_a_killed_owners_keys_answer_503_with_retry_after_until_its_par
         wait_caught_up(env)
         for key in [*keys, *written]:  # the final state: every order once, on whichever worker owns it now
             assert checked(survivor.get(f"/orders/{key}"), key) == "200"
-        assert survivor.get("/stats").json()["orders_by_status"]["placed"] == len(keys) + len(written)
+        stats = survivor.get("/stats").json()
+        assert stats["orders_by_status"]["placed"] == len(keys) + len(written), diagnosis(started, doomed, stats)
     finally:
         for worker in reversed(started):
             worker.stop()
+
+
+def diagnosis(workers: list[Worker], doomed: Worker, stats: dict[str, Any]) -> str:
+    """What a wrong count needs to be explained: the stats' marks and generation as read, and each worker's
+    recovery (resume points decided, stats stores emptied) and errors, from its log."""
+    notes = [f"/stats: {stats}"]
+    for i, worker in enumerate(workers):
+        lines = [line for line in worker.log().splitlines()
+                 if any(word in line for word in ("resume points", "table stats", "[ERROR]", "[CRITICAL]"))]
+        notes.append(f"worker {i}{' (killed)' if worker is doomed else ''}:\n" + "\n".join(lines[-40:]))
+    return "\n".join(notes)
 
 
 def place(worker: Worker, key: str) -> httpx.Response:
