@@ -62,7 +62,7 @@ from streams.tracing import WORKER_SERVICE, RecordSpans, Tracing, start_tracing
 from streams.web.cards import Card
 from streams.web.metrics import Metrics
 
-__all__ = ["ReplicatedTopic", "StreamsApp", "build_app"]
+__all__ = ["ReplicatedTopic", "StreamsApp", "build_app", "outbox_config"]
 
 log = logging.getLogger(__name__)
 
@@ -142,9 +142,7 @@ class StreamsApp(FaustHooks):
         txn_id = transactional_id(self.conf.id, self.conf.consumer_group_instance_id)
         self.outbox = Outbox(self.streams_settings.kafka, client_id=f"{self.conf.id}-outbox", loop=loop,
                              on_failure=self._outbox_failed, spans=self.spans,
-                             config={"transactional.id": txn_id,
-                                     "transaction.timeout.ms": int(settings.transaction_timeout_s * 1000)}
-                             if exactly_once else None)
+                             config=outbox_config(settings, txn_id))
         if exactly_once:
             transactions = Transactions(self.outbox.producer, transactional_id=txn_id,
                                         timeout_s=settings.transaction_timeout_s, broker=settings.bootstrap_servers,
@@ -216,6 +214,16 @@ class ReplicatedTopic(faust.Topic):
 async def _settle_heap(sender: Any, **kwargs: Any) -> None:
     """Recovery after a rebalance is over: what exists now lives as long as the worker (``streams.heap``)."""
     heap.settle()
+
+
+def outbox_config(settings: Settings, transactional_id: str) -> dict[str, Any]:
+    """The librdkafka settings of the outbox's producer that come from ``settings``: its linger and, exactly-once,
+    its transactional id and timeout."""
+    config: dict[str, Any] = {"linger.ms": settings.outbox_linger_ms}
+    if settings.processing_guarantee == EXACTLY_ONCE:
+        config.update({"transactional.id": transactional_id,
+                       "transaction.timeout.ms": int(settings.transaction_timeout_s * 1000)})
+    return config
 
 
 def build_app(settings: Settings, *, app_id: str | None = None) -> StreamsApp:

@@ -92,6 +92,12 @@ class Settings(BaseSettings):
         default=50.0, gt=0, le=10_000,
         description="how long deltas wait for others bound to the same read-model partition (one record for all)",
     )
+    outbox_linger_ms: float = Field(
+        default=2.0, ge=0, le=1_000,
+        description="how long the records agents write (changelogs, deltas, fan-out, dead letters) wait for others "
+                    "of their partition before they go to Kafka; each event is acknowledged once its records are "
+                    "delivered",
+    )
     agent_turn_ms: float = Field(
         default=0.0, ge=0, le=100,
         description="how long an agent may hold the event loop before HTTP reads and the other agents get a turn "

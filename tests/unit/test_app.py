@@ -8,7 +8,7 @@ from typing import Any
 import faust
 import pytest
 
-from streams.app import build_app
+from streams.app import build_app, outbox_config
 from streams.settings import Settings
 
 
@@ -27,3 +27,10 @@ def test_the_app_keeps_the_standby_replicas_it_is_given(tmp_path: Path, monkeypa
     monkeypatch.delenv("STREAMS_STANDBY_REPLICAS", raising=False)
     assert build_app(Settings(data_dir=tmp_path / "one")).conf.table_standby_replicas == 1  # the default
     assert build_app(Settings(data_dir=tmp_path / "none", standby_replicas=0)).conf.table_standby_replicas == 0
+
+
+def test_the_outbox_lingers_as_long_as_it_is_told_and_is_transactional_only_in_exactly_once() -> None:
+    assert outbox_config(Settings(outbox_linger_ms=7), "app.w1") == {"linger.ms": 7}
+    assert outbox_config(Settings(outbox_linger_ms=0, processing_guarantee="exactly_once",
+                                  transaction_timeout_s=30), "app.w1") == {
+        "linger.ms": 0, "transactional.id": "app.w1", "transaction.timeout.ms": 30000}
