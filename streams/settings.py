@@ -93,7 +93,7 @@ class Settings(BaseSettings):
         description="how long deltas wait for others bound to the same read-model partition (one record for all)",
     )
     outbox_linger_ms: float = Field(
-        default=2.0, ge=0, le=1_000,
+        default=10.0, ge=0, le=1_000,
         description="how long the records agents write (changelogs, deltas, fan-out, dead letters) wait for others "
                     "of their partition before they go to Kafka; each event is acknowledged once its records are "
                     "delivered",
