@@ -73,8 +73,15 @@ def _now() -> datetime:
 
 
 def _millis(moment: datetime) -> datetime:
+    """``moment`` in UTC, cut to the millisecond; ``BadHeaderError`` if it is naive.
+
+    A moment already in ``UTC`` and on a whole millisecond (any time parsed from our own header, or
+    checked once already) is returned as it is: the conversion would only have built an equal copy.
+    """
     if moment.tzinfo is None:
         raise BadHeaderError(h.OCCURRED_AT, "has no time zone (use UTC, e.g. 2026-01-01T10:00:00Z)")
+    if moment.tzinfo is UTC and not moment.microsecond % 1000:
+        return moment
     moment = moment.astimezone(UTC)
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
@@ -96,9 +103,10 @@ class Envelope:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "event_id", _check_uuid(h.EVENT_ID, self.event_id))
-        for name, value in ((h.EVENT_TYPE, self.event_type), (h.CORRELATION_ID, self.correlation_id),
-                            (h.CAUSATION_ID, self.causation_id), (h.PRODUCER, self.producer)):
-            _check_text(name, value)
+        _check_text(h.EVENT_TYPE, self.event_type)
+        _check_text(h.CORRELATION_ID, self.correlation_id)
+        _check_text(h.CAUSATION_ID, self.causation_id)
+        _check_text(h.PRODUCER, self.producer)
         object.__setattr__(self, "occurred_at", _millis(self.occurred_at))
 
     @classmethod
@@ -166,8 +174,7 @@ class Envelope:
     @classmethod
     def from_record(cls, record: RawRecord, event_type: str) -> Envelope:
         """The record's envelope; missing headers are filled from the record, malformed ones refused."""
-        values = _values(record.headers)
-        text = {name: _decode(name, values.get(name)) for name in h.ENVELOPE}
+        text = _texts(_values(record.headers))
         declared = text[h.EVENT_TYPE]
         if declared is not None and declared != event_type:
             raise BadHeaderError(h.EVENT_TYPE, f"is {declared!r} but the record is a {event_type}")
@@ -195,6 +202,25 @@ def _values(headers: HeaderInput) -> dict[str, bytes | None]:
     for name, value in pairs:
         values[name] = value
     return values
+
+
+def _texts(values: Mapping[str, bytes | None]) -> dict[str, str | None]:
+    """The envelope headers as text by name; None for one absent or null.
+
+    ``_decode`` of each, with plain ``bytes`` (what records carry) decoded inline: one function call per
+    record instead of one per header.  Errors are ``_decode``'s, for the first bad header in ``h.ENVELOPE`` order.
+    """
+    texts: dict[str, str | None] = {}
+    for name in h.ENVELOPE:
+        raw = values.get(name)
+        if type(raw) is bytes:
+            try:
+                texts[name] = raw.decode()
+                continue
+            except UnicodeDecodeError:
+                pass  # _decode raises the header's error
+        texts[name] = _decode(name, raw)
+    return texts
 
 
 def _decode(name: str, raw: bytes | None) -> str | None:

@@ -61,6 +61,8 @@ class AvroCodec:
         self._subject = subject_strategy
         self._writers: dict[int, Any] = {}
         self._ids: dict[tuple[str, str], int] = {}
+        self._record_writers: dict[int, tuple[Any, str]] = {}  # schema id -> (record writer schema, full name)
+        self._reader_args: dict[int, tuple[Any, Any]] = {}  # schema id -> (last reader schema, fastavro's argument)
 
     def close(self) -> None:
         """Close the registry client, when it has something to close."""
@@ -113,10 +115,10 @@ class AvroCodec:
         The registry client retries with backoff; on the loop that would stall
         every agent (and heartbeats) while the registry is down.
         """
-        schema_id, _ = unframe(payload)
+        schema_id, body = unframe(payload)
         if schema_id not in self._writers:
             await asyncio.to_thread(self.writer, schema_id)
-        return self.decode(payload, reader)
+        return self._decode(schema_id, body, reader)
 
     def writer(self, schema_id: int) -> Any:
         """The parsed writer schema of ``schema_id``, fetched from the registry once."""
@@ -139,14 +141,16 @@ class AvroCodec:
         ``RegistryUnavailableError`` (retriable).
         """
         schema_id, body = unframe(payload)
-        writer = self.writer(schema_id)
-        if not (isinstance(writer, dict) and writer.get("type") == "record"):
-            raise UnknownEventTypeError(f"schema id {schema_id} is not a record schema: {str(writer)[:100]}")
-        writer_name = str(writer["name"])
+        return self._decode(schema_id, body, reader)
+
+    def _decode(self, schema_id: int, body: memoryview, reader: Readers) -> Decoded:
+        """``decode`` of an unframed payload."""
+        known = self._record_writers.get(schema_id)
+        writer, writer_name = known if known is not None else self._record_writer(schema_id)
         target = _pick_reader(reader, writer_name, schema_id)
         stream = io.BytesIO(body)
         try:
-            record = schemaless_reader(stream, writer, target.parsed if target is not None else None)
+            record = schemaless_reader(stream, writer, self._reader_arg(schema_id, writer, target))
         except SchemaResolutionError as exc:
             assert target is not None  # resolution needs a reader
             if target.full_name != writer_name:
@@ -163,6 +167,39 @@ class AvroCodec:
         if not isinstance(record, dict):  # pragma: no cover - a record schema reads a dict
             raise BadAvroError(f"schema id {schema_id} did not read as a record")
         return Decoded(schema_id, writer_name, record)
+
+    def _record_writer(self, schema_id: int) -> tuple[Any, str]:
+        """The writer schema of ``schema_id`` and its full name; ``UnknownEventTypeError`` if it is not a record.
+
+        Only a record writer is remembered (in ``_record_writers``): any other is refused again, the same way.
+        """
+        writer = self.writer(schema_id)
+        if not (isinstance(writer, dict) and writer.get("type") == "record"):
+            raise UnknownEventTypeError(f"schema id {schema_id} is not a record schema: {str(writer)[:100]}")
+        known = (writer, str(writer["name"]))
+        self._record_writers[schema_id] = known
+        return known
+
+    def _reader_arg(self, schema_id: int, writer: Any, target: AvroSchema | None) -> Any:
+        """The ``reader_schema`` to give fastavro for ``target``: ``None`` when it is the writer's own schema.
+
+        ``schemaless_reader`` begins with ``if writer_schema == reader_schema: reader_schema = None``, a deep
+        comparison of two schema dicts on every record whenever the writer was parsed from the registry's text
+        (a different object from the reader): a few microseconds per record for an answer that never changes
+        for a given pair.  This makes that comparison once per schema id and reader schema object (the last one
+        seen, compared by identity, so another reader is compared afresh) and hands fastavro ``None`` exactly
+        when fastavro would have dropped the reader itself; records read the same.  Safe to remember because a
+        schema id's parsed writer is cached for good (``writer``) and parsed schemas are never mutated.
+        """
+        if target is None:
+            return None
+        wanted = target.parsed
+        last = self._reader_args.get(schema_id)
+        if last is not None and last[0] is wanted:
+            return last[1]
+        arg = None if writer == wanted else wanted
+        self._reader_args[schema_id] = (wanted, arg)  # one tuple: a thread never sees half of an entry
+        return arg
 
 
 def _check_fits(schema: AvroSchema, record: dict[str, Any]) -> None:

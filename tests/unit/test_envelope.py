@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 from streams import headers as h
 from streams.envelope import SOURCES, BadHeaderError, Envelope, MissingHeaderError, derive, producer_for, source_of
 from streams.errors import DecodeError, ValidationError
+from streams.recordpath.records import RawRecord
 from tests.support import NOW, record
 
 ROOT = Envelope.new("OrderPlaced", "test", occurred_at=NOW)
@@ -156,3 +158,61 @@ def test_each_way_the_project_produces_has_its_producer_header(monkeypatch: pyte
         assert name == producer_for("shop", source)
         assert source_of(name.encode(), "shop") == source
     assert "bench" in SOURCES
+
+
+# --- the per-record paths of from_record read exactly as before ---------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "value"), [(h.CORRELATION_ID, b" "), (h.CAUSATION_ID, b"x" * 513),
+                                             (h.PRODUCER, b"\t")])
+def test_text_headers_are_checked_when_lenient_too(name: str, value: bytes) -> None:
+    with pytest.raises(BadHeaderError, match=r"is empty|longer than") as info:
+        Envelope.from_record(record(b"x", headers=((name, value),)), "OrderPlaced")
+    assert info.value.header == name
+
+
+def test_lenient_reading_reports_the_first_bad_header_as_before() -> None:
+    """Headers are decoded in ``h.ENVELOPE`` order; then the type, the time, the id, the other texts are checked."""
+    def first_error(*headers: tuple[str, bytes]) -> str:
+        with pytest.raises(BadHeaderError) as info:
+            Envelope.from_record(record(b"x", headers=headers), "OrderPlaced")
+        return info.value.header
+
+    assert first_error((h.PRODUCER, b"\xff"), (h.CORRELATION_ID, b"\xfe")) == h.CORRELATION_ID
+    assert first_error((h.EVENT_ID, b"bad"), (h.OCCURRED_AT, b"nope"), (h.EVENT_TYPE, b"Other")) == h.EVENT_TYPE
+    assert first_error((h.EVENT_ID, b"bad"), (h.OCCURRED_AT, b"nope")) == h.OCCURRED_AT
+    assert first_error((h.EVENT_ID, b"bad"), (h.PRODUCER, b" ")) == h.EVENT_ID
+
+
+def test_lenient_reading_canonicalizes_ids_and_times() -> None:
+    given_id = str(uuid.uuid4())
+    headers = ((h.EVENT_ID, given_id.upper().encode()), (h.OCCURRED_AT, b"2026-11-22T12:30:00.123456+02:00"))
+    env = Envelope.from_record(record(b"x", headers=headers), "OrderPlaced")
+    assert env.event_id == env.correlation_id == env.causation_id == given_id
+    assert env.occurred_at == NOW + timedelta(milliseconds=123)
+    assert env.occurred_at.tzinfo is UTC
+
+
+def test_header_values_other_than_bytes_are_read_as_before() -> None:
+    given_id = str(uuid.uuid4())
+    headers: Any = ((h.EVENT_ID, bytearray(given_id.encode())), (h.PRODUCER, memoryview(b"mv")))
+    env = Envelope.from_record(record(b"x", headers=headers), "OrderPlaced")
+    assert (env.event_id, env.producer) == (given_id, "mv")
+    with pytest.raises(BadHeaderError, match="not UTF-8"):
+        Envelope.from_record(record(b"x", headers=((h.PRODUCER, memoryview(b"\xff")),)), "OrderPlaced")  # type: ignore[arg-type]
+
+
+def test_a_record_without_time_or_timestamp_is_stamped_now_to_the_millisecond() -> None:
+    rec = RawRecord(topic="orders", partition=0, offset=1, timestamp_ms=0, key=None, value=b"x", headers=())
+    env = Envelope.from_record(rec, "OrderPlaced")
+    assert env.occurred_at.tzinfo is UTC
+    assert env.occurred_at.microsecond % 1000 == 0
+    assert abs(env.occurred_at - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+def test_a_utc_zone_other_than_datetime_utc_is_converted() -> None:
+    from zoneinfo import ZoneInfo
+
+    env = Envelope.new("OrderPlaced", "test", occurred_at=datetime(2026, 11, 22, 10, 30, tzinfo=ZoneInfo("UTC")))
+    assert env.occurred_at == NOW
+    assert env.occurred_at.tzinfo is UTC

@@ -345,3 +345,78 @@ async def test_async_decode_errors_are_the_same_classes() -> None:
         await AvroCodec(MemoryRegistry()).decode_async(frame(5, b"\x00"))
     with pytest.raises(RegistryUnavailableError):
         await AvroCodec(FlakyRegistry(failures=1)).decode_async(frame(5, b"\x00"))
+
+
+# --- the per-schema-id caches of decode ---------------------------------------------------------------------------
+
+
+def test_one_writer_read_as_several_readers_in_turn() -> None:
+    """The reader schema fastavro gets is remembered per schema id for the last reader: switching readers works."""
+    registry = MemoryRegistry()
+    v2_bytes = AvroCodec(registry).encode(TOPIC, V2, {**RECORD, "channel": "web"})
+    consumer = AvroCodec(registry)  # its writer is parsed from the registry's text: equal to V2, not V2 itself
+    same_text = AvroSchema.from_text(V2.text)
+    for _ in range(2):
+        assert consumer.decode(v2_bytes, V2).record == {**RECORD, "channel": "web"}
+        assert consumer.decode(v2_bytes, V1).record == RECORD
+        assert consumer.decode(v2_bytes, {V2.full_name: same_text}).record == {**RECORD, "channel": "web"}
+        assert consumer.decode(v2_bytes).record == {**RECORD, "channel": "web"}
+    assert registry.lookups == 1
+
+
+def test_a_reader_that_cannot_resolve_is_refused_after_one_that_could() -> None:
+    registry = MemoryRegistry()
+    needs_more = record_schema("OrderShipped", '{"name":"order_id","type":"string"},{"name":"weight","type":"int"}')
+    payload = AvroCodec(registry).encode(
+        TOPIC, SHIPPED, {"order_id": "o-1", "carrier": "dhl", "tracking_number": "t", "shipped_at": NOW})
+    consumer = AvroCodec(registry)
+    assert consumer.decode(payload, SHIPPED).record["carrier"] == "dhl"
+    for _ in range(2):
+        with pytest.raises(IncompatibleSchemaError, match="weight"):
+            consumer.decode(payload, needs_more)
+        with pytest.raises(UnknownEventTypeError, match="not one this consumer reads"):
+            consumer.decode(payload, {V2.full_name: V2})
+        assert consumer.decode(payload, SHIPPED).record["carrier"] == "dhl"
+
+
+def test_a_writer_that_is_not_a_record_is_refused_every_time() -> None:
+    registry = MemoryRegistry()
+    schema_id = registry.register("s", '"string"')
+    codec = AvroCodec(registry)
+    for _ in range(2):
+        with pytest.raises(UnknownEventTypeError, match=f"schema id {schema_id} is not a record schema: string"):
+            codec.decode(frame(schema_id, b"\x02a"))
+    assert registry.lookups == 1
+
+
+async def test_async_decode_refuses_what_decode_refuses_with_the_same_message() -> None:
+    registry = MemoryRegistry()
+    payload = AvroCodec(registry).encode(TOPIC, V2, RECORD)
+    for bad in (None, b"", b"\x00\x00", b"\x01" + payload[1:], payload + b"\x00", payload[:-2]):
+        with pytest.raises(DecodeError) as sync:
+            AvroCodec(registry).decode(bad, V2)
+        with pytest.raises(DecodeError) as async_:
+            await AvroCodec(registry).decode_async(bad, V2)
+        assert (type(async_.value), str(async_.value)) == (type(sync.value), str(sync.value))
+    assert (await AvroCodec(registry).decode_async(payload, V2)) == AvroCodec(registry).decode(payload, V2)
+
+
+def test_fastavro_gets_no_reader_when_the_reader_is_the_writers_schema(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What fastavro would do itself, once per schema id rather than a deep comparison on every record."""
+    import streams.avro.codec as codec_module
+
+    given: list[Any] = []
+    real = codec_module.schemaless_reader
+
+    def spy(stream: Any, writer: Any, reader: Any) -> Any:
+        given.append(reader)
+        return real(stream, writer, reader)
+
+    monkeypatch.setattr(codec_module, "schemaless_reader", spy)
+    registry = MemoryRegistry()
+    payload = AvroCodec(registry).encode(TOPIC, V2, RECORD)
+    consumer = AvroCodec(registry)
+    consumer.decode(payload, V2)
+    consumer.decode(payload, V2)
+    consumer.decode(payload, V1)
+    assert given == [None, None, V1.parsed]

@@ -102,3 +102,16 @@ def test_a_v2_event_reaches_a_v1_consumer_without_the_new_field() -> None:
 @pytest.mark.parametrize("name", ["OrderPlaced", "com.acme.orders.OrderPlaced"])
 def test_from_avro_takes_short_and_full_names(name: str) -> None:
     assert isinstance(from_avro(name, to_avro(placed())), OrderPlaced)
+
+
+@pytest.mark.parametrize("moment", [
+    datetime(2026, 1, 1, 10, 0, 0, 123000, tzinfo=UTC),  # as fastavro reads timestamp-millis: kept as it is
+    datetime(2026, 1, 1, 10, 0, 0, 123999, tzinfo=UTC),
+    datetime(2026, 1, 1, 10, 0, 0, 123000, tzinfo=__import__("zoneinfo").ZoneInfo("UTC")),
+    "2026-01-01T10:00:00.123Z",  # pydantic's own UTC zone
+    "2026-01-01T11:00:00.123456+01:00",
+])
+def test_every_time_ends_in_datetime_utc_to_the_millisecond(moment: datetime | str) -> None:
+    event = OrderCompleted.model_validate({"order_id": "o", "completed_at": moment})
+    assert event.completed_at == datetime(2026, 1, 1, 10, 0, 0, 123000, tzinfo=UTC)
+    assert event.completed_at.tzinfo is UTC
