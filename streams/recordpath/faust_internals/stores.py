@@ -22,7 +22,8 @@ its checkpoint file is written.
 A revoked partition's database is dropped by Faust as before (RocksDB flushes it when
 it closes); recovery distrusts a given-up store anyway.
 
-Measured (``docs/benchmarks.md``): a put costs about a third without the log.
+Measured (``docs/benchmarks.md``): a put took 2.4 us with the log and 0.9 to 1.4 without, in a loop of its own;
+in a worker that is a few microseconds per event, below what a shared machine can show.
 """
 
 from __future__ import annotations
