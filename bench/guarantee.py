@@ -376,9 +376,12 @@ def end_to_end(supervisor: Supervisor, settings: Settings, config: Config, rate:
     if lost:
         result.problems.append(f"{len(lost)} of {len(order)} latency events' notifications not read within "
                                f"{bound:.0f}s of the last produce")
-    timed_ids = [e for e in order[warm:] if e in watch.received and e in acked]
+    def answered(ids: list[str]) -> list[str]:
+        return [e for e in ids if e in watch.received and e in acked]
+
+    timed_ids = answered(order[warm:])
     timed = [(watch.received[e] - acked[e]) * 1000 for e in timed_ids]
-    warmup = [(watch.received[e] - acked[e]) * 1000 for e in order[:warm] if e in watch.received and e in acked]
+    warmup = [(watch.received[e] - acked[e]) * 1000 for e in answered(order[:warm])]
     result.timed = len(timed)
     if timed:
         result.p50_ms, result.p99_ms, result.max_ms = pct(timed, 0.5), pct(timed, 0.99), max(timed)

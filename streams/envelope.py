@@ -29,7 +29,7 @@ from streams.errors import DecodeError, ValidationError
 from streams.recordpath.records import RawRecord
 
 __all__ = ["SOURCES", "BadHeaderError", "Envelope", "HeaderInput", "MissingHeaderError", "derive",
-           "derived_event_id", "position_event_id", "producer_for", "source_of"]
+           "derived_event_id", "position_event_id", "producer_for", "source_of", "utc_millis"]
 
 HeaderInput = Iterable[tuple[str, bytes | None]] | Mapping[str, bytes | None]
 """Kafka headers as clients give them: (name, value) pairs or a mapping."""
@@ -72,18 +72,23 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _millis(moment: datetime) -> datetime:
-    """``moment`` in UTC, cut to the millisecond; ``BadHeaderError`` if it is naive.
+def utc_millis(moment: datetime) -> datetime:
+    """An aware ``moment`` in ``datetime.UTC``, cut to the millisecond (Avro's ``timestamp-millis``, the headers').
 
-    A moment already in ``UTC`` and on a whole millisecond (any time parsed from our own header, or
-    checked once already) is returned as it is: the conversion would only have built an equal copy.
+    One already so (any time parsed from a header or read by fastavro, or put through here once) is returned as it
+    is: the conversion would only have built an equal copy, and this runs for every record.
     """
-    if moment.tzinfo is None:
-        raise BadHeaderError(h.OCCURRED_AT, "has no time zone (use UTC, e.g. 2026-01-01T10:00:00Z)")
     if moment.tzinfo is UTC and not moment.microsecond % 1000:
         return moment
     moment = moment.astimezone(UTC)
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def _millis(moment: datetime) -> datetime:
+    """``utc_millis`` of a header's time; ``BadHeaderError`` if it is naive."""
+    if moment.tzinfo is None:
+        raise BadHeaderError(h.OCCURRED_AT, "has no time zone (use UTC, e.g. 2026-01-01T10:00:00Z)")
+    return utc_millis(moment)
 
 
 def _iso(moment: datetime) -> str:

@@ -9,10 +9,12 @@ frozen and refuse unknown fields.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, model_validator
+
+from streams.envelope import utc_millis
 
 __all__ = [
     "AVRO_INT_MAX",
@@ -39,16 +41,9 @@ MAX_MINOR = 10**15  # far inside Avro long; a total of many such lines still fit
 
 
 def _utc_millis(moment: datetime) -> datetime:
-    """``moment`` in UTC, cut to the millisecond.
-
-    A moment already in ``UTC`` on a whole millisecond (every ``timestamp-millis`` fastavro reads) is returned
-    as it is: the conversion would only have built an equal copy.
-    """
     if moment.tzinfo is None:
         raise ValueError("must have a time zone (use UTC, e.g. 2026-01-01T10:00:00Z)")
-    if moment.tzinfo is UTC and not moment.microsecond % 1000:
-        return moment
-    return moment.astimezone(UTC).replace(microsecond=moment.microsecond // 1000 * 1000)
+    return utc_millis(moment)
 
 
 UtcMillis = Annotated[datetime, AfterValidator(_utc_millis)]

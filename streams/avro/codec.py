@@ -61,7 +61,6 @@ class AvroCodec:
         self._subject = subject_strategy
         self._writers: dict[int, Any] = {}
         self._ids: dict[tuple[str, str], int] = {}
-        self._record_writers: dict[int, tuple[Any, str]] = {}  # schema id -> (record writer schema, full name)
         self._reader_args: dict[int, tuple[Any, Any]] = {}  # schema id -> (last reader schema, fastavro's argument)
 
     def close(self) -> None:
@@ -145,8 +144,10 @@ class AvroCodec:
 
     def _decode(self, schema_id: int, body: memoryview, reader: Readers) -> Decoded:
         """``decode`` of an unframed payload."""
-        known = self._record_writers.get(schema_id)
-        writer, writer_name = known if known is not None else self._record_writer(schema_id)
+        writer = self.writer(schema_id)
+        if not (isinstance(writer, dict) and writer.get("type") == "record"):
+            raise UnknownEventTypeError(f"schema id {schema_id} is not a record schema: {str(writer)[:100]}")
+        writer_name = str(writer["name"])
         target = _pick_reader(reader, writer_name, schema_id)
         stream = io.BytesIO(body)
         try:
@@ -167,18 +168,6 @@ class AvroCodec:
         if not isinstance(record, dict):  # pragma: no cover - a record schema reads a dict
             raise BadAvroError(f"schema id {schema_id} did not read as a record")
         return Decoded(schema_id, writer_name, record)
-
-    def _record_writer(self, schema_id: int) -> tuple[Any, str]:
-        """The writer schema of ``schema_id`` and its full name; ``UnknownEventTypeError`` if it is not a record.
-
-        Only a record writer is remembered (in ``_record_writers``): any other is refused again, the same way.
-        """
-        writer = self.writer(schema_id)
-        if not (isinstance(writer, dict) and writer.get("type") == "record"):
-            raise UnknownEventTypeError(f"schema id {schema_id} is not a record schema: {str(writer)[:100]}")
-        known = (writer, str(writer["name"]))
-        self._record_writers[schema_id] = known
-        return known
 
     def _reader_arg(self, schema_id: int, writer: Any, target: AvroSchema | None) -> Any:
         """The ``reader_schema`` to give fastavro for ``target``: ``None`` when it is the writer's own schema.

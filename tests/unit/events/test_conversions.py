@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -107,7 +108,7 @@ def test_from_avro_takes_short_and_full_names(name: str) -> None:
 @pytest.mark.parametrize("moment", [
     datetime(2026, 1, 1, 10, 0, 0, 123000, tzinfo=UTC),  # as fastavro reads timestamp-millis: kept as it is
     datetime(2026, 1, 1, 10, 0, 0, 123999, tzinfo=UTC),
-    datetime(2026, 1, 1, 10, 0, 0, 123000, tzinfo=__import__("zoneinfo").ZoneInfo("UTC")),
+    datetime(2026, 1, 1, 10, 0, 0, 123000, tzinfo=ZoneInfo("UTC")),
     "2026-01-01T10:00:00.123Z",  # pydantic's own UTC zone
     "2026-01-01T11:00:00.123456+01:00",
 ])
